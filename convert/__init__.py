@@ -1,0 +1,1 @@
+"""Conversion of trained Keras models to float32 and full-integer int8 TFLite models."""

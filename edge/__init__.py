@@ -1,0 +1,1 @@
+"""The lightweight runner: numpy, OpenCV and a TFLite interpreter only (never tensorflow)."""

@@ -1,0 +1,46 @@
+"""Which TFLite interpreter to use: ai-edge-litert, else tflite-runtime. Never tensorflow."""
+from __future__ import annotations
+
+import importlib
+import os
+
+RUNTIMES = ("ai-edge-litert", "tflite-runtime")
+_MODULES = {"ai-edge-litert": "ai_edge_litert.interpreter", "tflite-runtime": "tflite_runtime.interpreter"}
+
+
+class RuntimeMissing(ImportError):
+    """No usable TFLite interpreter package is installed."""
+
+
+def interpreter_class(runtime: str | None = None):
+    """The Interpreter class of `runtime`, or of the first installed one in RUNTIMES when None.
+
+    Raises:
+        RuntimeMissing: the asked-for runtime (or every runtime) is not installed.
+        ValueError: `runtime` is not one of RUNTIMES.
+    """
+    if runtime is not None and runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    for name in (runtime,) if runtime else RUNTIMES:
+        try:
+            return importlib.import_module(_MODULES[name]).Interpreter
+        except ImportError:
+            continue
+    if runtime:
+        raise RuntimeMissing(f"{runtime} is not installed (pip install {runtime})")
+    raise RuntimeMissing("no TFLite interpreter installed: pip install ai-edge-litert "
+                         "(or tflite-runtime on Python <= 3.11)")
+
+
+def runtime_name(interpreter_cls) -> str:
+    """The RUNTIMES name an Interpreter class comes from."""
+    module = interpreter_cls.__module__
+    return "ai-edge-litert" if module.startswith("ai_edge_litert") else "tflite-runtime"
+
+
+def default_threads() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

@@ -1,0 +1,1 @@
+"""Training side of digits: MNIST data, the Keras models and the `digits-train` job."""
