@@ -1,0 +1,103 @@
+"""The model wrapper: one 28x28 MNIST-like image in, a digit and its confidence out."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from digits.edge.runtime import default_threads, interpreter_class, runtime_name
+
+DEFAULT_MODEL = "models/digits_int8.tflite"
+NUM_CLASSES = 10
+
+
+class ModelError(ValueError):
+    """A model file that cannot be loaded or does not take 28x28x1 and give 10 classes."""
+
+
+def default_model_path() -> Path:
+    """The int8 model shipped inside the package."""
+    return Path(str(resources.files("digits.edge").joinpath(DEFAULT_MODEL)))
+
+
+@dataclass(frozen=True)
+class ClassifierOptions:
+    """How to load the model."""
+
+    model_path: Path | None = None  # None: the packaged default int8 model
+    runtime: str | None = None  # "ai-edge-litert" or "tflite-runtime"; None: the first installed
+    threads: int | None = None  # None: every core
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One classification: digit is None when there was no digit to read."""
+
+    digit: int | None
+    confidence: float
+    probabilities: tuple[float, ...]
+    latency_ms: float
+
+
+class DigitClassifier:
+    """A TFLite digit model: float32 or int8, quantization read from the interpreter."""
+
+    def __init__(self, options: ClassifierOptions = ClassifierOptions()):
+        self.model_path = Path(options.model_path) if options.model_path else default_model_path()
+        if not self.model_path.is_file():
+            raise ModelError(f"model {self.model_path} does not exist")
+        interpreter_cls = interpreter_class(options.runtime)
+        self.runtime = runtime_name(interpreter_cls)
+        self.threads = options.threads or default_threads()
+        try:
+            self._interpreter = interpreter_cls(model_path=str(self.model_path), num_threads=self.threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"{self.model_path}: not a loadable TFLite model ({_first_line(error)})") from error
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        input_shape = tuple(int(n) for n in self._input["shape"])
+        if input_shape[1:] not in ((28, 28, 1), (28, 28)):
+            raise ModelError(f"{self.model_path}: input shape {input_shape}, expected (1, 28, 28, 1)")
+        if int(np.prod(self._output["shape"])) != NUM_CLASSES:
+            raise ModelError(f"{self.model_path}: output shape {tuple(self._output['shape'])}, expected 10 classes")
+        self.input_dtype = np.dtype(self._input["dtype"])
+
+    def predict(self, image: np.ndarray) -> Prediction:
+        """Classify one 28x28 float image in [0, 1], white ink on black as in MNIST."""
+        start = time.perf_counter()
+        self._interpreter.set_tensor(self._input["index"], self._quantize_input(image))
+        self._interpreter.invoke()
+        probabilities = self._dequantize_output(self._interpreter.get_tensor(self._output["index"]))
+        latency_ms = (time.perf_counter() - start) * 1000.0
+        digit = int(np.argmax(probabilities))
+        return Prediction(digit, float(probabilities[digit]), tuple(float(p) for p in probabilities), latency_ms)
+
+    def _quantize_input(self, image: np.ndarray) -> np.ndarray:
+        """Scale a [0, 1] float image into the model's input tensor (float, int8 or uint8)."""
+        image = np.asarray(image, dtype=np.float32).reshape(self._input["shape"])
+        if self.input_dtype.kind == "f":
+            return image.astype(self.input_dtype)
+        scale, zero_point = self._input["quantization"]
+        info = np.iinfo(self.input_dtype)
+        return np.clip(np.round(image / scale + zero_point), info.min, info.max).astype(self.input_dtype)
+
+    def _dequantize_output(self, raw: np.ndarray) -> np.ndarray:
+        """Class probabilities from the output tensor; a softmax is applied if the model gives logits."""
+        values = raw.reshape(-1).astype(np.float32)
+        if np.dtype(self._output["dtype"]).kind != "f":
+            scale, zero_point = self._output["quantization"]
+            if scale:
+                values = (values - zero_point) * scale
+        if values.min() < -1e-3 or abs(float(values.sum()) - 1.0) > 0.05:
+            shifted = np.exp(values - values.max())
+            values = shifted / shifted.sum()
+        return values
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
