@@ -1,0 +1,172 @@
+"""Frame sources for the live loop: a V4L2 camera index or a video file/stream through OpenCV, or the Pi CSI
+camera through picamera2 (imported only when asked). The loop sees only open/read/close.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from digits.edge.classifier import _first_line
+
+PICAM = "picam"
+PICAM_SIZE = (640, 480)  # pixels, width x height
+LOST_AFTER_S = 2.0  # a live camera that returns no frame for this long is lost
+_PICAMERA2_HINT = ("picamera2 is not installed: sudo apt install python3-picamera2, and use a venv made with "
+                   "--system-site-packages")
+
+
+class CameraError(OSError):
+    """A frame source that cannot be opened, or a live camera that stopped sending frames."""
+
+
+class FrameSource:
+    """A source of BGR frames: use as a context manager; read() returns None when a video file ends."""
+
+    name = "frame source"
+    live = True  # a live camera or stream: no frame means it was lost, not that it ended
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def read(self) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> FrameSource:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class OpenCVSource(FrameSource):
+    """A V4L2 camera index (USB webcam), a video file, or a stream URL that OpenCV can open.
+
+    Args:
+        source: a camera index, a video file path or a URL.
+        live: whether a missing frame means a lost camera (error) rather than the end of a file;
+            None: live for a camera index or a URL, not for a file.
+    """
+
+    def __init__(self, source: int | str, live: bool | None = None):
+        self.source = source
+        is_index = isinstance(source, int)
+        self.name = f"camera {source}" if is_index else f"video {source}"
+        self.live = (is_index or "://" in str(source)) if live is None else live
+        self._capture: cv2.VideoCapture | None = None
+
+    def open(self) -> None:
+        """Open the capture.
+
+        Raises:
+            CameraError: the camera index is not there, or the file/stream cannot be opened as a video.
+        """
+        if isinstance(self.source, str) and "://" not in self.source and not Path(self.source).is_file():
+            raise CameraError(f"video {self.source} does not exist")
+        backend = cv2.CAP_V4L2 if isinstance(self.source, int) and sys.platform.startswith("linux") else cv2.CAP_ANY
+        log_level = cv2.getLogLevel()
+        cv2.setLogLevel(0)  # OpenCV prints multi-line warnings for a missing device; we raise one line instead
+        try:
+            capture = cv2.VideoCapture(self.source, backend)
+        finally:
+            cv2.setLogLevel(log_level)
+        if not capture.isOpened():
+            capture.release()
+            if isinstance(self.source, int):
+                raise CameraError(f"camera {self.source} is not available (no such device, or busy)")
+            raise CameraError(f"cannot open {self.source} as a video")
+        self._capture = capture
+
+    def read(self) -> np.ndarray | None:
+        """The next BGR frame; None at the end of a video file.
+
+        Raises:
+            CameraError: a live camera or stream returned no frame for LOST_AFTER_S seconds.
+        """
+        if self._capture is None:
+            raise CameraError(f"{self.name} is not open")
+        deadline = time.monotonic() + LOST_AFTER_S
+        while True:
+            ok, frame = self._capture.read()
+            if ok and frame is not None:
+                return frame
+            if not self.live:
+                return None
+            if time.monotonic() >= deadline:
+                raise CameraError(f"{self.name} stopped sending frames")
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+
+class PicameraSource(FrameSource):
+    """The Raspberry Pi CSI camera through picamera2 (OpenCV cannot open it on Bookworm)."""
+
+    name = "picam"
+    live = True
+
+    def __init__(self, size: tuple[int, int] = PICAM_SIZE):
+        self.size = size
+        self._camera = None
+
+    def open(self) -> None:
+        """Start the camera.
+
+        Raises:
+            CameraError: picamera2 is not installed, or no CSI camera is connected.
+        """
+        try:
+            from picamera2 import Picamera2
+        except ImportError as error:
+            raise CameraError(_PICAMERA2_HINT) from error
+        try:
+            camera = Picamera2()
+            # "RGB888" is libcamera's name for the byte order OpenCV calls BGR.
+            camera.configure(camera.create_video_configuration(main={"size": self.size, "format": "RGB888"}))
+            camera.start()
+        except (IndexError, RuntimeError, OSError) as error:
+            raise CameraError(f"picam: cannot start the CSI camera ({_first_line(error)})") from error
+        self._camera = camera
+
+    def read(self) -> np.ndarray:
+        """The next BGR frame.
+
+        Raises:
+            CameraError: the camera stopped sending frames.
+        """
+        if self._camera is None:
+            raise CameraError("picam is not open")
+        try:
+            return self._camera.capture_array("main")
+        except (RuntimeError, OSError) as error:
+            raise CameraError(f"picam stopped sending frames ({_first_line(error)})") from error
+
+    def close(self) -> None:
+        if self._camera is not None:
+            try:
+                self._camera.stop()
+            finally:
+                self._camera.close()
+                self._camera = None
+
+
+def open_source(spec: str) -> FrameSource:
+    """The frame source a --camera value names: "picam", a camera index ("0") or a video path/URL.
+
+    The source is not opened yet: use it as a context manager.
+    """
+    if spec == PICAM:
+        return PicameraSource()
+    if spec.isdigit():
+        return OpenCVSource(int(spec))
+    return OpenCVSource(spec)

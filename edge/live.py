@@ -1,0 +1,337 @@
+"""The live loop: frames from any FrameSource -> region of interest -> to_mnist -> model -> a steady reading.
+
+Steady: the class probabilities are averaged over the last frames, so the answer does not flicker; a frame
+with no digit counts as all-zero probabilities, and a low mean confidence reads as "no digit".
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digits.edge.camera import FrameSource
+from digits.edge.classifier import NUM_CLASSES, DigitClassifier
+from digits.edge.preprocess import to_mnist
+
+DEFAULT_ROI_FRACTION = 0.6  # of the frame's shorter side, a centred square
+DEFAULT_SMOOTH_FRAMES = 5
+DEFAULT_MIN_CONFIDENCE = 0.6
+HYSTERESIS = 0.1  # a shown digit stays until its mean confidence drops this far below the threshold
+FPS_FRAMES = 30  # the displayed FPS is measured over this many frames
+
+_NOTHING_YET = object()  # no reading reported yet: the first one always counts as a change
+_WINDOW_TITLE = "digits"
+_QUIT_KEYS = (ord("q"), 27)  # q, Esc
+_BOX_COLOUR = (0, 200, 0)  # green (BGR)
+_TEXT_COLOUR = (0, 0, 255)  # red (BGR)
+_TEXT_SCALE = 0.8
+_TEXT_THICKNESS = 2  # pixels
+_LINE_HEIGHT = 30  # pixels
+
+
+class RoiError(ValueError):
+    """A region of interest that is malformed or not inside the frame."""
+
+
+class DisplayError(OSError):
+    """No window can be opened (e.g. an OpenCV build without GUI support)."""
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A region of interest in pixels: left, top, width, height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def crop(self, frame: np.ndarray) -> np.ndarray:
+        return frame[self.y: self.y + self.h, self.x: self.x + self.w]
+
+    def __str__(self) -> str:
+        return f"{self.x},{self.y},{self.w},{self.h}"
+
+
+def parse_roi(text: str) -> Roi:
+    """A Roi from "x,y,w,h" (non-negative integers, positive width and height).
+
+    Raises:
+        RoiError: not four integers, a negative offset, or an empty size.
+    """
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        x, y, w, h = (int(part) for part in parts)
+    except ValueError:
+        raise RoiError(f"expected x,y,w,h as four integers, got {text!r}") from None
+    if x < 0 or y < 0 or w <= 0 or h <= 0:
+        raise RoiError(f"expected x,y >= 0 and w,h > 0, got {text!r}")
+    return Roi(x, y, w, h)
+
+
+def centred_roi(width: int, height: int, fraction: float = DEFAULT_ROI_FRACTION) -> Roi:
+    """A centred square whose side is `fraction` of the frame's shorter side."""
+    side = max(1, round(min(width, height) * fraction))
+    return Roi((width - side) // 2, (height - side) // 2, side, side)
+
+
+def check_roi(roi: Roi, width: int, height: int) -> Roi:
+    """The roi itself if it lies inside a width x height frame.
+
+    Raises:
+        RoiError: the roi reaches outside the frame.
+    """
+    if roi.x + roi.w > width or roi.y + roi.h > height:
+        raise RoiError(f"--roi {roi} reaches outside the {width}x{height} frame")
+    return roi
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A steady reading: digit None means no digit (blank, or not confident enough)."""
+
+    digit: int | None
+    confidence: float
+
+
+class Smoother:
+    """Mean class probabilities over the last `frames` frames, with a confidence threshold and hysteresis.
+
+    Until `frames` frames have been seen the missing ones count as "no digit", so a reading needs a few
+    agreeing frames before it shows.
+    """
+
+    def __init__(self, frames: int = DEFAULT_SMOOTH_FRAMES, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                 hysteresis: float = HYSTERESIS):
+        if frames < 1:
+            raise ValueError(f"smoothing needs at least 1 frame, got {frames}")
+        if not 0.0 < min_confidence <= 1.0:
+            raise ValueError(f"min confidence must be in (0, 1], got {min_confidence}")
+        self.frames = frames
+        self.min_confidence = min_confidence
+        self.hysteresis = hysteresis
+        self._history: deque[np.ndarray] = deque(maxlen=frames)
+        self._sum = np.zeros(NUM_CLASSES, np.float64)
+        self.reading = Reading(None, 0.0)
+
+    def update(self, probabilities: Sequence[float] | None) -> Reading:
+        """Add one frame's class probabilities (None: no digit in the frame) and return the steady reading."""
+        frame = np.zeros(NUM_CLASSES) if probabilities is None else np.asarray(probabilities, np.float64)
+        if len(self._history) == self.frames:
+            self._sum -= self._history[0]
+        self._history.append(frame)
+        self._sum += frame
+        mean = self._sum / self.frames
+        best = int(np.argmax(mean))
+        confidence = float(mean[best])
+        shown = self.reading.digit
+        if best == shown and confidence >= self.min_confidence - self.hysteresis:
+            self.reading = Reading(best, confidence)
+        elif confidence >= self.min_confidence:
+            self.reading = Reading(best, confidence)
+        else:
+            self.reading = Reading(None, confidence)
+        return self.reading
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How the live loop runs."""
+
+    roi: Roi | None = None  # None: a centred square, DEFAULT_ROI_FRACTION of the shorter side
+    smooth_frames: int = DEFAULT_SMOOTH_FRAMES
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    max_frames: int | None = None
+    duration_s: float | None = None
+    show_window: bool = False
+
+
+@dataclass(frozen=True)
+class ReadingChange:
+    """The steady reading changed: seconds since the start, the reading, and the current frame rate."""
+
+    time_s: float
+    digit: int | None
+    confidence: float
+    fps: float
+
+    def as_dict(self) -> dict:
+        return {"time": round(self.time_s, 3), "digit": self.digit,
+                "confidence": round(self.confidence, 4), "fps": round(self.fps, 1)}
+
+    def __str__(self) -> str:
+        reading = "no digit" if self.digit is None else f"digit {self.digit}  ({self.confidence:.2f})"
+        return f"{self.time_s:6.1f}s  {reading}  {self.fps:.1f} fps"
+
+
+@dataclass(frozen=True)
+class LiveSummary:
+    """What a live run did; latencies are preprocessing + inference + smoothing per frame, capture excluded."""
+
+    frames: int
+    seconds: float
+    mean_fps: float
+    latency_p50_ms: float
+    latency_p90_ms: float
+    latency_p99_ms: float
+    changes: int
+    stopped_by: str
+    roi: str
+
+    def as_dict(self) -> dict:
+        return {"frames": self.frames, "seconds": round(self.seconds, 3), "mean_fps": round(self.mean_fps, 1),
+                "latency_p50_ms": round(self.latency_p50_ms, 3), "latency_p90_ms": round(self.latency_p90_ms, 3),
+                "latency_p99_ms": round(self.latency_p99_ms, 3), "changes": self.changes,
+                "stopped_by": self.stopped_by, "roi": self.roi}
+
+    def __str__(self) -> str:
+        return (f"{self.frames} frames in {self.seconds:.1f} s ({self.mean_fps:.1f} fps), stopped by "
+                f"{self.stopped_by}; preprocessing+inference p50 {self.latency_p50_ms:.2f} ms, "
+                f"p90 {self.latency_p90_ms:.2f} ms, p99 {self.latency_p99_ms:.2f} ms; roi {self.roi}")
+
+
+def frame_probabilities(frame: np.ndarray, roi: Roi, classifier: DigitClassifier) -> tuple[float, ...] | None:
+    """The class probabilities for the digit in the frame's roi, or None when the roi holds no digit."""
+    image = to_mnist(roi.crop(frame))
+    if image is None:
+        return None
+    return classifier.predict(image).probabilities
+
+
+def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOptions = LiveOptions(),
+             on_change: Callable[[ReadingChange], None] = lambda change: None) -> LiveSummary:
+    """Read frames until the source ends, a limit is reached, q/Esc is pressed, Ctrl-C or SIGTERM.
+
+    Calls on_change each time the steady reading changes (the first reading included). The source is
+    opened here and always closed (released) on the way out.
+
+    Raises:
+        CameraError: the source cannot be opened, or a live camera stopped sending frames.
+        RoiError: options.roi reaches outside the frame.
+        DisplayError: show_window is set but OpenCV cannot open a window.
+    """
+    smoother = Smoother(options.smooth_frames, options.min_confidence)
+    latencies_ms: list[float] = []
+    frame_times: deque[float] = deque(maxlen=FPS_FRAMES)
+    roi = options.roi
+    last_digit: int | None | object = _NOTHING_YET
+    changes = 0
+    stop = _StopRequest()
+    with _stop_on_sigterm(stop), source, _window(options.show_window) as show:
+        start = time.perf_counter()
+        try:
+            while stop.reason is None:
+                frame = source.read()
+                if frame is None:
+                    stop.reason = "end of video"
+                    break
+                if roi is None:
+                    roi = centred_roi(frame.shape[1], frame.shape[0])
+                elif not latencies_ms:
+                    check_roi(roi, frame.shape[1], frame.shape[0])
+                began = time.perf_counter()
+                reading = smoother.update(frame_probabilities(frame, roi, classifier))
+                now = time.perf_counter()
+                latencies_ms.append((now - began) * 1000.0)
+                frame_times.append(now)
+                fps = _fps(frame_times)
+                if reading.digit != last_digit:
+                    changes += 1
+                    last_digit = reading.digit
+                    on_change(ReadingChange(now - start, reading.digit, reading.confidence, fps))
+                if show and show(frame, roi, reading, fps):
+                    stop.reason = "quit key"
+                if options.max_frames is not None and len(latencies_ms) >= options.max_frames:
+                    stop.reason = stop.reason or "max frames"
+                if options.duration_s is not None and now - start >= options.duration_s:
+                    stop.reason = stop.reason or "duration"
+        except KeyboardInterrupt:
+            stop.reason = "Ctrl-C"
+    return _summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, roi)
+
+
+def _fps(frame_times: deque[float]) -> float:
+    """Frames per second over the recent frames (0 until there are two)."""
+    if len(frame_times) < 2 or frame_times[-1] <= frame_times[0]:
+        return 0.0
+    return (len(frame_times) - 1) / (frame_times[-1] - frame_times[0])
+
+
+def _summary(latencies_ms: list[float], seconds: float, changes: int, stopped_by: str | None,
+             roi: Roi | None) -> LiveSummary:
+    """The run's figures; latency percentiles are 0 when no frame was processed."""
+    p50, p90, p99 = np.percentile(latencies_ms, [50, 90, 99]) if latencies_ms else (0.0, 0.0, 0.0)
+    frames = len(latencies_ms)
+    return LiveSummary(frames, seconds, frames / seconds if seconds > 0 else 0.0, float(p50), float(p90),
+                       float(p99), changes, stopped_by or "unknown", str(roi) if roi else "none")
+
+
+class _StopRequest:
+    """Why the loop should stop; None while it should go on."""
+
+    reason: str | None = None
+
+
+@contextmanager
+def _stop_on_sigterm(stop: _StopRequest) -> Iterator[None]:
+    """Turn SIGTERM into a clean stop (summary, capture released) while the loop runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def request_stop(signum, frame):
+        stop.reason = "SIGTERM"
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _window(enabled: bool) -> Iterator[Callable[[np.ndarray, Roi, Reading, float], bool] | None]:
+    """A function that draws a frame with its overlay and says whether q/Esc was pressed; None if disabled."""
+    if not enabled:
+        yield None
+        return
+    try:
+        cv2.namedWindow(_WINDOW_TITLE, cv2.WINDOW_AUTOSIZE)
+    except cv2.error as error:
+        raise DisplayError("OpenCV cannot open a window here (no GUI support or no display); "
+                           "use --headless") from error
+    try:
+        yield _show
+    finally:
+        cv2.destroyWindow(_WINDOW_TITLE)
+        cv2.waitKey(1)  # lets the GUI thread actually close the window
+
+
+def _show(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> bool:
+    """Draw the roi box, the reading and the FPS; True when q or Esc was pressed or the window closed."""
+    view = frame.copy()
+    cv2.rectangle(view, (roi.x, roi.y), (roi.x + roi.w, roi.y + roi.h), _BOX_COLOUR, _TEXT_THICKNESS)
+    text = "no digit" if reading.digit is None else f"digit {reading.digit} ({reading.confidence:.2f})"
+    for row, line in enumerate((text, f"{fps:.1f} fps"), start=1):
+        cv2.putText(view, line, (10, row * _LINE_HEIGHT), cv2.FONT_HERSHEY_SIMPLEX, _TEXT_SCALE, _TEXT_COLOUR,
+                    _TEXT_THICKNESS, cv2.LINE_AA)
+    cv2.imshow(_WINDOW_TITLE, view)
+    key = cv2.waitKey(1) & 0xFF
+    closed = cv2.getWindowProperty(_WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1
+    return key in _QUIT_KEYS or closed
+
+
+def has_display() -> bool:
+    """Whether a window can be shown: on Linux, only with $DISPLAY or $WAYLAND_DISPLAY set."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
