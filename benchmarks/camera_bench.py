@@ -1,0 +1,93 @@
+"""Milliseconds per camera frame, capture excluded: region of interest -> to_mnist -> model -> smoother.
+
+640x480 BGR frames of paper with a digit drawn in the centre (and some blank frames, as a live view has),
+timed on one thread in each installed interpreter. Target: <= 5 ms per frame on one x86 core.
+
+Usage: .venv/bin/python benchmarks/camera_bench.py [--frames 2000] [--model PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import cv2
+import numpy as np
+
+from digits.edge.classifier import ClassifierOptions, DigitClassifier
+from digits.edge.live import Smoother, centred_roi, frame_probabilities
+from digits.edge.preprocess import to_mnist
+from digits.edge.runtime import RUNTIMES, RuntimeMissing
+
+FRAME_SIZE = (640, 480)  # width, height
+TARGET_MS = 5.0
+WARMUP_FRAMES = 50
+BLANK_EVERY = 5  # one frame in five shows blank paper
+
+
+def make_frames(count: int = 40, seed: int = 0) -> list[np.ndarray]:
+    """Paper-toned frames with noise and uneven light, a handwritten-looking digit in most of them."""
+    rng = np.random.default_rng(seed)
+    width, height = FRAME_SIZE
+    frames = []
+    for index in range(count):
+        light = np.linspace(170, 215, width)[None, :] + rng.normal(0, 4, (height, width))
+        frame = np.clip(light, 0, 255).astype(np.uint8)
+        if index % BLANK_EVERY:
+            cv2.putText(frame, str(index % 10), (width // 2 - 45 + int(rng.integers(-15, 15)), height // 2 + 55),
+                        cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 5, 40, int(rng.integers(8, 14)), cv2.LINE_AA)
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    return frames
+
+
+def time_frames(classifier: DigitClassifier, frames: list[np.ndarray], count: int) -> np.ndarray:
+    """Milliseconds of preprocessing + inference + smoothing for `count` frames (cycling through `frames`)."""
+    roi = centred_roi(*FRAME_SIZE)
+    smoother = Smoother()
+    for index in range(WARMUP_FRAMES):
+        smoother.update(frame_probabilities(frames[index % len(frames)], roi, classifier))
+    times = np.empty(count)
+    for index in range(count):
+        frame = frames[index % len(frames)]
+        start = time.perf_counter()
+        smoother.update(frame_probabilities(frame, roi, classifier))
+        times[index] = (time.perf_counter() - start) * 1000.0
+    return times
+
+
+def preprocess_p50_ms(frames: list[np.ndarray], count: int) -> float:
+    """Median milliseconds of to_mnist alone on the frames' region of interest (the model's share is the rest)."""
+    roi = centred_roi(*FRAME_SIZE)
+    times = np.empty(count)
+    for index in range(count):
+        crop = roi.crop(frames[index % len(frames)])
+        start = time.perf_counter()
+        to_mnist(crop)
+        times[index] = (time.perf_counter() - start) * 1000.0
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=2000, help="timed frames per interpreter (default: 2000)")
+    parser.add_argument("--model", default=None, help="a .tflite model (default: the packaged int8 model)")
+    args = parser.parse_args()
+    frames = make_frames()
+    print(f"{FRAME_SIZE[0]}x{FRAME_SIZE[1]} frames, 1 thread, {args.frames} frames "
+          f"(1 in {BLANK_EVERY} blank), capture excluded; to_mnist alone: p50 "
+          f"{preprocess_p50_ms(frames, args.frames):.2f} ms")
+    print("runtime | model | mean ms | p50 ms | p90 ms | p99 ms | frames/s | target <= 5 ms")
+    for runtime in RUNTIMES:
+        try:
+            classifier = DigitClassifier(ClassifierOptions(args.model, runtime, threads=1))
+        except RuntimeMissing as error:
+            print(f"{runtime} | skipped: {error}")
+            continue
+        times = time_frames(classifier, frames, args.frames)
+        p50, p90, p99 = np.percentile(times, [50, 90, 99])
+        mean = float(times.mean())
+        print(f"{runtime} | {classifier.model_path.name} | {mean:.2f} | {p50:.2f} | {p90:.2f} | {p99:.2f} | "
+              f"{1000.0 / mean:.0f} | {'met' if mean <= TARGET_MS else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
