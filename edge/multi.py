@@ -1,0 +1,356 @@
+"""Read every digit in one image: an ID or a phone number written on paper, in one or more lines.
+
+Pure functions, numpy + OpenCV. The marks are found on a downscaled copy (lighting and polarity
+normalised, binarised, connected components); broken strokes of one digit are joined, touching digits
+split where the width says two, specks, ruled lines and frame edges dropped, and the digits grouped into
+lines read top to bottom and left to right. Each digit is then cut from the full-resolution image (other
+marks blanked out) and read with the single-digit preprocessing (`to_mnist`) and the model.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digits.edge.classifier import DigitClassifier
+from digits.edge.preprocess import to_gray, to_mnist
+
+# Finding marks (on the downscaled copy)
+BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
+BACKGROUND_KERNEL = 9  # px: ... with a median this wide (about 1/7 of the image, wider than a stroke)
+MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
+NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
+MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
+# Shapes, relative to the typical digit height of the image or of its line
+SPECK_HEIGHT = 0.3  # shorter than this: a speck (dropped)
+TOO_TALL = 3.0  # taller than this: a frame, a paper edge or a shadow (dropped)
+LINE_THICKNESS = 0.25  # a mark thinner than this and ...
+LINE_LENGTH = 2.0  # ... longer than this is a ruled line (dropped)
+JOIN_GAP = 0.25  # pieces stacked closer than this, overlapping horizontally, are one digit ...
+JOIN_HEIGHT = 1.35  # ... if together they are no taller than this
+MIN_HEIGHT_IN_LINE = 0.45  # shorter than this in its line: a dot or a dash, not a digit
+SPLIT_WIDTH = 1.25  # wider than this: several touching digits
+DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
+LINE_OVERLAP = 0.4  # a digit continues a line when it overlaps the line's last digit vertically this much
+# Cutting digits for the model (full-resolution image)
+CROP_PAD = 0.2  # of the digit's height, around its box
+CROP_HEIGHT = 64  # px: larger crops are shrunk to this height first (the model sees 20 px anyway)
+
+
+@dataclass(frozen=True)
+class MultiOptions:
+    """How to find and read the digits."""
+
+    min_confidence: float = 0.0  # digits read with less confidence are dropped as marks that are not digits
+    work_side: int = 1024  # px: marks are found on a copy whose longest side is at most this
+
+
+@dataclass(frozen=True)
+class DigitBox:
+    """One digit read: its box in the original image (pixels) and the model's answer."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    digit: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of digits, left to right."""
+
+    digits: str
+    boxes: tuple[DigitBox, ...]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Every digit in an image: the lines top to bottom; text is their digits joined ("" when none)."""
+
+    text: str
+    lines: tuple[Line, ...]
+    latency_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class DigitRegion:
+    """Where one digit is: its box in the original image and its ink on the downscaled copy.
+
+    mask: bool array over `work_box` (x0, y0, x1, y1 exclusive) of the copy shrunk `factor` times.
+    """
+
+    box: tuple[int, int, int, int]  # x, y, w, h in the original image
+    work_box: tuple[int, int, int, int]
+    mask: np.ndarray
+    factor: int
+
+
+@dataclass
+class _Mark:
+    """A candidate digit on the downscaled copy: a box (x0, y0, x1 and y1 exclusive) and its component labels."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    labels: tuple[int, ...]
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+
+def ink_mask(gray: np.ndarray) -> np.ndarray:
+    """Binary ink (255) on a uint8 grayscale image, for dark ink on light paper or light ink on dark.
+
+    The paper's lighting is estimated with a coarse median (ink is the minority everywhere) and removed;
+    the polarity is the side with the stronger tail; the threshold is Otsu's, but never below the paper's
+    own noise, so a blank page has no ink.
+    """
+    height, width = gray.shape
+    shrink = BACKGROUND_SIDE / max(height, width)
+    small = cv2.resize(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))),
+                       interpolation=cv2.INTER_AREA)
+    background = cv2.resize(cv2.medianBlur(small, BACKGROUND_KERNEL), (width, height),
+                            interpolation=cv2.INTER_LINEAR)
+    darker = cv2.subtract(background, gray)  # saturates at 0
+    lighter = cv2.subtract(gray, background)
+    dark_counts, light_counts = _histogram(darker), _histogram(lighter)
+    dark_ink = _quantile(dark_counts, 0.995) >= _quantile(light_counts, 0.995)
+    strength = darker if dark_ink else lighter
+    # the paper's noise: the median absolute difference, as a standard deviation (unchanged pixels counted once)
+    absolute_counts = dark_counts + light_counts
+    absolute_counts[0] -= gray.size
+    noise = 1.4826 * _quantile(absolute_counts, 0.5)
+    otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    threshold = max(otsu, MIN_CONTRAST, NOISE_SIGMAS * noise)
+    return cv2.threshold(strength, threshold, 255, cv2.THRESH_BINARY)[1]
+
+
+def _histogram(image: np.ndarray) -> np.ndarray:
+    """Counts of each uint8 value."""
+    return cv2.calcHist([image], [0], None, [256], [0, 256]).ravel()
+
+
+def _quantile(counts: np.ndarray, fraction: float) -> float:
+    """The value below which `fraction` of a histogram's pixels lie."""
+    cumulative = np.cumsum(counts)
+    return float(np.searchsorted(cumulative, fraction * cumulative[-1]))
+
+
+def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> list[list[DigitRegion]]:
+    """Every digit in an image as lines of regions, top to bottom, each left to right ([] when none).
+
+    Args:
+        image: a gray, BGR or BGRA uint8 image.
+        work_side: marks are found on a copy shrunk by a whole factor until its longest side is at most this
+            (pixels); whole factors keep the shrinking fast.
+    """
+    shape = image.shape
+    factor = max(1, -(-max(shape[:2]) // work_side))
+    if factor > 1:
+        image = cv2.resize(image, (0, 0), fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    work = to_gray(image)
+    ink = ink_mask(work)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    marks = _candidate_marks(stats, count, work.shape)
+    if not marks:
+        return []
+    marks = _drop_odd_shapes(_join_broken_strokes(marks))
+    lines = [_split_touching(_drop_small_in_line(line), labels) for line in _group_lines(marks)]
+    return [[_region(mark, labels, factor, shape) for mark in line] for line in lines if line]
+
+
+def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOptions = MultiOptions()) -> Reading:
+    """Find and read every digit in an image.
+
+    Args:
+        image: a gray, BGR or BGRA uint8 image.
+        classifier: the digit model.
+        options: work size and the confidence below which a mark is not taken for a digit.
+
+    Returns:
+        The reading; an image without digits gives an empty one (text "", no lines).
+    """
+    start = time.perf_counter()
+    lines = []
+    for regions in find_digits(image, options.work_side):
+        boxes = []
+        for region in regions:
+            crop = to_mnist(digit_crop(image, region))
+            if crop is None:
+                continue
+            prediction = classifier.predict(crop)
+            if prediction.confidence >= options.min_confidence:
+                boxes.append(DigitBox(*region.box, prediction.digit, prediction.confidence))
+        if boxes:
+            lines.append(Line("".join(str(box.digit) for box in boxes), tuple(boxes)))
+    return Reading("".join(line.digits for line in lines), tuple(lines), (time.perf_counter() - start) * 1000.0)
+
+
+def digit_crop(image: np.ndarray, region: DigitRegion) -> np.ndarray:
+    """The digit cut from the full-resolution image, in gray, with a margin and everything but its own ink blanked.
+
+    Pixels away from the digit's ink (neighbours' strokes reaching into the margin) take the paper's tone.
+    The crop is shrunk to at most CROP_HEIGHT first: the model sees 20 pixels anyway.
+    """
+    x, y, w, h = region.box
+    pad = max(2, round(CROP_PAD * h))
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(image.shape[1], x + w + pad), min(image.shape[0], y + h + pad)
+    crop = to_gray(image[y0:y1, x0:x1])
+    factor = min(1.0, CROP_HEIGHT / crop.shape[0])
+    if factor < 1.0:
+        crop = cv2.resize(crop, (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor))),
+                          interpolation=cv2.INTER_AREA)
+    # the ink mask, grown by about a stroke so anti-aliased edges stay, at the crop's resolution
+    grow = max(1, round(0.06 * region.mask.shape[0]))
+    mask = cv2.dilate(region.mask.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    keep = np.zeros(crop.shape, np.uint8)
+    left, top = round((x - x0) * factor), round((y - y0) * factor)
+    width = min(crop.shape[1] - left, max(1, round(w * factor)))
+    height = min(crop.shape[0] - top, max(1, round(h * factor)))
+    keep[top:top + height, left:left + width] = cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
+    if keep.all():
+        return crop
+    paper = np.uint8(np.median(crop[keep == 0]))
+    return np.where(keep > 0, crop, paper)
+
+
+def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> list[_Mark]:
+    """Components large enough to matter, without those that are frame edges (touching the border, large)."""
+    height, width = shape
+    marks = []
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if max(w, h) < MIN_MARK_PX // 2 or area < MIN_MARK_PX:
+            continue
+        touches_border = x == 0 or y == 0 or x + w == width or y + h == height
+        if touches_border and (h > height / 3 or w > width / 3):
+            continue
+        marks.append(_Mark(x, y, x + w, y + h, (label,)))
+    return marks
+
+
+def _typical_height(marks: list[_Mark]) -> float:
+    """The height of a typical digit: the median height weighted by box area, so specks barely count."""
+    heights = np.array([mark.height for mark in marks], float)
+    weights = np.array([mark.width * mark.height for mark in marks], float)
+    order = np.argsort(heights)
+    cumulative = np.cumsum(weights[order])
+    return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _join_broken_strokes(marks: list[_Mark]) -> list[_Mark]:
+    """Join pieces of one digit: overlapping horizontally, close vertically, together no taller than a digit."""
+    reference = _typical_height(marks)
+    joined = True
+    while joined:
+        joined = False
+        marks.sort(key=lambda mark: mark.x0)
+        for i, first in enumerate(marks):
+            for j in range(i + 1, len(marks)):
+                second = marks[j]
+                if second.x0 >= first.x1:
+                    break
+                overlap = min(first.x1, second.x1) - max(first.x0, second.x0)
+                gap = max(first.y0, second.y0) - min(first.y1, second.y1)
+                height = max(first.y1, second.y1) - min(first.y0, second.y0)
+                if (overlap >= 0.5 * min(first.width, second.width) and gap <= JOIN_GAP * reference
+                        and height <= JOIN_HEIGHT * reference):
+                    marks[i] = _Mark(min(first.x0, second.x0), min(first.y0, second.y0), max(first.x1, second.x1),
+                                     max(first.y1, second.y1), first.labels + second.labels)
+                    del marks[j]
+                    joined = True
+                    break
+            if joined:
+                break
+    return marks
+
+
+def _drop_odd_shapes(marks: list[_Mark]) -> list[_Mark]:
+    """Drop specks, ruled lines and very tall marks, relative to the typical digit height."""
+    if not marks:
+        return marks
+    reference = _typical_height(marks)
+    kept = []
+    for mark in marks:
+        if mark.height < max(MIN_MARK_PX, SPECK_HEIGHT * reference) or mark.height > TOO_TALL * reference:
+            continue
+        if mark.height < LINE_THICKNESS * reference and mark.width > LINE_LENGTH * reference:
+            continue
+        kept.append(mark)
+    return kept
+
+
+def _group_lines(marks: list[_Mark]) -> list[list[_Mark]]:
+    """Lines of marks, top to bottom, each left to right; a mark continues the line whose last mark it overlaps
+    most vertically, so slanted lines stay together."""
+    lines: list[list[_Mark]] = []
+    for mark in sorted(marks, key=lambda m: m.x0):
+        best, best_overlap = None, LINE_OVERLAP
+        for line in lines:
+            last = line[-1]
+            overlap = (min(last.y1, mark.y1) - max(last.y0, mark.y0)) / min(last.height, mark.height)
+            if overlap >= best_overlap:
+                best, best_overlap = line, overlap
+        if best is None:
+            lines.append([mark])
+        else:
+            best.append(mark)
+    lines.sort(key=lambda line: float(np.median([(m.y0 + m.y1) / 2 for m in line])))
+    return lines
+
+
+def _drop_small_in_line(line: list[_Mark]) -> list[_Mark]:
+    """Drop dots and dashes: marks much shorter than the line's digits."""
+    median_height = float(np.median([mark.height for mark in line]))
+    return [mark for mark in line if mark.height >= MIN_HEIGHT_IN_LINE * median_height]
+
+
+def _split_touching(line: list[_Mark], labels: np.ndarray) -> list[_Mark]:
+    """Split marks too wide for one digit into as many digits as the width says, at the columns with least ink."""
+    if not line:
+        return line
+    median_height = float(np.median([mark.height for mark in line]))
+    narrow = [mark.width for mark in line if mark.width <= SPLIT_WIDTH * median_height]
+    low, high = DIGIT_WIDTH_RANGE
+    digit_width = float(np.clip(np.median(narrow) if narrow else high * median_height,
+                                low * median_height, high * median_height))
+    result = []
+    for mark in line:
+        if mark.width <= SPLIT_WIDTH * median_height:
+            result.append(mark)
+            continue
+        parts = max(2, round(mark.width / digit_width))
+        ink = np.isin(labels[mark.y0:mark.y1, mark.x0:mark.x1], mark.labels)
+        columns = ink.sum(axis=0)
+        cuts = [0]
+        for k in range(1, parts):
+            centre = round(k * mark.width / parts)
+            reach = max(1, round(0.25 * mark.width / parts))
+            window = columns[max(cuts[-1] + 1, centre - reach): centre + reach + 1]
+            cuts.append(max(cuts[-1] + 1, centre - reach) + int(np.argmin(window)) if window.size else centre)
+        cuts.append(mark.width)
+        for left, right in zip(cuts, cuts[1:]):
+            rows = np.flatnonzero(ink[:, left:right].any(axis=1))
+            if rows.size:
+                result.append(_Mark(mark.x0 + left, mark.y0 + int(rows[0]), mark.x0 + right,
+                                    mark.y0 + int(rows[-1]) + 1, mark.labels))
+    return result
+
+
+def _region(mark: _Mark, labels: np.ndarray, factor: int, shape: tuple[int, ...]) -> DigitRegion:
+    """The digit's box in the original image (of `shape`) and its ink mask on the downscaled copy."""
+    x, y = mark.x0 * factor, mark.y0 * factor
+    box = (x, y, min(mark.width * factor, shape[1] - x), min(mark.height * factor, shape[0] - y))
+    mask = np.isin(labels[mark.y0:mark.y1, mark.x0:mark.x1], mark.labels)
+    return DigitRegion(box, (mark.x0, mark.y0, mark.x1, mark.y1), mask, factor)
