@@ -84,6 +84,10 @@ class OpenCVSource(FrameSource):
             raise CameraError(f"cannot open {self.source} as a video")
         self._capture = capture
 
+    @property
+    def is_open(self) -> bool:
+        return self._capture is not None
+
     def read(self) -> np.ndarray | None:
         """The next BGR frame; None at the end of a video file.
 

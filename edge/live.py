@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -30,6 +31,8 @@ FPS_FRAMES = 30  # the displayed FPS is measured over this many frames
 
 _NOTHING_YET = object()  # no reading reported yet: the first one always counts as a change
 _WINDOW_TITLE = "digits"
+_X11_TCP_PORT = 6000  # display :N listens on 6000 + N (e.g. ssh -X forwards localhost:10)
+_X11_CONNECT_TIMEOUT_S = 0.5
 _QUIT_KEYS = (ord("q"), 27)  # q, Esc
 _BOX_COLOUR = (0, 200, 0)  # green (BGR)
 _TEXT_COLOUR = (0, 0, 255)  # red (BGR)
@@ -331,7 +334,23 @@ def _show(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> bool:
 
 
 def has_display() -> bool:
-    """Whether a window can be shown: on Linux, only with $DISPLAY or $WAYLAND_DISPLAY set."""
+    """Whether a window can be shown: on Linux, a reachable X display ($DISPLAY) or $WAYLAND_DISPLAY.
+
+    An unreachable $DISPLAY must count as none: OpenCV's Qt aborts the whole process when it cannot connect.
+    """
     if not sys.platform.startswith("linux"):
         return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    display = os.environ.get("DISPLAY", "")
+    host, _, screen = display.rpartition(":")
+    number = screen.split(".")[0]
+    if not number.isdigit():
+        return False
+    if host in ("", "unix"):
+        return os.path.exists(f"/tmp/.X11-unix/X{number}")
+    try:
+        with socket.create_connection((host, _X11_TCP_PORT + int(number)), timeout=_X11_CONNECT_TIMEOUT_S):
+            return True
+    except OSError:
+        return False

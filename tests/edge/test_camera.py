@@ -1,6 +1,9 @@
 """The live loop on real video files written here, with real TFLite interpreters (no camera needed)."""
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -158,3 +161,32 @@ def test_picam_without_picamera2_says_how_to_install_it():
     with pytest.raises(CameraError, match="sudo apt install python3-picamera2.*--system-site-packages"):
         with PicameraSource():
             pass
+
+
+@pytest.mark.parametrize("signum, stopped_by", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")])
+def test_sigterm_and_ctrl_c_stop_cleanly_and_release_the_capture(digits_video, classifier, signum, stopped_by):
+    source = OpenCVSource(str(digits_video))
+    sigterm_handler = signal.getsignal(signal.SIGTERM)
+    summary = run_live(source, classifier, LiveOptions(), lambda change: os.kill(os.getpid(), signum))
+    assert summary.stopped_by == stopped_by
+    assert 1 <= summary.frames < 10
+    assert not source.is_open
+    assert signal.getsignal(signal.SIGTERM) is sigterm_handler
+
+
+def test_max_frames_and_duration_stop_the_loop(digits_video, classifier):
+    summary = run_live(OpenCVSource(str(digits_video)), classifier, LiveOptions(max_frames=7))
+    assert (summary.frames, summary.stopped_by) == (7, "max frames")
+    summary = run_live(OpenCVSource(str(digits_video)), classifier, LiveOptions(duration_s=0.0))
+    assert (summary.frames, summary.stopped_by) == (1, "duration")
+
+
+def test_roi_outside_the_frame_is_an_error(digits_video, classifier):
+    with pytest.raises(RoiError, match="outside the 320x240 frame"):
+        run_live(OpenCVSource(str(digits_video)), classifier, LiveOptions(roi=Roi(300, 0, 50, 50)))
+
+
+def test_an_explicit_roi_on_blank_paper_reads_no_digit(digits_video, classifier):
+    changes = []
+    run_live(OpenCVSource(str(digits_video)), classifier, LiveOptions(roi=Roi(0, 0, 40, 40)), changes.append)
+    assert [change.digit for change in changes] == [None]
