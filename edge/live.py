@@ -160,15 +160,16 @@ class LiveOptions:
 
 @dataclass(frozen=True)
 class ReadingChange:
-    """The steady reading changed: seconds since the start, the reading, and the current frame rate."""
+    """The steady reading changed: seconds since the start, the frame (from 0), the reading, the frame rate."""
 
     time_s: float
+    frame: int
     digit: int | None
     confidence: float
     fps: float
 
     def as_dict(self) -> dict:
-        return {"time": round(self.time_s, 3), "digit": self.digit,
+        return {"time": round(self.time_s, 3), "frame": self.frame, "digit": self.digit,
                 "confidence": round(self.confidence, 4), "fps": round(self.fps, 1)}
 
     def __str__(self) -> str:
@@ -250,7 +251,8 @@ def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOpti
                 if reading.digit != last_digit:
                     changes += 1
                     last_digit = reading.digit
-                    on_change(ReadingChange(now - start, reading.digit, reading.confidence, fps))
+                    on_change(ReadingChange(now - start, len(latencies_ms) - 1, reading.digit, reading.confidence,
+                                            fps))
                 if show and show(frame, roi, reading, fps):
                     stop.reason = "quit key"
                 if options.max_frames is not None and len(latencies_ms) >= options.max_frames:

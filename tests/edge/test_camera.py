@@ -7,16 +7,18 @@ import signal
 import numpy as np
 import pytest
 
-import cv2
 from digits.edge.camera import CameraError, OpenCVSource, PicameraSource, open_source
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
-from digits.edge.live import LiveOptions, Roi, RoiError, Smoother, centred_roi, parse_roi, run_live
+from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, LiveOptions, Roi, RoiError, Smoother,
+                               centred_roi, parse_roi, run_live)
 from digits.edge.runtime import RUNTIMES
+from digits.train.synth import render_video
 
 FRAME_SIZE = (320, 240)  # width, height
-FPS = 10
+VIDEO_DIGITS = [7, 2, 0]
 DIGIT_FRAMES = 12
 BLANK_FRAMES = 8
+SMOOTHING_DELAY = DEFAULT_SMOOTH_FRAMES + 2  # frames: how late a steady reading may follow the video
 
 
 def _one_hot(digit: int, confidence: float = 1.0) -> list[float]:
@@ -25,57 +27,22 @@ def _one_hot(digit: int, confidence: float = 1.0) -> list[float]:
     return probabilities
 
 
-def _collapse(values: list) -> list:
-    return [value for i, value in enumerate(values) if i == 0 or value != values[i - 1]]
-
-
-def _paper_frame(index: int, rng: np.random.Generator) -> np.ndarray:
-    """Light grey paper with a slow change of lighting and a little sensor noise."""
-    width, height = FRAME_SIZE
-    brightness = 200 + 25 * np.sin(index / 9.0)
-    gradient = np.linspace(-12, 12, width)[None, :]
-    paper = brightness + gradient + rng.normal(0, 3, (height, width))
-    return np.clip(paper, 0, 255)
-
-
-def _write_video(path, digits: list[np.ndarray], seed: int = 0) -> None:
-    """Blank paper, then each 28x28 MNIST digit as dark ink for DIGIT_FRAMES frames (moving slightly), and so on."""
-    rng = np.random.default_rng(seed)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, FRAME_SIZE)
-    assert writer.isOpened()
-    index = 0
-    width, height = FRAME_SIZE
-    side = 110  # pixels: the digit's 28x28 square, inside the default 60% roi (144 px)
-    for digit in [*digits, None]:
-        for _ in range(BLANK_FRAMES):
-            writer.write(cv2.cvtColor(_paper_frame(index, rng).astype(np.uint8), cv2.COLOR_GRAY2BGR))
-            index += 1
-        if digit is None:
-            break
-        ink = cv2.resize(digit, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
-        for step in range(DIGIT_FRAMES):
-            paper = _paper_frame(index, rng)
-            dx, dy = int(6 * np.sin(step / 2.0)), int(4 * np.cos(step / 3.0))  # hand motion, pixels
-            top, left = (height - side) // 2 + dy, (width - side) // 2 + dx
-            region = paper[top: top + side, left: left + side]
-            paper[top: top + side, left: left + side] = region * (1 - 0.85 * ink)
-            writer.write(cv2.cvtColor(paper.astype(np.uint8), cv2.COLOR_GRAY2BGR))
-            index += 1
-    writer.release()
-
-
 @pytest.fixture(scope="module")
-def video_digits(mnist_test) -> list[int]:
-    return [7, 2, 0]
+def video(tmp_path_factory, mnist_test):
+    """A video of the first MNIST test image of each VIDEO_DIGITS written on paper, one after another.
 
-
-@pytest.fixture(scope="module")
-def digits_video(tmp_path_factory, mnist_test, video_digits):
-    """A video of the first MNIST test images of each digit in video_digits, on paper, one after another."""
-    images = [mnist_test.images[np.flatnonzero(mnist_test.labels == digit)[0]] for digit in video_digits]
+    Returns the path and the schedule: (start frame, end frame, digit) for each digit.
+    """
+    images = [mnist_test.images[np.flatnonzero(mnist_test.labels == digit)[0]] for digit in VIDEO_DIGITS]
     path = tmp_path_factory.mktemp("video") / "digits.avi"
-    _write_video(path, images)
-    return path
+    schedule = render_video(path, images, np.random.default_rng(0), labels=VIDEO_DIGITS, size=FRAME_SIZE,
+                            frames_per_digit=DIGIT_FRAMES, blank_frames=BLANK_FRAMES)
+    return path, schedule
+
+
+@pytest.fixture(scope="module")
+def digits_video(video):
+    return video[0]
 
 
 @pytest.fixture(scope="module", params=RUNTIMES)
@@ -83,12 +50,15 @@ def classifier(request):
     return DigitClassifier(ClassifierOptions(runtime=request.param, threads=1))
 
 
-def test_loop_reads_the_digits_of_a_video_in_order(digits_video, video_digits, classifier):
+def test_loop_reads_the_digits_of_a_video_in_order_and_in_time(video, classifier):
+    path, schedule = video
     changes = []
-    summary = run_live(OpenCVSource(str(digits_video)), classifier, LiveOptions(), changes.append)
-    assert [change.digit for change in changes] == _collapse([None, *[d for digit in video_digits
-                                                                      for d in (digit, None)]])
-    assert summary.frames == len(video_digits) * (DIGIT_FRAMES + BLANK_FRAMES) + BLANK_FRAMES
+    summary = run_live(OpenCVSource(str(path)), classifier, LiveOptions(), changes.append)
+    assert [change.digit for change in changes] == [None, 7, None, 2, None, 0, None]
+    for (start, end, digit), shown, gone in zip(schedule, changes[1::2], changes[2::2]):
+        assert start <= shown.frame < start + SMOOTHING_DELAY and shown.confidence >= DEFAULT_MIN_CONFIDENCE
+        assert end <= gone.frame < end + SMOOTHING_DELAY
+    assert summary.frames == len(VIDEO_DIGITS) * (DIGIT_FRAMES + BLANK_FRAMES) + BLANK_FRAMES
     assert summary.stopped_by == "end of video"
     assert 0 < summary.latency_p50_ms <= summary.latency_p90_ms <= summary.latency_p99_ms
 
