@@ -1,0 +1,85 @@
+"""`digits-edge`: read handwritten digits with numpy, OpenCV and a TFLite interpreter (never tensorflow)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from digits.edge.classifier import ClassifierOptions, DigitClassifier, ModelError
+from digits.edge.evaluation import LabelsError, label_for, read_labels_csv
+from digits.edge.folder import PREPROCESSORS, FolderOptions, run_folder
+from digits.edge.images import FolderError, list_images
+from digits.edge.output import RunSummary, json_row, summary_json, summary_text, table_header, table_row
+from digits.edge.runtime import RUNTIMES, RuntimeMissing
+
+
+def load_classifier(model: Path | None, runtime: str | None, threads: int | None) -> DigitClassifier:
+    """The classifier for the shared --model/--runtime/--threads options; known errors become one line."""
+    try:
+        return DigitClassifier(ClassifierOptions(model, runtime, threads))
+    except (ModelError, RuntimeMissing) as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.command()
+@click.option("--dir", "folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Read every jpg/jpeg/png/bmp image in this folder, in natural order.")
+@click.option("--recursive", is_flag=True, help="With --dir: also read images in subfolders.")
+@click.option("--labels", "labels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of `file,label` rows; without it, a parent folder named 0-9 gives the label.")
+@click.option("--save-crops", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the 28x28 image the model saw for each file into this folder (PNG).")
+@click.option("--preprocess", type=click.Choice(sorted(PREPROCESSORS)), default="robust", show_default=True,
+              help="robust: any photo or scan -> MNIST-like; none: the notebook's way (gray, resized, /255).")
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A float32 or int8 TFLite model.  [default: the packaged edge/models/digits_int8.tflite]")
+@click.option("--runtime", type=click.Choice(RUNTIMES), default=None,
+              help="TFLite interpreter.  [default: ai-edge-litert if installed, else tflite-runtime]")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Interpreter threads.  [default: every core]")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON lines (file, digit, confidence, probabilities, latency_ms), then a summary line.")
+def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime, threads, as_json):
+    """Read handwritten digits from a folder of photos or scans.
+
+    Prints a table (file, digit, confidence) and a summary; with labels (--labels, or folders named 0-9)
+    also accuracy, per-class precision/recall/F1 and the confusion matrix. Unreadable files are skipped
+    with a warning. Exit codes: 0 done, 1 error (bad model, empty folder, no readable image), 2 usage.
+
+    \b
+    Example:
+        digits-edge --dir photos/ --recursive
+        digits-edge --dir photos/7 --json --model my_model_int8.tflite
+    """
+    if folder is None:
+        raise click.UsageError("give a source: --dir DIR")
+    classifier = load_classifier(model, runtime, threads)
+    try:
+        labels = read_labels_csv(labels_file) if labels_file else None
+        options = FolderOptions(folder, recursive, preprocess, save_crops)
+        summary = _print_results(options, classifier, labels, as_json)
+    except (FolderError, LabelsError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(summary_json(summary) if as_json else "\n" + summary_text(summary))
+    if summary.count == 0:
+        raise click.ClickException(f"no readable image in {folder} ({summary.skipped} skipped)")
+
+
+def _print_results(options: FolderOptions, classifier: DigitClassifier, labels: dict[str, int] | None,
+                   as_json: bool) -> RunSummary:
+    """Print one row per file as it is read; warn about skipped files on stderr. Returns the totals."""
+    files = list_images(options.folder, options.recursive)
+    width = min(60, max(len("file"), *(len(file.relative_to(options.folder).as_posix()) for file in files)))
+    summary = RunSummary()
+    if not as_json:
+        click.echo(table_header(width))
+    for result in run_folder(options, classifier, files):
+        if result.skipped:
+            summary.skipped += 1
+            click.echo(f"warning: skipped {result.skipped}", err=True)
+            continue
+        label = label_for(result.file, options.folder, labels)
+        summary.add(result.prediction, label)
+        click.echo(json_row(result.relative, result.prediction, label) if as_json
+                   else table_row(result.relative, result.prediction, width))
+    return summary

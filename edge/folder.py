@@ -1,0 +1,76 @@
+"""The folder loop: read each image, preprocess it, classify it, optionally save what the model saw."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from digits.edge.classifier import DigitClassifier, Prediction
+from digits.edge.images import ImageReadError, list_images, read_image, write_image_atomic
+from digits.edge.preprocess import notebook_style, to_mnist
+
+PREPROCESSORS: dict[str, Callable[[np.ndarray], np.ndarray | None]] = {
+    "robust": to_mnist,  # any photo or scan -> MNIST-like, None when blank
+    "none": notebook_style,  # the notebook's way: grayscale, resized, /255
+}
+
+
+@dataclass(frozen=True)
+class FolderOptions:
+    """What to read and how."""
+
+    folder: Path
+    recursive: bool = False
+    preprocess: str = "robust"  # a key of PREPROCESSORS
+    save_crops: Path | None = None  # where to write the 28x28 image the model saw, per file
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One file: a prediction (digit None = no digit), or the reason it was skipped."""
+
+    file: Path
+    relative: str
+    prediction: Prediction | None = None
+    skipped: str | None = None
+
+
+def classify_image(image: np.ndarray, classifier: DigitClassifier, preprocess: str = "robust"
+                   ) -> tuple[Prediction, np.ndarray | None]:
+    """Preprocess and classify one image; latency_ms covers both. Returns the prediction and the 28x28 input."""
+    start = time.perf_counter()
+    model_input = PREPROCESSORS[preprocess](image)
+    if model_input is None:
+        prediction = Prediction(None, 0.0, (), 0.0)
+    else:
+        prediction = classifier.predict(model_input)
+    return replace(prediction, latency_ms=(time.perf_counter() - start) * 1000.0), model_input
+
+
+def run_folder(options: FolderOptions, classifier: DigitClassifier, files: list[Path] | None = None
+               ) -> Iterator[FileResult]:
+    """Yield one result per image file, in natural order; unreadable files are yielded as skipped.
+
+    Args:
+        files: the images to read (from `list_images(options.folder, options.recursive)` when None).
+    Raises:
+        FolderError: missing folder, a file instead of a folder, or no image files.
+    """
+    if options.preprocess not in PREPROCESSORS:
+        raise ValueError(f"unknown preprocessing {options.preprocess!r}; choose one of {', '.join(PREPROCESSORS)}")
+    for file in files if files is not None else list_images(options.folder, options.recursive):
+        relative = file.relative_to(options.folder).as_posix()
+        try:
+            image = read_image(file)
+        except ImageReadError as error:
+            yield FileResult(file, relative, skipped=str(error))
+            continue
+        prediction, model_input = classify_image(image, classifier, options.preprocess)
+        if options.save_crops is not None:
+            crop = np.zeros((28, 28), np.float32) if model_input is None else model_input
+            target = (options.save_crops / relative).with_suffix(".png")
+            write_image_atomic(target, np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8))
+        yield FileResult(file, relative, prediction)

@@ -1,0 +1,157 @@
+"""Image files: finding them in a folder (natural order), reading them safely, writing them atomically."""
+from __future__ import annotations
+
+import os
+import re
+import struct
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+MAX_PIXELS = 40_000_000  # larger images are refused (or, for JPEG, decoded at a reduced size) to bound memory
+DECODE_SIDE = 1024  # px: a big JPEG is decoded at 1/2, 1/4 or 1/8 size while its long side stays above this
+_REDUCED_COLOR = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+class FolderError(ValueError):
+    """A folder that is missing, not a folder, or holds no images."""
+
+
+class ImageReadError(ValueError):
+    """A file that cannot be read as an image (empty, truncated, not an image, too large)."""
+
+
+def natural_key(path: Path | str) -> tuple:
+    """Sort key that puts `2.jpg` before `10.jpg` (digit runs compare as numbers, case ignored)."""
+    parts = re.split(r"(\d+)", str(path).lower())
+    return tuple((0, int(part), part) if part.isdigit() else (1, 0, part) for part in parts)
+
+
+def list_images(folder: Path, recursive: bool = False) -> list[Path]:
+    """Every jpg/jpeg/png/bmp file (any case) in `folder`, in natural order.
+
+    Raises:
+        FolderError: the folder does not exist, is a file, or holds no image files.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise FolderError(f"folder {folder} does not exist")
+    if not folder.is_dir():
+        raise FolderError(f"{folder} is a file, not a folder")
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    files = [path for path in candidates if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()]
+    if not files:
+        where = "or its subfolders " if recursive else ""
+        raise FolderError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {folder} {where}".rstrip())
+    return sorted(files, key=lambda path: natural_key(path.relative_to(folder)))
+
+
+def read_image(path: Path) -> np.ndarray:
+    """An 8-bit gray, BGR or BGRA image from a JPEG, PNG or BMP file.
+
+    16-bit images are brought to 8 bits; big JPEGs are decoded at a reduced size (never below DECODE_SIDE);
+    other images above MAX_PIXELS are refused before decoding.
+
+    Raises:
+        ImageReadError: empty, truncated, not a JPEG/PNG/BMP, too large, or undecodable.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImageReadError(f"{path}: cannot read ({error.strerror or error})") from error
+    if not data:
+        raise ImageReadError(f"{path}: empty file")
+    kind, size = _header(data)
+    if kind is None:
+        raise ImageReadError(f"{path}: not a JPEG, PNG or BMP image")
+    if kind == "jpeg" and b"\xff\xd9" not in data[-1024:]:
+        raise ImageReadError(f"{path}: truncated JPEG (no end-of-image marker)")
+    if size is None:
+        raise ImageReadError(f"{path}: unreadable {kind.upper()} header")
+    width, height = size
+    # JPEG: IMREAD_COLOR applies the EXIF orientation and converts CMYK; PNG/BMP: keep alpha and 16 bits.
+    flags = cv2.IMREAD_COLOR if kind == "jpeg" else cv2.IMREAD_UNCHANGED
+    if width * height > MAX_PIXELS or max(width, height) > 4 * DECODE_SIDE:
+        factor = _reduction(width, height) if kind == "jpeg" else 1
+        if width * height / (factor * factor) > MAX_PIXELS:
+            raise ImageReadError(f"{path}: {width}x{height} pixels is too large (limit {MAX_PIXELS:,} pixels)")
+        if factor > 1:
+            flags = _REDUCED_COLOR[factor]
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if image is None or image.size == 0:
+        raise ImageReadError(f"{path}: cannot be decoded as {kind.upper()}")
+    return _to_uint8(image)
+
+
+def write_image_atomic(path: Path, image: np.ndarray) -> None:
+    """Write an image (format from the suffix) to a temp file in the same folder, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, encoded = cv2.imencode(path.suffix or ".png", image)
+    if not ok:
+        raise OSError(f"cannot encode an image as {path.suffix}")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(encoded.tobytes())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint16:
+        return (image >> 8).astype(np.uint8)
+    if image.dtype != np.uint8:
+        return cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    return image
+
+
+def _reduction(width: int, height: int) -> int:
+    """The largest JPEG decode reduction (1, 2, 4, 8) that keeps the long side >= DECODE_SIDE."""
+    factor = 1
+    while factor < 8 and max(width, height) / (factor * 2) >= DECODE_SIDE:
+        factor *= 2
+    return factor
+
+
+def _header(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
+    """The format ("jpeg", "png", "bmp" or None) and (width, height) read from the file header."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return "png", None
+        return "png", struct.unpack(">II", data[16:24])
+    if data.startswith(b"BM"):
+        if len(data) < 26:
+            return "bmp", None
+        width, height = struct.unpack("<ii", data[18:26])
+        return "bmp", (abs(width), abs(height))
+    if data.startswith(b"\xff\xd8"):
+        return "jpeg", _jpeg_size(data)
+    return None, None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the first SOF marker of a JPEG stream."""
+    position = 2
+    while position + 9 < len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            position += 2
+            continue
+        (length,) = struct.unpack(">H", data[position + 2: position + 4])
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[position + 5: position + 9])
+            return width, height
+        position += 2 + length
+    return None

@@ -1,0 +1,89 @@
+"""What the runner prints: a table row or a JSON line per file, and a summary (with scores when labelled)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from digits.edge.classifier import Prediction
+from digits.edge.evaluation import Scores, classification_report, confusion_table, score
+
+
+
+def table_header(width: int) -> str:
+    """The table's column titles, the file column `width` characters wide."""
+    return f"{'file':<{width}} {'digit':>5} {'confidence':>10}"
+
+
+def table_row(name: str, prediction: Prediction, width: int) -> str:
+    """`file  digit  confidence`, with `-` and `no digit` when there is no digit."""
+    if prediction.digit is None:
+        return f"{name:<{width}} {'-':>5} {'no digit':>10}"
+    return f"{name:<{width}} {prediction.digit:>5} {prediction.confidence:>10.3f}"
+
+
+def json_row(name: str, prediction: Prediction, label: int | None = None) -> str:
+    """One JSON line: file, digit (null: no digit), confidence, probabilities, latency_ms (and label if known)."""
+    row = {
+        "file": name,
+        "digit": prediction.digit,
+        "confidence": None if prediction.digit is None else round(prediction.confidence, 6),
+        "probabilities": [round(p, 6) for p in prediction.probabilities] if prediction.probabilities else None,
+        "latency_ms": round(prediction.latency_ms, 3),
+    }
+    if label is not None:
+        row["label"] = label
+    return json.dumps(row)
+
+
+@dataclass
+class RunSummary:
+    """Counts and latencies of a run, and the labels seen, filled in file by file."""
+
+    count: int = 0
+    skipped: int = 0
+    no_digit: int = 0
+    latency_total_ms: float = 0.0
+    truth: list[int] = field(default_factory=list)
+    predicted: list[int | None] = field(default_factory=list)
+
+    def add(self, prediction: Prediction, label: int | None) -> None:
+        """Count one classified file (and its label, if it has one)."""
+        self.count += 1
+        self.no_digit += prediction.digit is None
+        self.latency_total_ms += prediction.latency_ms
+        if label is not None:
+            self.truth.append(label)
+            self.predicted.append(prediction.digit)
+
+    @property
+    def mean_latency_ms(self) -> float:
+        return self.latency_total_ms / self.count if self.count else 0.0
+
+    def scores(self) -> Scores | None:
+        """Accuracy and per-class scores over the labelled files, None when nothing was labelled."""
+        return score(self.truth, self.predicted) if self.truth else None
+
+
+def summary_text(summary: RunSummary) -> str:
+    """The readable summary: counts, mean latency, and with labels the report and confusion matrix."""
+    lines = [f"images: {summary.count}  skipped: {summary.skipped}  no digit: {summary.no_digit}  "
+             f"mean latency: {summary.mean_latency_ms:.2f} ms (preprocessing + inference)"]
+    scores = summary.scores()
+    if scores is not None:
+        right = int(round(scores.accuracy * scores.count))
+        lines += [f"accuracy: {scores.accuracy:.2%} ({right}/{scores.count} labelled)", "",
+                  classification_report(scores), "confusion matrix:", confusion_table(scores)]
+    return "\n".join(lines)
+
+
+def summary_json(summary: RunSummary) -> str:
+    """The summary as one JSON line {"summary": {...}} (no `file` key, so line readers skip it)."""
+    body = {"images": summary.count, "skipped": summary.skipped, "no_digit": summary.no_digit,
+            "mean_latency_ms": round(summary.mean_latency_ms, 3)}
+    scores = summary.scores()
+    if scores is not None:
+        body.update(accuracy=round(scores.accuracy, 6), labelled=scores.count,
+                    confusion=np.asarray(scores.confusion).tolist())
+    return json.dumps({"summary": body})
