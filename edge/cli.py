@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from digits.edge.camera_cli import camera_options, live_options, run_camera
 from digits.edge.classifier import ClassifierOptions, DigitClassifier, ModelError
 from digits.edge.evaluation import LabelsError, label_for, read_labels_csv
 from digits.edge.folder import PREPROCESSORS, FolderOptions, run_folder
@@ -39,8 +40,10 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
               help="Interpreter threads.  [default: every core]")
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines (file, digit, confidence, probabilities, latency_ms), then a summary line.")
-def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime, threads, as_json):
-    """Read handwritten digits from a folder of photos or scans.
+@camera_options
+def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime, threads, as_json,
+         camera, roi, headless, max_frames, duration, smooth_frames, min_confidence):
+    """Read handwritten digits from a folder of photos or scans, or live from a camera or video.
 
     Prints a table (file, digit, confidence) and a summary; with labels (--labels, or folders named 0-9)
     also accuracy, per-class precision/recall/F1 and the confusion matrix. Unreadable files are skipped
@@ -50,10 +53,17 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
     Example:
         digits-edge --dir photos/ --recursive
         digits-edge --dir photos/7 --json --model my_model_int8.tflite
+        digits-edge --camera 0
+        digits-edge --camera picam --headless
+        digits-edge --camera clip.mp4 --json --max-frames 300
     """
-    if folder is None:
-        raise click.UsageError("give a source: --dir DIR")
+    if (folder is None) == (camera is None):
+        raise click.UsageError("give one source: --dir DIR or --camera INDEX|picam|PATH|URL")
     classifier = load_classifier(model, runtime, threads)
+    if camera is not None:
+        run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames,
+                                                    min_confidence), as_json)
+        return
     try:
         labels = read_labels_csv(labels_file) if labels_file else None
         options = FolderOptions(folder, recursive, preprocess, save_crops)

@@ -170,7 +170,7 @@ class ReadingChange:
 
     def as_dict(self) -> dict:
         return {"time": round(self.time_s, 3), "frame": self.frame, "digit": self.digit,
-                "confidence": round(self.confidence, 4), "fps": round(self.fps, 1)}
+                "confidence": None if self.digit is None else round(self.confidence, 4), "fps": round(self.fps, 1)}
 
     def __str__(self) -> str:
         reading = "no digit" if self.digit is None else f"digit {self.digit}  ({self.confidence:.2f})"

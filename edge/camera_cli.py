@@ -1,0 +1,79 @@
+"""The --camera part of `digits-edge`: its click options, and the run that prints the readings and a summary.
+
+`edge/cli.py` adds the options with @camera_options and calls run_camera(); the loop is in live.py.
+"""
+from __future__ import annotations
+
+import json
+
+import click
+
+from digits.edge.camera import CameraError, open_source
+from digits.edge.classifier import DigitClassifier
+from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, DisplayError, LiveOptions, LiveSummary,
+                              Roi, RoiError, has_display, parse_roi, run_live)
+
+
+def _roi_option(context: click.Context, parameter: click.Parameter, value: str | None) -> Roi | None:
+    """--roi X,Y,W,H as a Roi (None: the centred default)."""
+    if value is None:
+        return None
+    try:
+        return parse_roi(value)
+    except RoiError as error:
+        raise click.BadParameter(str(error)) from error
+
+
+CAMERA_OPTIONS = (
+    click.option("--camera", metavar="INDEX|picam|PATH|URL",
+                 help="Read live frames: a camera index (USB webcam, e.g. 0), picam (the Raspberry Pi CSI camera, "
+                      "needs picamera2), or a video file or stream URL that OpenCV can open."),
+    click.option("--roi", metavar="X,Y,W,H", callback=_roi_option,
+                 help="With --camera: the region of the frame holding the digit, in pixels "
+                      "[default: a centred square, 60% of the shorter side]."),
+    click.option("--headless", is_flag=True,
+                 help="With --camera: no window, one line per change of the reading (chosen by itself when "
+                      "there is no display)."),
+    click.option("--max-frames", type=click.IntRange(min=1), help="With --camera: stop after N frames."),
+    click.option("--duration", type=click.FloatRange(min=0), metavar="SECONDS",
+                 help="With --camera: stop after this many seconds."),
+    click.option("--smooth-frames", type=click.IntRange(min=1), default=DEFAULT_SMOOTH_FRAMES, show_default=True,
+                 help="With --camera: average the model's probabilities over the last N frames."),
+    click.option("--min-confidence", type=click.FloatRange(0, 1, min_open=True), default=DEFAULT_MIN_CONFIDENCE,
+                 show_default=True, help="With --camera: below this mean confidence the reading is 'no digit'."),
+)
+
+
+def camera_options(command):
+    """Add --camera, --roi, --headless, --max-frames, --duration, --smooth-frames and --min-confidence."""
+    for option in reversed(CAMERA_OPTIONS):
+        command = option(command)
+    return command
+
+
+def live_options(roi: Roi | None, headless: bool, max_frames: int | None, duration: float | None,
+                 smooth_frames: int = DEFAULT_SMOOTH_FRAMES,
+                 min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> LiveOptions:
+    """LiveOptions from the flags; a window only when not --headless and a display is there."""
+    return LiveOptions(roi=roi, smooth_frames=smooth_frames, min_confidence=min_confidence, max_frames=max_frames,
+                       duration_s=duration, show_window=not headless and has_display())
+
+
+def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, as_json: bool) -> LiveSummary:
+    """Run the live loop on a --camera value: a line (or JSON line) per reading change, then the summary.
+
+    With as_json the summary is a last JSON line {"summary": {...}}, as `--dir --json` ends.
+
+    Raises:
+        click.ClickException: the camera or video cannot be opened or was lost, the roi is outside the frame,
+            or no window can be opened.
+    """
+    def echo(change) -> None:
+        click.echo(json.dumps(change.as_dict()) if as_json else str(change))
+
+    try:
+        summary = run_live(open_source(source), classifier, options, echo)
+    except (CameraError, RoiError, DisplayError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps({"summary": summary.as_dict()}) if as_json else f"summary: {summary}")
+    return summary

@@ -1,0 +1,125 @@
+"""`digits-edge --camera` through CliRunner: a real video file written here, the packaged model, both runtimes."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from digits.edge.cli import main
+from digits.edge.runtime import RUNTIMES
+from digits.train.synth import render_video
+
+VIDEO_DIGITS = [4, 1]
+EXPECTED_READINGS = [None, 4, None, 1, None]
+FRAMES = 3 * 8 + 2 * 12  # three blanks of 8 frames, two digits of 12
+CHANGE_LINE = re.compile(r"^ *\d+\.\ds  (digit \d  \(\d\.\d\d\)|no digit)  \d+\.\d fps$")
+NO_DISPLAY = {"DISPLAY": None, "WAYLAND_DISPLAY": None}
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory, mnist_test):
+    """Two MNIST test digits written on paper, one after the other, in a 320x240 MJPG video."""
+    images = [mnist_test.images[np.flatnonzero(mnist_test.labels == digit)[0]] for digit in VIDEO_DIGITS]
+    path = tmp_path_factory.mktemp("video") / "digits.avi"
+    render_video(path, images, np.random.default_rng(1), labels=VIDEO_DIGITS, size=(320, 240),
+                 frames_per_digit=12, blank_frames=8)
+    return str(path)
+
+
+def _digit(line: str) -> int | None:
+    match = re.search(r"digit (\d)", line)
+    return int(match.group(1)) if match else None
+
+
+def _invoke(*args: str):
+    return CliRunner(env=NO_DISPLAY).invoke(main, list(args))
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_headless_lines_follow_the_digits_and_end_with_a_summary(video, runtime):
+    result = _invoke("--camera", video, "--headless", "--runtime", runtime, "--threads", "1")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    changes, summary = lines[:-1], lines[-1]
+    assert all(CHANGE_LINE.match(line) for line in changes), changes
+    assert [_digit(line) for line in changes] == EXPECTED_READINGS
+    assert summary.startswith(f"summary: {FRAMES} frames in ") and "stopped by end of video" in summary
+    assert re.search(r"p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms", summary)
+
+
+def test_json_lines_hold_time_digit_confidence_fps_then_a_summary_line(video):
+    result = _invoke("--camera", video, "--json")  # no display here: headless by itself
+    assert result.exit_code == 0, result.output
+    *records, summary = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record["digit"] for record in records] == EXPECTED_READINGS
+    assert all({"time", "digit", "confidence", "fps"} <= set(record) for record in records)
+    assert [record["confidence"] is None for record in records] == [digit is None for digit in EXPECTED_READINGS]
+    assert all(record["confidence"] >= 0.6 for record in records if record["digit"] is not None)
+    assert summary["summary"]["frames"] == FRAMES and summary["summary"]["stopped_by"] == "end of video"
+
+
+def test_max_frames_stops_early(video):
+    result = _invoke("--camera", video, "--max-frames", "5")
+    assert result.exit_code == 0, result.output
+    assert "summary: 5 frames in " in result.stdout and "stopped by max frames" in result.stdout
+
+
+@pytest.mark.parametrize("camera, message", [
+    ("9", "camera 9 is not available"),
+    ("no/such/video.avi", "video no/such/video.avi does not exist"),
+    ("picam", "python3-picamera2"),
+])
+def test_a_source_that_cannot_be_opened_is_one_line_of_error(camera, message):
+    if camera == "picam":
+        pytest.importorskip("numpy")  # always there; picamera2 must NOT be
+        try:
+            import picamera2  # noqa: F401
+            pytest.skip("picamera2 is installed here")
+        except ImportError:
+            pass
+    result = _invoke("--camera", camera)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_a_video_file_that_is_no_video_is_one_line_of_error(tmp_path):
+    (tmp_path / "notes.avi").write_text("not a video")
+    result = _invoke("--camera", str(tmp_path / "notes.avi"))
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+
+
+@pytest.mark.parametrize("roi", ["1,2,3", "a,b,c,d", "0,0,-5,10"])
+def test_a_malformed_roi_is_a_usage_error(video, roi):
+    result = _invoke("--camera", video, "--roi", roi)
+    assert result.exit_code == 2 and "--roi" in result.output
+
+
+def test_a_roi_outside_the_frame_is_one_line_of_error(video):
+    result = _invoke("--camera", video, "--roi", "300,200,50,50")
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: --roi 300,200,50,50 reaches outside the 320x240 frame"
+
+
+def test_a_roi_on_the_digit_reads_it(video):
+    result = _invoke("--camera", video, "--roi", "70,30,180,180")
+    assert result.exit_code == 0, result.output
+    assert [_digit(line) for line in result.stdout.splitlines()[:-1]] == EXPECTED_READINGS
+
+
+def test_dir_and_camera_together_are_a_usage_error(video, tmp_path):
+    result = _invoke("--camera", video, "--dir", str(tmp_path))
+    assert result.exit_code == 2 and "--camera" in result.output
+
+
+def test_the_camera_run_never_imports_tensorflow(video):
+    code = ("import sys; from digits.edge.cli import main; "
+            f"main(['--camera', {video!r}, '--max-frames', '3', '--headless'], standalone_mode=False); "
+            "print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "False"
