@@ -29,3 +29,55 @@ def mnist_test(mnist_dir):
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+# --- a tiny, really trained Keras model and its TFLite conversions (convert helper; edge tests may reuse) ---
+
+TINY_TRAIN_IMAGES = 4000  # enough for ~93% test accuracy after two epochs, trained in a few seconds
+
+
+@pytest.fixture(scope="session")
+def mnist_train(mnist_dir):
+    """The MNIST training split as uint8 arrays."""
+    from digits.train.mnist import load_mnist_split
+
+    return load_mnist_split(mnist_dir, "train")
+
+
+@pytest.fixture(scope="session")
+def tiny_keras_model(tmp_path_factory, mnist_train) -> Path:
+    """A small CNN (final Softmax) trained for two epochs on 4,000 MNIST images, saved as model.keras.
+
+    Its folder looks like a digits-train run directory (it holds model.keras and nothing else).
+    """
+    import keras
+
+    from digits.convert.converter import to_model_input
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(8, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10),
+        keras.layers.Softmax(),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(to_model_input(mnist_train.images[:TINY_TRAIN_IMAGES]), mnist_train.labels[:TINY_TRAIN_IMAGES],
+              batch_size=64, epochs=2, verbose=0)
+    path = tmp_path_factory.mktemp("tiny_run") / "model.keras"
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_tflite_models(tmp_path_factory, tiny_keras_model, mnist_train) -> dict:
+    """The tiny model converted by digits.convert: {"float32": path, "int8": path} (int8 in and out)."""
+    from digits.convert.converter import ConvertOptions, convert
+
+    options = ConvertOptions(source=tiny_keras_model, out_dir=tmp_path_factory.mktemp("tiny_tflite"), int8=True,
+                             calibration_samples=200, seed=0)
+    return {model.kind: model.path for model in convert(options, mnist_train)}
