@@ -9,7 +9,7 @@ marks blanked out) and read with the single-digit preprocessing (`to_mnist`) and
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -23,6 +23,7 @@ BACKGROUND_KERNEL = 9  # px: ... with a median this wide (about 1/7 of the image
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
+TIGHT_CROP_HEIGHT = (0.5, 0.9)  # of the image's height: a digit this tall may touch the edge (tight crops)
 # Shapes, relative to the typical digit height of the image or of its line
 SPECK_HEIGHT = 0.3  # shorter than this: a speck (dropped)
 TOO_TALL = 3.0  # taller than this: a frame, a paper edge or a shadow (dropped)
@@ -31,7 +32,8 @@ LINE_LENGTH = 2.0  # ... longer than this is a ruled line (dropped)
 JOIN_GAP = 0.25  # pieces stacked closer than this, overlapping horizontally, are one digit ...
 JOIN_HEIGHT = 1.35  # ... if together they are no taller than this
 MIN_HEIGHT_IN_LINE = 0.45  # shorter than this in its line: a dot or a dash, not a digit
-SPLIT_WIDTH = 1.25  # wider than this: several touching digits
+SPLIT_WIDTH = 1.25  # wider than this: maybe several touching digits (the model decides) ...
+SURE_SPLIT_WIDTH = 2.0  # ... wider than this: surely several (no handwritten digit is that wide)
 DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
 LINE_OVERLAP = 0.4  # a digit continues a line when it overlaps the line's last digit vertically this much
 # Cutting digits for the model (full-resolution image)
@@ -81,12 +83,16 @@ class DigitRegion:
     """Where one digit is: its box in the original image and its ink on the downscaled copy.
 
     mask: bool array over `work_box` (x0, y0, x1, y1 exclusive) of the copy shrunk `factor` times.
+    parts: the same mark cut into touching digits, when it is too wide for one; `sure_split` when it is far
+    too wide, else the model decides (a wide 2 or 0 is common in handwriting).
     """
 
     box: tuple[int, int, int, int]  # x, y, w, h in the original image
     work_box: tuple[int, int, int, int]
     mask: np.ndarray
     factor: int
+    parts: tuple[DigitRegion, ...] = ()
+    sure_split: bool = False
 
 
 @dataclass
@@ -165,8 +171,20 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     if not marks:
         return []
     marks = _drop_odd_shapes(_join_broken_strokes(marks))
-    lines = [_split_touching(_drop_small_in_line(line), labels) for line in _group_lines(marks)]
-    return [[_region(mark, labels, factor, shape) for mark in line] for line in lines if line]
+    regions = []
+    for line in _group_lines(marks):
+        line = _drop_small_in_line(line)
+        median_height = float(np.median([mark.height for mark in line]))
+        digit_width = _digit_width(line, median_height)
+        regions.append([])
+        for mark in line:
+            region = _region(mark, labels, factor, shape)
+            if mark.width > SPLIT_WIDTH * median_height:
+                parts = _split_touching(mark, labels, max(2, round(mark.width / digit_width)), median_height)
+                region = replace(region, parts=tuple(_region(part, labels, factor, shape) for part in parts),
+                                 sure_split=mark.width > SURE_SPLIT_WIDTH * median_height)
+            regions[-1].append(region)
+    return regions
 
 
 def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOptions = MultiOptions()) -> Reading:
@@ -183,17 +201,37 @@ def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOp
     start = time.perf_counter()
     lines = []
     for regions in find_digits(image, options.work_side):
-        boxes = []
-        for region in regions:
-            crop = to_mnist(digit_crop(image, region))
-            if crop is None:
-                continue
-            prediction = classifier.predict(crop)
-            if prediction.confidence >= options.min_confidence:
-                boxes.append(DigitBox(*region.box, prediction.digit, prediction.confidence))
+        boxes = [box for region in regions for box in _read_region(image, region, classifier)
+                 if box.confidence >= options.min_confidence]
         if boxes:
             lines.append(Line("".join(str(box.digit) for box in boxes), tuple(boxes)))
     return Reading("".join(line.digits for line in lines), tuple(lines), (time.perf_counter() - start) * 1000.0)
+
+
+def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> list[DigitBox]:
+    """The digit(s) of one region: a wide mark is read as touching digits when it must be, or when the model
+    is surer of its parts (geometric mean of their confidences) than of the whole."""
+    whole = None if region.sure_split else _read_one(image, region, classifier)
+    if not region.parts:
+        return [whole] if whole else []
+    parts = [_read_one(image, part, classifier) for part in region.parts]
+    parts = [part for part in parts if part]
+    if not parts:
+        return [whole] if whole else []
+    if whole is not None:
+        parts_confidence = float(np.exp(np.mean([np.log(max(part.confidence, 1e-6)) for part in parts])))
+        if parts_confidence <= whole.confidence:
+            return [whole]
+    return parts
+
+
+def _read_one(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> DigitBox | None:
+    """The model's reading of one region (None when the preprocessing finds no digit in it)."""
+    crop = to_mnist(digit_crop(image, region))
+    if crop is None:
+        return None
+    prediction = classifier.predict(crop)
+    return DigitBox(*region.box, prediction.digit, prediction.confidence)
 
 
 def digit_crop(image: np.ndarray, region: DigitRegion) -> np.ndarray:
@@ -226,15 +264,20 @@ def digit_crop(image: np.ndarray, region: DigitRegion) -> np.ndarray:
 
 
 def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> list[_Mark]:
-    """Components large enough to matter, without those that are frame edges (touching the border, large)."""
+    """Components large enough to matter, without those at the image's edge that are not whole digits.
+
+    A mark touching the edge is kept only when the writing fills the image's height (a tight crop); otherwise
+    it is a digit cut off by the frame, a sliver of the paper's edge, or a table or frame spanning the image.
+    """
     height, width = shape
     marks = []
     for label in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[label])
         if max(w, h) < MIN_MARK_PX // 2 or area < MIN_MARK_PX:
             continue
-        touches_border = x == 0 or y == 0 or x + w == width or y + h == height
-        if touches_border and (h > height / 3 or w > width / 3):
+        touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
+        if touches_edge and not (TIGHT_CROP_HEIGHT[0] * height <= h <= TIGHT_CROP_HEIGHT[1] * height
+                                 and w <= 0.5 * width):
             continue
         marks.append(_Mark(x, y, x + w, y + h, (label,)))
     return marks
@@ -316,36 +359,34 @@ def _drop_small_in_line(line: list[_Mark]) -> list[_Mark]:
     return [mark for mark in line if mark.height >= MIN_HEIGHT_IN_LINE * median_height]
 
 
-def _split_touching(line: list[_Mark], labels: np.ndarray) -> list[_Mark]:
-    """Split marks too wide for one digit into as many digits as the width says, at the columns with least ink."""
-    if not line:
-        return line
-    median_height = float(np.median([mark.height for mark in line]))
+def _digit_width(line: list[_Mark], median_height: float) -> float:
+    """The width of one digit in this line, for counting touching digits: the median of the narrow marks."""
     narrow = [mark.width for mark in line if mark.width <= SPLIT_WIDTH * median_height]
     low, high = DIGIT_WIDTH_RANGE
-    digit_width = float(np.clip(np.median(narrow) if narrow else high * median_height,
-                                low * median_height, high * median_height))
-    result = []
-    for mark in line:
-        if mark.width <= SPLIT_WIDTH * median_height:
-            result.append(mark)
-            continue
-        parts = max(2, round(mark.width / digit_width))
-        ink = np.isin(labels[mark.y0:mark.y1, mark.x0:mark.x1], mark.labels)
-        columns = ink.sum(axis=0)
-        cuts = [0]
-        for k in range(1, parts):
-            centre = round(k * mark.width / parts)
-            reach = max(1, round(0.25 * mark.width / parts))
-            window = columns[max(cuts[-1] + 1, centre - reach): centre + reach + 1]
-            cuts.append(max(cuts[-1] + 1, centre - reach) + int(np.argmin(window)) if window.size else centre)
-        cuts.append(mark.width)
-        for left, right in zip(cuts, cuts[1:]):
-            rows = np.flatnonzero(ink[:, left:right].any(axis=1))
-            if rows.size:
-                result.append(_Mark(mark.x0 + left, mark.y0 + int(rows[0]), mark.x0 + right,
-                                    mark.y0 + int(rows[-1]) + 1, mark.labels))
-    return result
+    return float(np.clip(np.median(narrow) if narrow else high * median_height,
+                         low * median_height, high * median_height))
+
+
+def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: float) -> list[_Mark]:
+    """A wide mark cut into `parts` digits, each cut at the column with least ink near its even position;
+    slivers much shorter than the line's digits (a stroke's tail) are left out."""
+    ink = np.isin(labels[mark.y0:mark.y1, mark.x0:mark.x1], mark.labels)
+    columns = ink.sum(axis=0)
+    cuts = [0]
+    for k in range(1, parts):
+        centre = round(k * mark.width / parts)
+        reach = max(1, round(0.25 * mark.width / parts))
+        start = max(cuts[-1] + 1, centre - reach)
+        window = columns[start: centre + reach + 1]
+        cuts.append(start + int(np.argmin(window)) if window.size else centre)
+    cuts.append(mark.width)
+    pieces = []
+    for left, right in zip(cuts, cuts[1:]):
+        rows = np.flatnonzero(ink[:, left:right].any(axis=1))
+        if rows.size and rows[-1] + 1 - rows[0] >= MIN_HEIGHT_IN_LINE * median_height:
+            pieces.append(_Mark(mark.x0 + left, mark.y0 + int(rows[0]), mark.x0 + right,
+                                mark.y0 + int(rows[-1]) + 1, mark.labels))
+    return pieces
 
 
 def _region(mark: _Mark, labels: np.ndarray, factor: int, shape: tuple[int, ...]) -> DigitRegion:
