@@ -118,6 +118,19 @@ def check_out_dir(out_dir: Path, file_names: list[str], force: bool) -> None:
         raise OutputError(f"--out {out_dir}: cannot write to {ancestor} ({error.strerror or error})") from error
 
 
+def checked_out_dir(options: ConvertOptions) -> Path:
+    """The output folder of `options` (default: the source's folder), checked with check_out_dir.
+
+    Raises:
+        ConvertError: the source does not exist.
+        OutputError: see check_out_dir.
+    """
+    _, default_out = resolve_source(options.source)
+    out_dir = Path(options.out_dir) if options.out_dir else default_out
+    check_out_dir(out_dir, [MODEL_FILES[kind] for kind in options.kinds] + [REPORT_FILE], options.force)
+    return out_dir
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder, so no reader sees half a file.
 
@@ -259,10 +272,9 @@ def convert(options: ConvertOptions, train: MnistSplit | None, log: StepLog = St
         ConvertError: bad source model or options, or a failed conversion.
         OutputError: the output folder cannot be written or already holds the models (without force).
     """
-    keras_path, default_out = resolve_source(options.source)
+    keras_path, _ = resolve_source(options.source)
     check_calibration_samples(options.calibration_samples)
-    out_dir = Path(options.out_dir) if options.out_dir else default_out
-    check_out_dir(out_dir, [MODEL_FILES[kind] for kind in options.kinds] + [REPORT_FILE], options.force)
+    out_dir = checked_out_dir(options)
     calibration = None
     if options.int8:
         if train is None:

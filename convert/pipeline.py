@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digits.convert.converter import (REPORT_FILE, ConvertError, ConvertOptions, check_calibration_samples,
-                                      convert, resolve_source)
+                                      checked_out_dir, convert, resolve_source)
 from digits.convert.report import check_max_drop, format_table, report_dict, write_report
 from digits.convert.steps import StepLog
 from digits.convert.verify import Verification, verify
@@ -46,6 +46,7 @@ def convert_and_verify(options: ConvertOptions, verify_options: VerifyOptions, m
     check_calibration_samples(options.calibration_samples)
     if verify_options.max_drop_pp is not None and not options.int8:
         raise ConvertError("--max-drop compares the int8 model with Keras: add --int8")
+    checked_out_dir(options)
     if mnist_dir is None:
         raise ConvertError("no MNIST folder: pass --mnist-dir or set DIGITS_MNIST_DIR")
     train = load_mnist_split(mnist_dir, "train") if options.int8 else None
