@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 REFERENCE_SIDE = 480  # px; blur and texture sizes are given for this short side and scaled with the image
+STROKE_WORK_HEIGHT = 128  # px; strokes of taller digits are drawn at this height and enlarged
 
 # Pen colours (BGR) as a phone camera sees them on white paper under daylight.
 INK_COLOURS = {
@@ -114,7 +115,7 @@ def random_style(rng: np.random.Generator, **overrides) -> PhotoStyle:
         white_balance=_white_balance(float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1))),
         rotation_deg=float(rng.uniform(-4, 4)),
         perspective=float(rng.uniform(0.0, 0.05)),
-        blur_sigma=float(rng.uniform(0.4, 1.6)),
+        blur_sigma=float(rng.uniform(0.4, 1.2)),
         noise_sigma=float(rng.uniform(1.5, 6.0)),
         jpeg_quality=int(rng.integers(60, 93)),
     )
@@ -137,6 +138,14 @@ def stroke_coverage(digit28: np.ndarray, height_px: float, thinness: float = 1.0
     digit = np.asarray(digit28, dtype=np.float32)
     if digit.ndim != 2 or not np.any(digit > 0):
         raise ValueError(f"expected a non-blank 2-D digit image, got shape {digit.shape}")
+    if height_px > STROKE_WORK_HEIGHT:
+        # Thinning is slow on big patches and the pen line is smooth: draw it small, then enlarge.
+        small = stroke_coverage(digit28, STROKE_WORK_HEIGHT, thinness)
+        factor = height_px / STROKE_WORK_HEIGHT
+        size = (max(4, round(small.shape[1] * factor)), max(4, round(small.shape[0] * factor)))
+        enlarged = cv2.resize(small, size, interpolation=cv2.INTER_CUBIC)
+        # Enlarging widens the anti-aliased edge; steepen it back to a couple of pixels.
+        return np.clip((enlarged - 0.5) * max(1.0, 0.6 * factor) + 0.5, 0.0, 1.0)
     ys, xs = np.nonzero(digit > 25)
     if len(ys) == 0:
         ys, xs = np.nonzero(digit > 0)
@@ -498,10 +507,12 @@ def _photograph(sheet: np.ndarray, style: PhotoStyle, rng: np.random.Generator) 
     height, width = sheet.shape[:2]
     size = (width, height)
     ink, rules, paper_mask = sheet[..., 0], sheet[..., 1], sheet[..., 2]
-    paper = _paper(size, style, rng)
-    table = _paper(size, replace(style, paper_bgr=style.table_bgr, paper_texture=0.08), rng)
-    image = paper * paper_mask[..., None] + table * (1.0 - paper_mask[..., None])
-    image = _lay_ink(image, rules * paper_mask, RULE_BGR, 0.6)
+    image = _paper(size, style, rng)
+    if style.paper_edge > 0:
+        table = _paper(size, replace(style, paper_bgr=style.table_bgr, paper_texture=0.08), rng)
+        image = image * paper_mask[..., None] + table * (1.0 - paper_mask[..., None])
+    if style.ruled_spacing:
+        image = _lay_ink(image, rules * paper_mask, RULE_BGR, 0.6)
     image = _lay_ink(image, ink * paper_mask, style.ink_bgr, style.ink_opacity)
     return _camera(image, _light_field(size, style, rng), style, rng)
 
