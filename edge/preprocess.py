@@ -19,7 +19,7 @@ The robust pipeline (`to_mnist`), in order:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -40,6 +40,9 @@ MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fra
 HYSTERESIS_LOW = 0.5  # weak ink (>= this fraction of the Otsu threshold) is kept when touching strong ink
 SPECK_FRACTION = 0.02  # components smaller than this fraction of the best one are specks
 LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit is ~5-10, a ruled line 30+)
+CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
+RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
+RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
 MIN_OUTPUT_INK = 0.5  # an output with less ink than this (sum of pixels) is not a digit
 
@@ -92,6 +95,11 @@ def to_mnist(image: np.ndarray) -> np.ndarray | None:
         return None
     mask = _ink_mask(ink)
     digit = _pick_digit(mask)
+    if digit is None or digit.clutter < CLUTTER_LIMIT:
+        # The best candidate looks like a line or the page's edge: the digit may be joined to ruled lines.
+        cleaned = _pick_digit_without_lines(mask)
+        if cleaned is not None and (digit is None or cleaned.clutter > digit.clutter):
+            digit = cleaned
     if digit is None:
         return None
     digit_ink = _digit_ink(ink, digit)
@@ -155,8 +163,7 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
     low, high = np.percentile(sample, (1, 99))
     if high - low < MIN_CONTRAST:
         return None
-    background_level = float(np.median(_border_ring(work)))
-    dark_ink = high - background_level < background_level - low
+    dark_ink = _is_dark_ink(work)
     inverted = 1.0 - work if dark_ink else work
     background = _background(inverted)
     ink = inverted - background
@@ -170,16 +177,44 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
     return ink
 
 
+def _is_dark_ink(work: np.ndarray) -> bool:
+    """Polarity from the background: the border ring's side of an Otsu split (not the pixel majority).
+
+    When the ring is mixed (a shadow across it, a dark table along some sides of light paper), the middle
+    half of the image decides: there the paper dominates and the ink is the long tail away from its median.
+    """
+    work8 = np.round(work * 255).astype(np.uint8)
+    threshold, _ = cv2.threshold(work8[::2, ::2], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    dark_border = float(np.mean(_border_ring(work8) <= threshold))
+    if dark_border <= 0.2 or dark_border >= 0.8:
+        return dark_border <= 0.2
+    height, width = work.shape
+    middle = work[height // 4: height - height // 4, width // 4: width - width // 4]
+    low, median, high = np.percentile(middle, (1, 50, 99))
+    return high - median < median - low
+
+
+def _shrink(image: np.ndarray, side: int) -> np.ndarray:
+    """A copy whose long side is `side` px (INTER_AREA)."""
+    height, width = image.shape
+    scale = side / max(height, width)
+    return cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def _disc(diameter: float) -> np.ndarray:
+    """An elliptic structuring element of odd diameter >= 3."""
+    side = max(3, int(round(diameter)) | 1)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+
+
 def _background(inverted: np.ndarray) -> np.ndarray:
     """The smooth background under bright strokes: an opening wider than any stroke, on a tiny copy."""
     height, width = inverted.shape
-    scale = BACKGROUND_SIDE / max(height, width)
-    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(inverted, small_size, interpolation=cv2.INTER_AREA)
-    side = max(3, round(BACKGROUND_KERNEL * BACKGROUND_SIDE) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
-    smooth = cv2.blur(opened, (side, side), borderType=cv2.BORDER_REPLICATE)
+    kernel = _disc(BACKGROUND_KERNEL * BACKGROUND_SIDE)
+    opened = cv2.morphologyEx(_shrink(inverted, BACKGROUND_SIDE), cv2.MORPH_OPEN, kernel,
+                              borderType=cv2.BORDER_REPLICATE)
+    smooth = cv2.blur(opened, kernel.shape, borderType=cv2.BORDER_REPLICATE)
     return cv2.resize(np.minimum(opened, smooth), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
@@ -203,6 +238,7 @@ class _Digit:
 
     mask: np.ndarray
     box: tuple[int, int, int, int]
+    clutter: float  # the chosen component's _clutter_factor: 1 looks like a digit, small like a line
 
 
 def _pick_digit(mask: np.ndarray) -> _Digit | None:
@@ -222,18 +258,59 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
         return None
     chosen = [best]
     box = _stats_box(stats[best])
-    for label in np.argsort(-stats[:, cv2.CC_STAT_AREA]):
-        if label in (0, best) or scores[label] <= 0 or clutter[label] < 0.5:
-            continue
-        if stats[label, cv2.CC_STAT_AREA] < SPECK_FRACTION * stats[best, cv2.CC_STAT_AREA]:
-            continue
-        if _is_thin(stats[label]) and max(stats[label, 2:4]) > 0.5 * max(box[2], box[3]):
-            continue  # an underline or ruled line next to the digit, not a broken stroke
-        gap = MERGE_GAP * max(box[2], box[3])
-        if _box_distance(box, _stats_box(stats[label])) <= gap:
-            chosen.append(int(label))
-            box = _union_box(box, _stats_box(stats[label]))
-    return _Digit(np.isin(labels, chosen), box)
+    candidates = [int(label) for label in range(1, count)
+                  if label != best and scores[label] > 0 and clutter[label] >= CLUTTER_LIMIT
+                  and stats[label, cv2.CC_STAT_AREA] >= SPECK_FRACTION * stats[best, cv2.CC_STAT_AREA]]
+    merged = True
+    while merged:  # grow the digit piece by piece: a chain of broken strokes joins up
+        merged = False
+        for label in list(candidates):
+            piece = _stats_box(stats[label])
+            if _is_thin(stats[label]) and max(piece[2], piece[3]) > 0.5 * max(box[2], box[3]):
+                continue  # an underline or ruled line next to the digit, not a broken stroke
+            if _box_distance(box, piece) <= MERGE_GAP * max(box[2], box[3]):
+                chosen.append(label)
+                candidates.remove(label)
+                box = _union_box(box, piece)
+                merged = True
+    return _Digit(np.isin(labels, chosen), box, float(clutter[best]))
+
+
+def _ruled_lines(mask: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int]]]:
+    """Thin straight lines running a good part of the way across (ruled paper, grids, margins).
+
+    Lines are runs at least RULED_LINE_LENGTH of the image long (opening with a long, 1 px kernel) that are
+    thinner than RULED_LINE_THICKNESS of its side; thick strokes (a big "1") survive. Returns, for the
+    horizontal and the vertical lines, their mask and the kernel size that bridges a stroke across them.
+    """
+    mask8 = mask.astype(np.uint8)
+    height, width = mask.shape
+    thickness = max(2, round(RULED_LINE_THICKNESS * max(height, width)))
+    found = []
+    for run, across in (((max(3, round(RULED_LINE_LENGTH * width)), 1), (1, thickness)),
+                        ((1, max(3, round(RULED_LINE_LENGTH * height))), (thickness, 1))):
+        runs = cv2.morphologyEx(mask8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
+        thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+        # Grow the lines by a pixel across so their anti-aliased fringes go too.
+        lines = cv2.dilate(runs & (1 - thick), cv2.getStructuringElement(cv2.MORPH_RECT, (across[0] and 3, across[1] and 3)))
+        found.append((lines > 0, (across[0] + 4 if across[0] > 1 else 1, across[1] + 4 if across[1] > 1 else 1)))
+    return found
+
+
+def _pick_digit_without_lines(mask: np.ndarray) -> _Digit | None:
+    """Pick the digit with ruled lines removed, then close the gaps the lines left where they crossed it."""
+    lines = _ruled_lines(mask)
+    cleaned = mask.copy()
+    for line_mask, _ in lines:
+        cleaned &= ~line_mask
+    digit = _pick_digit(cleaned)
+    if digit is None:
+        return None
+    bridged = digit.mask.astype(np.uint8)
+    for line_mask, bridge in lines:
+        closed = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
+        bridged |= (closed > 0) & line_mask
+    return replace(digit, mask=bridged > 0)
 
 
 def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:
@@ -261,7 +338,7 @@ def _clutter_factor(stat: np.ndarray, contact: int, shape: tuple[int, int]) -> f
     factor = 1.0
     if (x == 0 and x + box_w == width) or (y == 0 and y + box_h == height):
         factor *= 0.02  # edge to edge: a ruled line, the paper's edge, a shadow band
-    elif contact > 0.3 * long_side:
+    elif contact > 0.6 * long_side:
         factor *= 0.1  # a long run along the border: a frame or the paper's edge
     elif contact:
         factor *= 0.6  # a digit cut by a tight crop still wins when nothing better is there

@@ -1,0 +1,196 @@
+"""Robust preprocessing on photos drawn here from MNIST test digits: paper, shadows, specks, lines, frames."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digits.edge.classifier import ClassifierOptions, DigitClassifier
+from digits.edge.preprocess import notebook_style, to_gray, to_mnist
+
+DIGITS_PER_CASE = 20  # MNIST test digits drawn per case; the model reads >= MIN_RIGHT of them
+MIN_RIGHT = 18
+PAGE = (240, 320)  # height, width of the drawn photos
+PAPER, INK = 215, 45  # gray levels
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return DigitClassifier(ClassifierOptions(threads=1))
+
+
+@pytest.fixture(scope="module")
+def samples(mnist_test):
+    """The first DIGITS_PER_CASE MNIST test digits and their labels."""
+    return mnist_test.images[:DIGITS_PER_CASE], mnist_test.labels[:DIGITS_PER_CASE]
+
+
+def draw_on_paper(digit: np.ndarray, height: int = 150, centre: tuple[int, int] | None = None,
+                  page: tuple[int, int] = PAGE, paper: int = PAPER, ink: int = INK) -> np.ndarray:
+    """A gray photo: the MNIST digit (its 28x28 frame scaled to `height` px) as ink on plain paper."""
+    strength = cv2.resize(digit.astype(np.float32) / 255.0, (height, height), interpolation=cv2.INTER_CUBIC)
+    strength = np.clip(strength, 0.0, 1.0)
+    canvas = np.zeros(page, np.float32)
+    cy, cx = centre or (page[0] // 2, page[1] // 2)
+    top, left = cy - height // 2, cx - height // 2
+    y0, x0 = max(0, top), max(0, left)
+    y1, x1 = min(page[0], top + height), min(page[1], left + height)
+    canvas[y0:y1, x0:x1] = strength[y0 - top: y1 - top, x0 - left: x1 - left]
+    return np.clip(paper - (paper - ink) * canvas, 0, 255).astype(np.uint8)
+
+
+def read_all(classifier, images, labels) -> int:
+    """How many of the images the model reads right after to_mnist."""
+    right = 0
+    for image, label in zip(images, labels):
+        model_input = to_mnist(image)
+        right += model_input is not None and classifier.predict(model_input).digit == int(label)
+    return right
+
+
+def with_shadow(image: np.ndarray) -> np.ndarray:
+    """Light falling off from full on the left to a third on the right, darker still in one corner."""
+    height, width = image.shape
+    ramp = np.linspace(1.0, 0.35, width)[None, :] * np.linspace(1.0, 0.8, height)[:, None]
+    return np.clip(image * ramp, 0, 255).astype(np.uint8)
+
+
+def with_specks(image: np.ndarray, rng) -> np.ndarray:
+    out = image.copy()
+    for _ in range(25):
+        y, x = int(rng.integers(0, out.shape[0])), int(rng.integers(0, out.shape[1]))
+        cv2.circle(out, (x, y), int(rng.integers(1, 3)), INK, -1)
+    return out
+
+
+def with_ruled_lines(image: np.ndarray) -> np.ndarray:
+    out = image.copy()
+    for y in range(12, out.shape[0], 34):
+        cv2.line(out, (0, y), (out.shape[1] - 1, y), 120, 2)
+    cv2.line(out, (40, 0), (40, out.shape[0] - 1), 150, 2)  # the margin line
+    return out
+
+
+def with_frame(image: np.ndarray) -> np.ndarray:
+    """The paper's edge and the dark table around it showing along two sides."""
+    out = image.copy()
+    out[:, :22] = 30
+    out[:16, :] = 30
+    return out
+
+
+def with_broken_strokes(image: np.ndarray) -> np.ndarray:
+    """Strokes cut by two paper-coloured gaps (a pen skipping), the digit in several pieces."""
+    out = image.copy()
+    out[:, 150:154] = PAPER
+    out[110:114, :] = PAPER
+    return out
+
+
+CASES = {
+    "dark ink on light paper": lambda image, rng: image,
+    "light ink on dark": lambda image, rng: 255 - image,
+    "shadow gradient": lambda image, rng: with_shadow(image),
+    "specks": with_specks,
+    "ruled lines and margin": lambda image, rng: with_ruled_lines(image),
+    "paper edge and table": lambda image, rng: with_frame(image),
+    "broken strokes": lambda image, rng: with_broken_strokes(image),
+    "colour photo, blue ink": lambda image, rng: np.dstack([np.full_like(image, PAPER), image, image]),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_digits_on_paper_are_read(case, classifier, samples):
+    rng = np.random.default_rng(0)
+    images, labels = samples
+    photos = [CASES[case](draw_on_paper(digit, centre=(120 + int(rng.integers(-25, 25)), 160 + int(rng.integers(-40, 40)))),
+                          rng) for digit in images]
+    assert read_all(classifier, photos, labels) >= MIN_RIGHT
+
+
+def test_a_digit_filling_the_frame_keeps_its_polarity(classifier, samples):
+    images, labels = samples
+    # The 28x28 frame scaled to 1.3x the page height: the digit's own box fills ~95% of the frame.
+    dark_on_light = [draw_on_paper(digit, height=int(1.3 * 200), page=(200, 200)) for digit in images]
+    light_on_dark = [255 - photo for photo in dark_on_light]
+    assert read_all(classifier, dark_on_light, labels) >= MIN_RIGHT
+    assert read_all(classifier, light_on_dark, labels) >= MIN_RIGHT
+    for photo in dark_on_light[:5] + light_on_dark[:5]:
+        out = to_mnist(photo)
+        assert out.mean() < 0.3 and out[0, 0] == 0  # white ink on black (inverted it would be mostly white)
+
+
+def hairline_pen(digit: np.ndarray) -> np.ndarray:
+    """The digit written with a thin pen: only the darkest core of the strokes stays."""
+    photo = draw_on_paper(digit, height=300, page=(320, 320))
+    return np.where(cv2.erode(255 - photo, np.ones((5, 5), np.uint8)) > 120, INK, PAPER).astype(np.uint8)
+
+
+def marker_pen(digit: np.ndarray) -> np.ndarray:
+    """The digit written with a broad marker: the dark strokes spread by 6 px on each side."""
+    photo = draw_on_paper(digit, height=300, page=(320, 320))
+    return cv2.erode(photo, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (13, 13)))
+
+
+@pytest.mark.parametrize("pen", [hairline_pen, marker_pen])
+def test_thin_and_thick_pens_come_out_with_mnist_like_strokes(pen, classifier, samples):
+    images, labels = samples
+    mnist_ink = float(np.mean([image.sum() / 255.0 for image in images]))
+    photos = [pen(digit) for digit in images]
+    inks = [to_mnist(photo).sum() for photo in photos]
+    assert 0.7 * mnist_ink < np.median(inks) < 1.4 * mnist_ink
+    assert read_all(classifier, photos, labels) >= MIN_RIGHT - 1
+
+
+def test_an_mnist_digit_passes_through_unharmed(mnist_test):
+    for image in mnist_test.images[:50]:
+        out = to_mnist(image)
+        assert np.corrcoef(out.ravel(), image.ravel())[0, 1] > 0.99
+
+
+def test_the_output_is_an_mnist_like_input(samples):
+    images, _ = samples
+    for digit in images:
+        out = to_mnist(draw_on_paper(digit, height=120, centre=(70, 90)))
+        assert out.shape == (28, 28) and out.dtype == np.float32
+        assert 0.0 <= out.min() and out.max() <= 1.0 and out.max() > 0.9
+        ys, xs = np.nonzero(out > 0.1)
+        assert max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) <= 22
+        moments = cv2.moments(out)
+        centre = np.array([moments["m10"], moments["m01"]]) / moments["m00"]
+        assert np.all(np.abs(centre - 14.0) < 1.0)
+
+
+@pytest.mark.parametrize("blank", ["white", "black", "noisy paper", "shadowed paper", "tiny"])
+def test_a_blank_image_has_no_digit(blank):
+    rng = np.random.default_rng(1)
+    images = {
+        "white": np.full((480, 640), 255, np.uint8),
+        "black": np.zeros((100, 100), np.uint8),
+        "noisy paper": np.clip(rng.normal(200, 4, (480, 640)), 0, 255).astype(np.uint8),
+        "shadowed paper": with_shadow(np.full((480, 640), 220, np.uint8)),
+        "tiny": np.full((1, 1), 128, np.uint8),
+    }
+    assert to_mnist(images[blank]) is None
+
+
+def test_huge_images_are_handled_in_small_memory_and_time(samples):
+    images, labels = samples
+    photo = draw_on_paper(images[0], height=2400, page=(3000, 4000))
+    out = to_mnist(cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR))
+    assert out is not None and out.shape == (28, 28)
+
+
+def test_gray_conversion_handles_bgra_and_transparency():
+    drawn = np.zeros((40, 40, 4), np.uint8)
+    cv2.circle(drawn, (20, 20), 10, (0, 0, 0, 255), 3)  # black ink, everything else transparent black
+    gray = to_gray(drawn)
+    assert gray[0, 0] == 255 and gray[20, 10] < 50  # composited on white: the ink stays visible
+    assert to_gray(np.full((5, 5, 3), 100, np.uint8)).shape == (5, 5)
+    assert to_gray(np.full((5, 5), 40000, np.uint16)).dtype == np.uint8
+
+
+def test_notebook_style_is_the_notebooks_way():
+    image = np.full((56, 56, 3), 255, np.uint8)
+    out = notebook_style(image)
+    assert out.shape == (28, 28) and np.allclose(out, 1.0)  # no inversion, no centring: just resized and /255
