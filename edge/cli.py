@@ -4,12 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from digits.edge.camera_cli import camera_options, live_options, run_camera
 from digits.edge.classifier import ClassifierOptions, DigitClassifier, ModelError
 from digits.edge.evaluation import LabelsError, label_for, read_labels_csv
 from digits.edge.folder import PREPROCESSORS, FolderOptions, run_folder
 from digits.edge.images import FolderError, list_images
+from digits.edge.multi import MultiOptions
+from digits.edge.multi_cli import multi_options, run_multi_folder
 from digits.edge.output import RunSummary, json_row, summary_json, summary_text, table_header, table_row
 from digits.edge.runtime import RUNTIMES, RuntimeMissing
 
@@ -41,8 +44,9 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines (file, digit, confidence, probabilities, latency_ms), then a summary line.")
 @camera_options
+@multi_options
 def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime, threads, as_json,
-         camera, roi, headless, max_frames, duration, smooth_frames, min_confidence):
+         camera, roi, headless, max_frames, duration, smooth_frames, min_confidence, multi, save_annotated):
     """Read handwritten digits from a folder of photos or scans, or live from a camera or video.
 
     Prints a table (file, digit, confidence) and a summary; with labels (--labels, or folders named 0-9)
@@ -56,10 +60,23 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
         digits-edge --camera 0
         digits-edge --camera picam --headless
         digits-edge --camera clip.mp4 --json --max-frames 300
+        digits-edge --dir ids/ --multi --labels ids/labels.csv --save-annotated annotated/
     """
     if (folder is None) == (camera is None):
         raise click.UsageError("give one source: --dir DIR or --camera INDEX|picam|PATH|URL")
+    if save_annotated is not None and not multi:
+        raise click.UsageError("--save-annotated needs --multi")
+    if multi and (save_crops is not None or preprocess != "robust" or camera is not None):
+        raise click.UsageError("--multi reads folders with the robust preprocessing: no --save-crops, "
+                               "--preprocess none or --camera")
     classifier = load_classifier(model, runtime, threads)
+    if multi:
+        # --min-confidence defaults to the camera's threshold; a folder keeps every digit unless it is given
+        given = click.get_current_context().get_parameter_source("min_confidence") != ParameterSource.DEFAULT
+        run_multi_folder(folder, classifier, MultiOptions(min_confidence=min_confidence if given else 0.0),
+                         recursive=recursive, labels_file=labels_file, save_annotated=save_annotated,
+                         as_json=as_json)
+        return
     if camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames,
                                                     min_confidence), as_json)
