@@ -36,6 +36,7 @@ _X11_CONNECT_TIMEOUT_S = 0.5
 _QUIT_KEYS = (ord("q"), 27)  # q, Esc
 _BOX_COLOUR = (0, 200, 0)  # green (BGR)
 _TEXT_COLOUR = (0, 0, 255)  # red (BGR)
+_OUTLINE_COLOUR = (255, 255, 255)  # white (BGR), keeps the text readable on dark scenes
 _TEXT_SCALE = 0.8
 _TEXT_THICKNESS = 2  # pixels
 _LINE_HEIGHT = 30  # pixels
@@ -321,15 +322,21 @@ def _window(enabled: bool) -> Iterator[Callable[[np.ndarray, Roi, Reading, float
         cv2.waitKey(1)  # lets the GUI thread actually close the window
 
 
-def _show(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> bool:
-    """Draw the roi box, the reading and the FPS; True when q or Esc was pressed or the window closed."""
+def draw_overlay(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> np.ndarray:
+    """A copy of the frame with the roi box, the steady reading and the frame rate drawn on it."""
     view = frame.copy()
     cv2.rectangle(view, (roi.x, roi.y), (roi.x + roi.w, roi.y + roi.h), _BOX_COLOUR, _TEXT_THICKNESS)
     text = "no digit" if reading.digit is None else f"digit {reading.digit} ({reading.confidence:.2f})"
     for row, line in enumerate((text, f"{fps:.1f} fps"), start=1):
-        cv2.putText(view, line, (10, row * _LINE_HEIGHT), cv2.FONT_HERSHEY_SIMPLEX, _TEXT_SCALE, _TEXT_COLOUR,
-                    _TEXT_THICKNESS, cv2.LINE_AA)
-    cv2.imshow(_WINDOW_TITLE, view)
+        for colour, thickness in ((_OUTLINE_COLOUR, _TEXT_THICKNESS + 2), (_TEXT_COLOUR, _TEXT_THICKNESS)):
+            cv2.putText(view, line, (10, row * _LINE_HEIGHT), cv2.FONT_HERSHEY_SIMPLEX, _TEXT_SCALE, colour,
+                        thickness, cv2.LINE_AA)
+    return view
+
+
+def _show(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> bool:
+    """Show the frame with its overlay; True when q or Esc was pressed or the window was closed."""
+    cv2.imshow(_WINDOW_TITLE, draw_overlay(frame, roi, reading, fps))
     key = cv2.waitKey(1) & 0xFF
     closed = cv2.getWindowProperty(_WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1
     return key in _QUIT_KEYS or closed

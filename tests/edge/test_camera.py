@@ -9,8 +9,8 @@ import pytest
 
 from digits.edge.camera import CameraError, OpenCVSource, PicameraSource, open_source
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
-from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, LiveOptions, Roi, RoiError, Smoother,
-                               centred_roi, parse_roi, run_live)
+from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, LiveOptions, Reading, Roi, RoiError,
+                               Smoother, centred_roi, draw_overlay, parse_roi, run_live)
 from digits.edge.runtime import RUNTIMES
 from digits.train.synth import render_video
 
@@ -160,3 +160,11 @@ def test_an_explicit_roi_on_blank_paper_reads_no_digit(digits_video, classifier)
     changes = []
     run_live(OpenCVSource(str(digits_video)), classifier, LiveOptions(roi=Roi(0, 0, 40, 40)), changes.append)
     assert [change.digit for change in changes] == [None]
+
+
+def test_overlay_draws_the_roi_box_and_the_reading_on_a_copy():
+    frame = np.full((240, 320, 3), 200, np.uint8)
+    view = draw_overlay(frame, Roi(100, 50, 120, 120), Reading(7, 0.98), 30.0)
+    assert (frame == 200).all()
+    assert tuple(view[110, 100]) == (0, 200, 0)  # the box's left edge, green
+    assert (view[5:40, 10:200] != 200).any()  # the text

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -123,3 +125,30 @@ def test_the_camera_run_never_imports_tensorflow(video):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "False"
+
+
+@pytest.fixture
+def x_display():
+    """A virtual X display (Xvfb) for the window mode; skipped where Xvfb is not installed."""
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed")
+    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        yield f":{server.stdout.readline().strip()}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_with_a_display_the_window_shows_the_frames_and_lines_still_print(video, x_display):
+    # A subprocess: OpenCV's Qt aborts the whole process if it cannot reach the display.
+    env = {**os.environ, "DISPLAY": x_display}
+    env.pop("WAYLAND_DISPLAY", None)
+    result = subprocess.run([sys.executable, "-c", "from digits.edge.cli import main; main()",
+                             "--camera", video, "--max-frames", "30"], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [_digit(line) for line in lines[:-1]] == EXPECTED_READINGS[:3]
+    assert lines[-1].startswith("summary: 30 frames in ")
