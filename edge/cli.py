@@ -51,7 +51,10 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
 
     Prints a table (file, digit, confidence) and a summary; with labels (--labels, or folders named 0-9)
     also accuracy, per-class precision/recall/F1 and the confusion matrix. Unreadable files are skipped
-    with a warning. Exit codes: 0 done, 1 error (bad model, empty folder, no readable image), 2 usage.
+    with a warning. With --camera: one line per change of the steady reading (and a window with the
+    region box when there is a display; q or Esc quits), then a summary when the video ends, at
+    --max-frames/--duration, Ctrl-C or SIGTERM. Exit codes: 0 done, 1 error (bad model, empty folder,
+    no readable image, camera missing or lost), 2 usage.
 
     \b
     Example:
