@@ -82,6 +82,8 @@ class OpenCVSource(FrameSource):
             if isinstance(self.source, int):
                 raise CameraError(f"camera {self.source} is not available (no such device, or busy)")
             raise CameraError(f"cannot open {self.source} as a video")
+        if isinstance(self.source, int):
+            capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not one queued while we were busy
         self._capture = capture
 
     @property
