@@ -1,0 +1,126 @@
+"""Finding images in natural order and reading every kind of bad file safely (real files written here)."""
+from __future__ import annotations
+
+import struct
+
+import cv2
+import numpy as np
+import pytest
+
+from digits.edge.images import (FolderError, ImageReadError, list_images, natural_key, read_image,
+                                write_image_atomic)
+
+
+def digit_photo() -> np.ndarray:
+    """A dark 7 on light paper."""
+    image = np.full((120, 100), 225, np.uint8)
+    cv2.putText(image, "7", (22, 95), cv2.FONT_HERSHEY_SIMPLEX, 3, 30, 9)
+    return image
+
+
+def cmyk_jpeg(gray: np.ndarray) -> bytes:
+    """A 4-component (CMYK, Adobe marker) baseline JPEG built from OpenCV's grayscale JPEG.
+
+    OpenCV cannot write CMYK and Pillow is not installed: the grayscale scan is reused for each component
+    (one non-interleaved scan per component, which baseline JPEG allows).
+    """
+    ok, encoded = cv2.imencode(".jpg", gray)
+    data = encoded.tobytes()
+    out = b"\xff\xd8" + b"\xff\xee" + struct.pack(">H", 14) + b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 0)
+    position = 2
+    while True:
+        marker = data[position + 1]
+        (length,) = struct.unpack(">H", data[position + 2: position + 4])
+        segment = data[position: position + 2 + length]
+        if marker == 0xC0:  # frame header: the same size, four components sharing quantization table 0
+            precision, height, width = segment[4], *struct.unpack(">HH", segment[5:9])
+            components = b"".join(bytes([ident, 0x11, 0]) for ident in (1, 2, 3, 4))
+            out += b"\xff\xc0" + struct.pack(">HBHHB", 8 + 12, precision, height, width, 4) + components
+        elif marker in (0xDB, 0xC4):  # quantization and Huffman tables
+            out += segment
+        elif marker == 0xDA:  # the scan: repeated once per component
+            scan = data[position + 2 + length: data.rindex(b"\xff\xd9")]
+            for ident in (1, 2, 3, 4):
+                out += b"\xff\xda" + struct.pack(">HB", 8, 1) + bytes([ident, 0x00, 0, 63, 0]) + scan
+            return out + b"\xff\xd9"
+        position += 2 + length
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """The start of a PNG that claims a size (no pixel data): enough for the size check to refuse it."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + b"\x00\x00\x00\x00"
+
+
+def test_natural_order_puts_2_before_10():
+    names = ["10.jpg", "2.jpg", "1.png", "img_10.JPG", "img_9.jpg", "a.bmp"]
+    assert sorted(names, key=natural_key) == ["1.png", "2.jpg", "10.jpg", "a.bmp", "img_9.jpg", "img_10.JPG"]
+
+
+def test_list_images_takes_every_image_extension_in_any_case(tmp_path):
+    for name in ["10.jpg", "2.JPEG", "3.Png", "4.bmp", "notes.txt", "5.gif", "sub/1.jpg"]:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in list_images(tmp_path)] == ["2.JPEG", "3.Png", "4.bmp", "10.jpg"]
+    assert [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path, recursive=True)] == [
+        "2.JPEG", "3.Png", "4.bmp", "10.jpg", "sub/1.jpg"]
+
+
+def test_list_images_refuses_missing_empty_and_file(tmp_path):
+    with pytest.raises(FolderError, match="does not exist"):
+        list_images(tmp_path / "nope")
+    with pytest.raises(FolderError, match="no images"):
+        list_images(tmp_path)
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    with pytest.raises(FolderError, match="not a folder"):
+        list_images(tmp_path / "a.jpg")
+
+
+BAD_FILES = {
+    "zero.jpg": (b"", "empty"),
+    "text.jpg": (b"this is not a picture\n", "not a JPEG, PNG or BMP"),
+    "huge.png": (png_header_only(10000, 10000), "too large"),
+    "broken.png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "cannot be decoded|header"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_bad_files_raise_a_one_line_image_error(tmp_path, name):
+    content, message = BAD_FILES[name]
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ImageReadError, match=message) as error:
+        read_image(tmp_path / name)
+    assert "\n" not in str(error.value)
+
+
+def test_truncated_jpeg_is_refused(tmp_path):
+    ok, encoded = cv2.imencode(".jpg", digit_photo())
+    (tmp_path / "cut.jpg").write_bytes(encoded.tobytes()[: len(encoded) // 2])
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(tmp_path / "cut.jpg")
+
+
+def test_odd_formats_come_out_as_8_bit(tmp_path):
+    photo = digit_photo()
+    cv2.imwrite(str(tmp_path / "deep.png"), photo.astype(np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / "alpha.png"), cv2.cvtColor(photo, cv2.COLOR_GRAY2BGRA))
+    (tmp_path / "cmyk.jpg").write_bytes(cmyk_jpeg(photo))
+    deep, alpha, cmyk = (read_image(tmp_path / name) for name in ("deep.png", "alpha.png", "cmyk.jpg"))
+    assert deep.dtype == np.uint8 and np.array_equal(deep, photo)
+    assert alpha.shape == (120, 100, 4) and alpha.dtype == np.uint8
+    assert cmyk.shape == (120, 100, 3)
+    assert np.corrcoef(cv2.cvtColor(cmyk, cv2.COLOR_BGR2GRAY).ravel(), photo.ravel())[0, 1] > 0.9
+
+
+def test_a_big_jpeg_is_decoded_reduced(tmp_path):
+    big = cv2.resize(digit_photo(), (4200, 4200), interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(str(tmp_path / "big.jpg"), big)
+    image = read_image(tmp_path / "big.jpg")
+    assert 1024 <= max(image.shape[:2]) <= 2100
+
+
+def test_write_image_atomic_leaves_only_the_finished_file(tmp_path):
+    target = tmp_path / "crops" / "a.png"
+    write_image_atomic(target, np.zeros((28, 28), np.uint8))
+    assert [p.name for p in target.parent.iterdir()] == ["a.png"]
+    assert cv2.imread(str(target), cv2.IMREAD_UNCHANGED).shape == (28, 28)
