@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,7 +249,10 @@ def to_tflite(model, kind: str, calibration: np.ndarray | None = None) -> bytes:
     elif kind == "dynamic-range":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # Keras prints the whole SavedModel signature
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            # Keras prints the whole SavedModel signature; TF warns about input statistics that int8
+            # inputs do not need (their scale comes from calibration)
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
             return converter.convert()
     except Exception as error:  # the MLIR converter raises ConverterError and RuntimeError variants
         message = str(error).strip().splitlines()

@@ -21,6 +21,8 @@ from digits.edge.classifier import ClassifierOptions, DigitClassifier, ModelErro
 from digits.edge.latency import median_invoke_us
 from digits.edge.runtime import RuntimeMissing
 
+CHECK_TIMEOUT_S = 900  # 10,000 images take a few seconds; only a hung interpreter gets near this
+
 
 def classify_all(model_path: Path, runtime: str, images: np.ndarray) -> np.ndarray:
     """Class probabilities (N, 10) from the edge wrapper for 28x28 [0, 1] images, one at a time, one thread.
@@ -41,7 +43,10 @@ def check_in_subprocess(model_path: Path, runtime: str, images_path: Path, proba
     """
     command = [sys.executable, "-m", __name__, str(model_path), runtime, str(images_path),
                str(probabilities_path), str(latency_runs)]
-    finished = subprocess.run(command, capture_output=True, text=True)
+    try:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"error": f"the {runtime} check did not finish within {CHECK_TIMEOUT_S} s"}
     lines = finished.stdout.strip().splitlines()
     try:
         return json.loads(lines[-1])
