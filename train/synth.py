@@ -276,7 +276,8 @@ def render_video(path: str | os.PathLike, digits28: Sequence[np.ndarray], rng: n
         rng: the random generator.
         labels: the digits' labels for the schedule; None: their index in `digits28`.
         fps, size, frames_per_digit, blank_frames: the video's timing and frame size (width, height).
-        style: how the paper, pen and camera look; None draws one (no paper edge, mild perspective).
+        style: how the paper, pen, light and lens look; None draws one (plain paper filling the frame).
+            The hand motion, not the style, turns the camera.
 
     Returns:
         (start_frame, end_frame, label) for each digit, end exclusive, frames counted from 0.
@@ -285,7 +286,7 @@ def render_video(path: str | os.PathLike, digits28: Sequence[np.ndarray], rng: n
         VideoError: OpenCV cannot write the file.
         ValueError: no digits, or labels of the wrong length.
     """
-    if not digits28:
+    if len(digits28) == 0:
         raise ValueError("no digits to render")
     labels = list(range(len(digits28))) if labels is None else [int(label) for label in labels]
     if len(labels) != len(digits28):
