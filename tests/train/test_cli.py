@@ -1,0 +1,133 @@
+"""`digits-train` through click's CliRunner: one tiny real run shared by the tests, determinism, refusals."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from digits.train import report
+from digits.train.cli import main
+
+TINY = ["--limit", "256", "--epochs", "1", "--batch-size", "64", "--threads", "2", "--quiet"]
+
+
+def train_cli(*args: str):
+    return CliRunner().invoke(main, [*TINY, *args])
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, mnist_dir):
+    """One tiny real training run (256 images, 1 epoch, augmented default arch) for the artefact tests."""
+    run_dir = tmp_path_factory.mktemp("run") / "compact"
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(run_dir), "--seed", "7")
+    assert result.exit_code == 0, result.output
+    return run_dir, result
+
+
+@pytest.mark.slow
+def test_tiny_run_writes_every_artefact_and_nothing_else(tiny_run):
+    run_dir, result = tiny_run
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(report.RUN_FILES)
+    for name in report.RUN_FILES:
+        assert (run_dir / name).stat().st_size > 0
+    assert "MNIST test accuracy" in result.output and str(run_dir) in result.output
+
+
+@pytest.mark.slow
+def test_metrics_json(tiny_run, mnist_dir):
+    metrics = json.loads((tiny_run[0] / report.METRICS_FILE).read_text())
+    assert metrics["arch"] == "compact" and metrics["seed"] == 7
+    assert metrics["parameters"] <= 100_000
+    assert 0.0 <= metrics["test"]["accuracy"] <= 1.0 and metrics["test"]["loss"] > 0
+    assert np.asarray(metrics["test"]["confusion_matrix"]).sum() == 256
+    assert set(metrics["test"]["classification_report"]) >= {str(d) for d in range(10)} | {"macro avg"}
+    assert {"precision", "recall", "f1-score"} <= set(metrics["test"]["classification_report"]["3"])
+    assert metrics["arguments"]["limit"] == 256 and metrics["options"]["augment"] is True
+    assert metrics["data"]["sizes"] == {"train": 256, "validation": 256, "test": 256}
+    assert {"tensorflow", "keras", "numpy", "scikit-learn"} <= set(metrics["versions"]) | {"tensorflow"}
+    assert metrics["wall_seconds"] > 0 and metrics["epochs_run"] == 1
+
+
+@pytest.mark.slow
+def test_history_and_model_load(tiny_run, mnist_test):
+    import keras
+
+    run_dir, _ = tiny_run
+    header, row = (run_dir / report.HISTORY_FILE).read_text().splitlines()
+    assert header.split(",")[:1] == ["epoch"] and {"loss", "val_loss", "accuracy"} <= set(header.split(","))
+    model = keras.models.load_model(run_dir / report.MODEL_FILE)
+    probabilities = model.predict(mnist_test.images[:8, :, :, None] / 255.0, verbose=0)
+    assert probabilities.shape == (8, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_same_seed_gives_same_weights_and_force_overwrites(tiny_run, mnist_dir, tmp_path):
+    import keras
+
+    first_dir, _ = tiny_run
+    again = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--seed", "7", "--force")
+    assert again.exit_code == 0, again.output
+    first = keras.models.load_model(first_dir / report.MODEL_FILE).get_weights()
+    second = keras.models.load_model(tmp_path / report.MODEL_FILE).get_weights()
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_non_empty_out_is_refused_without_force(tmp_path, mnist_dir):
+    (tmp_path / "old.txt").write_text("keep me")
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path))
+    assert result.exit_code == 1
+    assert "not empty" in result.output and "--force" in result.output
+    assert "Traceback" not in result.output
+    assert [path.name for path in tmp_path.iterdir()] == ["old.txt"]
+
+
+def test_unwritable_out_is_refused(tmp_path, mnist_dir):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(blocker / "run"))
+    assert result.exit_code == 1 and "cannot write to --out" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--arch", "resnet"], "'resnet' is not one of 'compact', 'seed'"),
+    (["--epochs", "0"], "0 is not in the range x>=1"),
+    (["--epochs", "-2"], "-2 is not in the range x>=1"),
+])
+def test_bad_options_are_usage_errors(tmp_path, args, message):
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_missing_mnist_folder_is_one_line(tmp_path):
+    result = train_cli("--mnist-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == f"Error: MNIST folder {tmp_path / 'nowhere'} does not exist"
+    assert not (tmp_path / "run").exists()
+
+
+def test_corrupt_mnist_file_is_one_line(tmp_path, mnist_dir):
+    broken = tmp_path / "mnist"
+    broken.mkdir()
+    for path in mnist_dir.iterdir():
+        if path.name.startswith(("train", "t10k")):
+            (broken / path.name).write_bytes(path.read_bytes())
+    truncated = next(path for path in broken.iterdir() if path.name.startswith("t10k-images"))
+    truncated.write_bytes(truncated.read_bytes()[:1000])
+    result = train_cli("--mnist-dir", str(broken), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: ")
+    assert "t10k-images" in result.output and "Traceback" not in result.output
+
+
+def test_help_shows_defaults():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for text in ("--arch", "default: compact", "--batch-size", "default: 128", "--mnist-dir", "--limit", "--force"):
+        assert text in result.output

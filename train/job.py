@@ -1,0 +1,130 @@
+"""The `digits-train` job: data -> train -> evaluate on the test set -> the run directory's files."""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from digits.train import report
+from digits.train.data import as_arrays, eval_pipeline, load_splits
+from digits.train.trainer import TrainOptions, make_deterministic, train
+
+
+class RunDirError(ValueError):
+    """The run directory cannot be used: not empty without --force, or not writable."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The headline figures of a finished run."""
+
+    run_dir: Path
+    arch: str
+    parameters: int
+    epochs_run: int
+    best_epoch: int
+    test_accuracy: float
+    test_loss: float
+    train_seconds: float
+    total_seconds: float
+
+
+def default_run_dir(arch: str, now: datetime | None = None) -> Path:
+    """runs/<UTC timestamp>-<arch>, relative to the current folder."""
+    now = now or datetime.now(timezone.utc)
+    return Path("runs") / f"{now:%Y%m%d-%H%M%S}-{arch}"
+
+
+def prepare_run_dir(run_dir: Path, force: bool) -> Path:
+    """Create `run_dir` (and parents) and check it is writable.
+
+    Raises:
+        RunDirError: it exists and is not empty (and not `force`), is a file, or cannot be written.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"--out {run_dir} is a file, not a folder")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not force:
+        raise RunDirError(f"--out {run_dir} exists and is not empty; pass --force to overwrite its files")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=run_dir):
+            pass
+    except OSError as error:
+        raise RunDirError(f"cannot write to --out {run_dir}: {error.strerror or error}") from error
+    return run_dir
+
+
+def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, limit: int | None = None,
+                 force: bool = False, threads: int = 0, verbose: int | str = "auto",
+                 arguments: dict | None = None) -> RunSummary:
+    """Train `options.arch` and write model.keras, metrics.json, history.csv and the plots into `run_dir`.
+
+    Args:
+        options: architecture and hyperparameters.
+        run_dir: output folder (created; must be empty unless `force`).
+        mnist_dir: offline IDX folder, or None for tensorflow-datasets.
+        limit: use only the first `limit` images of each split.
+        threads: cap TensorFlow's thread pools (0: TensorFlow's default).
+        arguments: the command-line arguments, recorded in metrics.json.
+
+    Raises:
+        RunDirError, MnistError, DataError: the run directory or the data cannot be used.
+    """
+    start = time.perf_counter()
+    options = options.resolved()
+    created = not run_dir.exists()
+    prepare_run_dir(run_dir, force)
+    make_deterministic(options.seed, threads)
+    try:
+        splits = load_splits(mnist_dir, limit)
+    except ValueError:
+        if created and not any(run_dir.iterdir()):
+            run_dir.rmdir()  # leave nothing behind when there is no data to train on
+        raise
+    result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose)
+    report.save_model_atomically(result.model, run_dir / report.MODEL_FILE)
+
+    test_loss, _ = result.model.evaluate(eval_pipeline(splits.test, options.batch_size), verbose=0)
+    test_images, test_labels = as_arrays(splits.test)
+    probabilities = result.model.predict(test_images, batch_size=1024, verbose=0)
+    test_metrics = report.evaluation_metrics(test_labels, probabilities)
+    summary = RunSummary(run_dir=run_dir, arch=options.arch, parameters=result.model.count_params(),
+                         epochs_run=len(result.history.get("loss", [])), best_epoch=result.best_epoch,
+                         test_accuracy=test_metrics["accuracy"], test_loss=float(test_loss),
+                         train_seconds=result.train_seconds, total_seconds=time.perf_counter() - start)
+
+    title = f"{options.arch} ({'augmented, ' if options.augment else ''}seed {options.seed})"
+    report.write_history_csv(run_dir / report.HISTORY_FILE, result.history)
+    report.plot_training_curves(run_dir / report.CURVES_FILE, result.history, result.best_epoch, title)
+    report.plot_confusion_matrix(run_dir / report.CONFUSION_FILE, test_metrics["confusion_matrix"],
+                                 f"{options.arch}: MNIST test, accuracy {test_metrics['accuracy']:.2%}")
+    report.plot_misclassified(run_dir / report.MISCLASSIFIED_FILE, test_images, test_labels, probabilities,
+                              f"{options.arch}: MNIST test")
+    summary = RunSummary(**{**asdict(summary), "total_seconds": time.perf_counter() - start})
+    report.write_json(run_dir / report.METRICS_FILE, {
+        "arch": options.arch,
+        "parameters": summary.parameters,
+        "test": {"accuracy": summary.test_accuracy, "loss": summary.test_loss,
+                 "classification_report": test_metrics["classification_report"],
+                 "confusion_matrix": test_metrics["confusion_matrix"]},
+        "validation": {"best_epoch": result.best_epoch,
+                       "loss": _at_epoch(result.history, "val_loss", result.best_epoch),
+                       "accuracy": _at_epoch(result.history, "val_accuracy", result.best_epoch)},
+        "epochs_run": summary.epochs_run,
+        "train_seconds": round(summary.train_seconds, 2),
+        "wall_seconds": round(summary.total_seconds, 2),
+        "seed": options.seed,
+        "options": asdict(options),
+        "arguments": arguments or {},
+        "data": {"source": splits.source, "sizes": splits.sizes, "limit": limit},
+        "versions": report.library_versions(),
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    return summary
+
+
+def _at_epoch(history: dict[str, list[float]], key: str, epoch: int) -> float | None:
+    values = history.get(key, [])
+    return float(values[epoch - 1]) if 0 < epoch <= len(values) else None
