@@ -258,6 +258,8 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
         return None
     chosen = [best]
     box = _stats_box(stats[best])
+    x, y, box_w, box_h = box
+    seed_stroke = _stroke_width(labels[y: y + box_h, x: x + box_w] == best)
     candidates = [int(label) for label in range(1, count)
                   if label != best and scores[label] > 0 and clutter[label] >= CLUTTER_LIMIT
                   and stats[label, cv2.CC_STAT_AREA] >= SPECK_FRACTION * stats[best, cv2.CC_STAT_AREA]]
@@ -266,8 +268,9 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
         merged = False
         for label in list(candidates):
             piece = _stats_box(stats[label])
-            if _is_thin(stats[label]) and max(piece[2], piece[3]) > 0.5 * max(box[2], box[3]):
-                continue  # an underline or ruled line next to the digit, not a broken stroke
+            piece_stroke = stats[label, cv2.CC_STAT_AREA] / max(piece[2], piece[3])
+            if _is_thin(stats[label]) and piece_stroke < 0.6 * seed_stroke:
+                continue  # a line much finer than the digit's strokes (an underline, a ruled line), not a stroke
             if _box_distance(box, piece) <= MERGE_GAP * max(box[2], box[3]):
                 chosen.append(label)
                 candidates.remove(label)
@@ -342,8 +345,8 @@ def _clutter_factor(stat: np.ndarray, contact: int, shape: tuple[int, int]) -> f
         factor *= 0.1  # a long run along the border: a frame or the paper's edge
     elif contact:
         factor *= 0.6  # a digit cut by a tight crop still wins when nothing better is there
-    if _is_thin(stat) and (contact or long_side > 0.6 * max(height, width)):
-        factor *= 0.2  # a thin line running in from the border or across the page
+    if _is_thin(stat) and contact:
+        factor *= 0.2  # a thin line running in from the border
     return factor
 
 
