@@ -101,7 +101,7 @@ def check_roi(roi: Roi, width: int, height: int) -> Roi:
 
 @dataclass(frozen=True)
 class Reading:
-    """A steady reading: digit None means no digit (blank, or not confident enough)."""
+    """A steady reading: digit None means no digit (blank, or not confident enough); see Smoother.update."""
 
     digit: int | None
     confidence: float
@@ -110,8 +110,8 @@ class Reading:
 class Smoother:
     """Mean class probabilities over the last `frames` frames, with a confidence threshold and hysteresis.
 
-    Until `frames` frames have been seen the missing ones count as "no digit", so a reading needs a few
-    agreeing frames before it shows.
+    A frame without a digit counts as all-zero probabilities, and until `frames` frames have been seen
+    the missing ones count the same way, so a reading needs a few agreeing frames before it shows.
     """
 
     def __init__(self, frames: int = DEFAULT_SMOOTH_FRAMES, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
@@ -123,27 +123,26 @@ class Smoother:
         self.frames = frames
         self.min_confidence = min_confidence
         self.hysteresis = hysteresis
-        self._history: deque[np.ndarray] = deque(maxlen=frames)
-        self._sum = np.zeros(NUM_CLASSES, np.float64)
+        self._history: deque[np.ndarray | None] = deque(maxlen=frames)
         self.reading = Reading(None, 0.0)
 
     def update(self, probabilities: Sequence[float] | None) -> Reading:
-        """Add one frame's class probabilities (None: no digit in the frame) and return the steady reading."""
-        frame = np.zeros(NUM_CLASSES) if probabilities is None else np.asarray(probabilities, np.float64)
-        if len(self._history) == self.frames:
-            self._sum -= self._history[0]
-        self._history.append(frame)
-        self._sum += frame
-        mean = self._sum / self.frames
-        best = int(np.argmax(mean))
-        confidence = float(mean[best])
-        shown = self.reading.digit
-        if best == shown and confidence >= self.min_confidence - self.hysteresis:
-            self.reading = Reading(best, confidence)
-        elif confidence >= self.min_confidence:
-            self.reading = Reading(best, confidence)
+        """Add one frame's class probabilities (None: no digit in the frame) and return the steady reading.
+
+        The digit shows when its mean over the window reaches min_confidence (or, if it is already shown,
+        min_confidence - hysteresis); its confidence is then the model's mean over the frames that held a
+        digit. Otherwise the reading is "no digit" with the window mean of the best class as confidence.
+        """
+        self._history.append(None if probabilities is None else np.asarray(probabilities, np.float64))
+        seen = [frame for frame in self._history if frame is not None]
+        total = np.sum(seen, axis=0) if seen else np.zeros(NUM_CLASSES)
+        best = int(np.argmax(total))
+        window_mean = float(total[best]) / self.frames
+        keeps = best == self.reading.digit and window_mean >= self.min_confidence - self.hysteresis
+        if keeps or window_mean >= self.min_confidence:
+            self.reading = Reading(best, float(total[best]) / len(seen))
         else:
-            self.reading = Reading(None, confidence)
+            self.reading = Reading(None, window_mean)
         return self.reading
 
 

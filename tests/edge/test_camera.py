@@ -168,3 +168,15 @@ def test_overlay_draws_the_roi_box_and_the_reading_on_a_copy():
     assert (frame == 200).all()
     assert tuple(view[110, 100]) == (0, 200, 0)  # the box's left edge, green
     assert (view[5:40, 10:200] != 200).any()  # the text
+
+
+def test_smoother_confidence_is_the_models_over_the_frames_that_held_a_digit():
+    smoother = Smoother(frames=5, min_confidence=0.6)
+    for _ in range(3):
+        smoother.update(None)
+    smoother.update(_one_hot(6, 0.9))
+    reading = smoother.update(_one_hot(6, 0.9))
+    assert reading.digit is None and reading.confidence == pytest.approx(0.36)  # 1.8 / 5 frames
+    smoother.update(_one_hot(6, 0.96))
+    reading = smoother.update(_one_hot(6, 0.96))
+    assert reading.digit == 6 and reading.confidence == pytest.approx(0.93)  # (0.9 + 0.9 + 0.96 + 0.96) / 4

@@ -150,5 +150,5 @@ def test_with_a_display_the_window_shows_the_frames_and_lines_still_print(video,
                             timeout=60)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert [_digit(line) for line in lines[:-1]] == EXPECTED_READINGS[:3]
-    assert lines[-1].startswith("summary: 30 frames in ")
+    assert [_digit(line) for line in lines[:-1]] == EXPECTED_READINGS[:3], result.stdout
+    assert lines[-1].startswith("summary: 30 frames in "), result.stdout
