@@ -25,15 +25,17 @@ NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
 TIGHT_CROP_HEIGHT = (0.5, 0.9)  # of the image's height: a digit this tall may touch the edge (tight crops)
 # Shapes, relative to the typical digit height of the image or of its line
-SPECK_HEIGHT = 0.3  # shorter than this: a speck (dropped)
+SPECK_HEIGHT = 0.4  # shorter than this: a speck (dropped)
 TOO_TALL = 3.0  # taller than this: a frame, a paper edge or a shadow (dropped)
 LINE_THICKNESS = 0.25  # a mark thinner than this and ...
 LINE_LENGTH = 2.0  # ... longer than this is a ruled line (dropped)
 JOIN_GAP = 0.25  # pieces stacked closer than this, overlapping horizontally, are one digit ...
 JOIN_HEIGHT = 1.35  # ... if together they are no taller than this
+JOIN_REFERENCE_QUANTILE = 0.75
 MIN_HEIGHT_IN_LINE = 0.45  # shorter than this in its line: a dot or a dash, not a digit
 SPLIT_WIDTH = 1.25  # wider than this: maybe several touching digits (the model decides) ...
 SURE_SPLIT_WIDTH = 2.0  # ... wider than this: surely several (no handwritten digit is that wide)
+SPLIT_MIN_CONFIDENCE = 0.9  # a mark of ambiguous width is split only when its parts are read this surely
 DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
 LINE_OVERLAP = 0.4  # a digit continues a line when it overlaps the line's last digit vertically this much
 # Cutting digits for the model (full-resolution image)
@@ -83,15 +85,16 @@ class DigitRegion:
     """Where one digit is: its box in the original image and its ink on the downscaled copy.
 
     mask: bool array over `work_box` (x0, y0, x1, y1 exclusive) of the copy shrunk `factor` times.
-    parts: the same mark cut into touching digits, when it is too wide for one; `sure_split` when it is far
-    too wide, else the model decides (a wide 2 or 0 is common in handwriting).
+    splits: ways to cut the mark into touching digits, when it is too wide for one (the count its width says
+    first, then one fewer and one more); `sure_split` when it is far too wide for one digit, else the model
+    decides (a wide 2 or 0 is common in handwriting).
     """
 
     box: tuple[int, int, int, int]  # x, y, w, h in the original image
     work_box: tuple[int, int, int, int]
     mask: np.ndarray
     factor: int
-    parts: tuple[DigitRegion, ...] = ()
+    splits: tuple[tuple[DigitRegion, ...], ...] = ()
     sure_split: bool = False
 
 
@@ -180,9 +183,13 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
         for mark in line:
             region = _region(mark, labels, factor, shape)
             if mark.width > SPLIT_WIDTH * median_height:
-                parts = _split_touching(mark, labels, max(2, round(mark.width / digit_width)), median_height)
-                region = replace(region, parts=tuple(_region(part, labels, factor, shape) for part in parts),
-                                 sure_split=mark.width > SURE_SPLIT_WIDTH * median_height)
+                count = max(2, round(mark.width / digit_width))
+                splits = []
+                for parts in (count, count - 1, count + 1):
+                    pieces = _split_touching(mark, labels, parts, median_height) if parts >= 2 else []
+                    if len(pieces) >= 2:
+                        splits.append(tuple(_region(piece, labels, factor, shape) for piece in pieces))
+                region = replace(region, splits=tuple(splits), sure_split=mark.width > SURE_SPLIT_WIDTH * median_height)
             regions[-1].append(region)
     return regions
 
@@ -209,20 +216,23 @@ def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOp
 
 
 def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> list[DigitBox]:
-    """The digit(s) of one region: a wide mark is read as touching digits when it must be, or when the model
-    is surer of its parts (geometric mean of their confidences) than of the whole."""
+    """The digit(s) of one region. A wide mark is cut the way whose parts the model reads most surely
+    (geometric mean of their confidences); it stays whole unless it must be cut, or that cut is read surely
+    (at least SPLIT_MIN_CONFIDENCE) and more surely than the whole: the model reads halves of a wide 2 or 0
+    with fair confidence too, hence the floor."""
     whole = None if region.sure_split else _read_one(image, region, classifier)
-    if not region.parts:
+    best, best_confidence = None, 0.0
+    for split in region.splits:
+        parts = [_read_one(image, part, classifier) for part in split]
+        parts = [part for part in parts if part]
+        if len(parts) >= 2:
+            confidence = float(np.exp(np.mean([np.log(max(part.confidence, 1e-6)) for part in parts])))
+            if confidence > best_confidence:
+                best, best_confidence = parts, confidence
+    if best is None or (whole is not None and (best_confidence <= whole.confidence
+                                               or best_confidence < SPLIT_MIN_CONFIDENCE)):
         return [whole] if whole else []
-    parts = [_read_one(image, part, classifier) for part in region.parts]
-    parts = [part for part in parts if part]
-    if not parts:
-        return [whole] if whole else []
-    if whole is not None:
-        parts_confidence = float(np.exp(np.mean([np.log(max(part.confidence, 1e-6)) for part in parts])))
-        if parts_confidence <= whole.confidence:
-            return [whole]
-    return parts
+    return best
 
 
 def _read_one(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> DigitBox | None:
@@ -283,18 +293,22 @@ def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> l
     return marks
 
 
-def _typical_height(marks: list[_Mark]) -> float:
-    """The height of a typical digit: the median height weighted by box area, so specks barely count."""
+def _typical_height(marks: list[_Mark], quantile: float = 0.5) -> float:
+    """The height of a typical digit: the median (or another quantile) of the heights weighted by box area,
+    so that specks barely count."""
     heights = np.array([mark.height for mark in marks], float)
     weights = np.array([mark.width * mark.height for mark in marks], float)
     order = np.argsort(heights)
     cumulative = np.cumsum(weights[order])
-    return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return float(heights[order][np.searchsorted(cumulative, quantile * cumulative[-1])])
 
 
 def _join_broken_strokes(marks: list[_Mark]) -> list[_Mark]:
-    """Join pieces of one digit: overlapping horizontally, close vertically, together no taller than a digit."""
-    reference = _typical_height(marks)
+    """Join pieces of one digit: overlapping horizontally, close vertically, together no taller than a digit.
+
+    The digit height is taken high (the upper quartile): when most digits are broken, the median is a piece's.
+    """
+    reference = _typical_height(marks, JOIN_REFERENCE_QUANTILE)
     joined = True
     while joined:
         joined = False

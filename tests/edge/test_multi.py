@@ -1,0 +1,132 @@
+"""Multi-digit reading on pages drawn here from MNIST test digits: lines, slant, touching and broken digits,
+specks, dashes, ruled lines, polarity, blank pages, big photos."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digits.edge.classifier import ClassifierOptions, DigitClassifier
+from digits.edge.multi import SPLIT_WIDTH, SURE_SPLIT_WIDTH, MultiOptions, Reading, find_digits, read_digits
+from tests.edge.multi_pages import PAPER, as_jpeg, clear_digits, draw_number, piece_count, touching
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return DigitClassifier(ClassifierOptions(threads=1))
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_test, classifier):
+    """digits("0512") -> the MNIST images of those digits (ones the model reads surely when alone)."""
+    chosen = clear_digits(mnist_test, classifier)
+    return lambda text: [chosen[int(char)][0] for char in text]
+
+
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(0, width) * max(0, height)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def boxes_of(reading: Reading) -> list[tuple[int, int, int, int]]:
+    return [(box.x, box.y, box.w, box.h) for line in reading.lines for box in line.boxes]
+
+
+def test_two_lines_are_read_top_to_bottom_then_left_to_right(digits, classifier):
+    page = draw_number([digits("0512"), digits("6707")])
+    reading = read_digits(as_jpeg(page.image), classifier)
+    assert reading.text == "05126707"
+    assert [line.digits for line in reading.lines] == ["0512", "6707"]
+    assert all(overlap(found, truth) > 0.6 for found, truth in zip(boxes_of(reading), page.boxes))
+    assert all(0.0 <= box.confidence <= 1.0 for line in reading.lines for box in line.boxes)
+
+
+def test_slanted_lines_keep_their_digits_together(digits, classifier):
+    page = draw_number([digits("6707"), digits("0512")], slope=0.35)
+    first, last = page.boxes[0], page.boxes[3]
+    assert last[1] + last[3] < first[1]  # premise: a line's ends do not overlap vertically (about 20 degrees)
+    reading = read_digits(page.image, classifier)
+    assert [line.digits for line in reading.lines] == ["6707", "0512"]
+
+
+@pytest.mark.parametrize("text, overlap", [("9268", 0.15), ("1357", 0.1)])
+def test_touching_digits_are_split(text, overlap, digits, classifier):
+    page = draw_number([digits(text)], gaps=[[0.3, -overlap, 0.3]])
+    assert touching(page, 1, 2)  # premise: the middle two digits touch
+    assert read_digits(page.image, classifier).text == text
+    (line,) = find_digits(page.image)
+    assert len(line) == 3 and any(len(split) == 2 for split in line[1].splits)  # one mark, cut for the model
+
+
+def test_broken_strokes_of_one_digit_are_joined(digits, classifier):
+    page = draw_number([digits("470")])
+    image = page.image.copy()
+    for x, y, w, h in page.boxes[:2]:  # a pen that skipped: a gap across the 4 and the 7
+        image[y + round(0.45 * h): y + round(0.45 * h) + 4, x:x + w] = PAPER
+    assert piece_count(page, 0, image) >= 2 and piece_count(page, 1, image) >= 2  # premise: both are broken
+    reading = read_digits(image, classifier)
+    assert reading.text == "470"
+    assert overlap(boxes_of(reading)[0], page.boxes[0]) > 0.8
+
+
+@pytest.mark.parametrize("digit, width", [("0", 52), ("5", 48)])
+def test_a_wide_digit_is_not_cut_in_two(digit, width, digits, classifier):
+    (image28,) = digits(digit)
+    wide = cv2.resize(image28, (width, 28), interpolation=cv2.INTER_LINEAR)
+    page = draw_number([digits("1") + [wide] + digits("3")])
+    x, y, w, h = page.boxes[1]
+    assert SPLIT_WIDTH * h < w < SURE_SPLIT_WIDTH * h  # premise: by its width alone it could be two digits
+    assert read_digits(page.image, classifier).text == f"1{digit}3"
+
+
+def test_specks_dashes_and_ruled_lines_are_not_digits(digits, classifier):
+    page = draw_number([digits("12") + digits("34")], gaps=[[0.3, 0.9, 0.3]], size=(260, 560))
+    image = page.image.copy()
+    (x1, y1, w1, h1), (x2, *_) = page.boxes[1], page.boxes[2]
+    dash_y = y1 + h1 // 2
+    cv2.line(image, (x1 + w1 + 12, dash_y), (x2 - 12, dash_y), 60, 4)  # 12-34
+    cv2.line(image, (10, y1 + h1 + 25), (image.shape[1] - 10, y1 + h1 + 25), 120, 2)  # a ruled line below
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # specks of dust and pencil dots away from the digits
+        cv2.circle(image, (int(rng.integers(5, 555)), int(rng.integers(190, 255))), int(rng.integers(1, 3)), 70, -1)
+    assert read_digits(as_jpeg(image), classifier).text == "1234"
+
+
+def test_light_ink_on_a_dark_board_is_read(digits, classifier):
+    page = draw_number([digits("3908")])
+    assert read_digits(255 - page.image, classifier).text == "3908"
+
+
+def blank_pages() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(1)
+    noise = np.clip(rng.normal(190, 6, (900, 1200)), 0, 255)
+    shaded = noise * np.linspace(1.1, 0.5, 1200)[None, :]
+    shadow = shaded.copy()
+    shadow[:, 700:] *= 0.6
+    return {"white": np.full((480, 640), 255, np.uint8), "noise": noise.astype(np.uint8),
+            "shaded jpeg": as_jpeg(shaded.astype(np.uint8), 60), "hard shadow": shadow.astype(np.uint8),
+            "bgr": cv2.cvtColor(noise.astype(np.uint8), cv2.COLOR_GRAY2BGR), "one pixel": np.zeros((1, 1), np.uint8),
+            "bgra 2x3": np.zeros((2, 3, 4), np.uint8)}
+
+
+@pytest.mark.parametrize("name", list(blank_pages()))
+def test_a_page_without_digits_gives_an_empty_reading(name, classifier):
+    reading = read_digits(blank_pages()[name], classifier)
+    assert reading.text == "" and reading.lines == ()
+
+
+def test_big_photos_are_searched_small_but_boxed_in_their_own_pixels(digits, classifier):
+    page = draw_number([digits("8153")], size=(1400, 2000), frame_px=300, margin=300)
+    image = cv2.cvtColor(page.image, cv2.COLOR_GRAY2BGR)
+    reading = read_digits(image, classifier, MultiOptions(work_side=512))
+    assert reading.text == "8153"
+    assert all(overlap(found, truth) > 0.7 for found, truth in zip(boxes_of(reading), page.boxes))
+
+
+def test_min_confidence_drops_digits_read_less_surely(digits, classifier):
+    image = draw_number([digits("24")]).image
+    assert read_digits(image, classifier, MultiOptions(min_confidence=0.0)).text == "24"
+    assert read_digits(image, classifier, MultiOptions(min_confidence=1.01)) .text == ""
