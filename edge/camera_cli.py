@@ -10,6 +10,7 @@ import click
 
 from digits.edge.camera import CameraError, open_source
 from digits.edge.classifier import DigitClassifier
+from digits.edge.folder import PREPROCESSORS
 from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, DisplayError, LiveOptions, LiveSummary,
                               Roi, RoiError, has_display, parse_roi, run_live)
 
@@ -52,11 +53,15 @@ def camera_options(command):
 
 
 def live_options(roi: Roi | None, headless: bool, max_frames: int | None, duration: float | None,
-                 smooth_frames: int = DEFAULT_SMOOTH_FRAMES,
-                 min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> LiveOptions:
-    """LiveOptions from the flags; a window only when not --headless and a display is there."""
+                 smooth_frames: int = DEFAULT_SMOOTH_FRAMES, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                 preprocess: str = "robust") -> LiveOptions:
+    """LiveOptions from the flags; a window only when not --headless and a display is there.
+
+    preprocess names one of digits.edge.folder.PREPROCESSORS, as --preprocess does for --dir.
+    """
     return LiveOptions(roi=roi, smooth_frames=smooth_frames, min_confidence=min_confidence, max_frames=max_frames,
-                       duration_s=duration, show_window=not headless and has_display())
+                       duration_s=duration, show_window=not headless and has_display(),
+                       preprocess=PREPROCESSORS[preprocess])
 
 
 def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, as_json: bool) -> LiveSummary:

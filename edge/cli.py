@@ -67,6 +67,8 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
     """
     if (folder is None) == (camera is None):
         raise click.UsageError("give one source: --dir DIR or --camera INDEX|picam|PATH|URL")
+    if camera is not None and (recursive or labels_file or save_crops):
+        raise click.UsageError("--recursive, --labels and --save-crops go with --dir, not --camera")
     if save_annotated is not None and not multi:
         raise click.UsageError("--save-annotated needs --multi")
     if multi and (save_crops is not None or preprocess != "robust" or camera is not None):
@@ -82,7 +84,7 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
         return
     if camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames,
-                                                    min_confidence), as_json)
+                                                    min_confidence, preprocess), as_json)
         return
     try:
         labels = read_labels_csv(labels_file) if labels_file else None

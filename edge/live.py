@@ -156,6 +156,7 @@ class LiveOptions:
     max_frames: int | None = None
     duration_s: float | None = None
     show_window: bool = False
+    preprocess: Callable[[np.ndarray], np.ndarray | None] = to_mnist  # the roi -> the model's 28x28 input
 
 
 @dataclass(frozen=True)
@@ -203,9 +204,10 @@ class LiveSummary:
                 f"p90 {self.latency_p90_ms:.2f} ms, p99 {self.latency_p99_ms:.2f} ms; roi {self.roi}")
 
 
-def frame_probabilities(frame: np.ndarray, roi: Roi, classifier: DigitClassifier) -> tuple[float, ...] | None:
+def frame_probabilities(frame: np.ndarray, roi: Roi, classifier: DigitClassifier,
+                        preprocess: Callable[[np.ndarray], np.ndarray | None] = to_mnist) -> tuple[float, ...] | None:
     """The class probabilities for the digit in the frame's roi, or None when the roi holds no digit."""
-    image = to_mnist(roi.crop(frame))
+    image = preprocess(roi.crop(frame))
     if image is None:
         return None
     return classifier.predict(image).probabilities
@@ -243,7 +245,7 @@ def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOpti
                 elif not latencies_ms:
                     check_roi(roi, frame.shape[1], frame.shape[0])
                 began = time.perf_counter()
-                reading = smoother.update(frame_probabilities(frame, roi, classifier))
+                reading = smoother.update(frame_probabilities(frame, roi, classifier, options.preprocess))
                 now = time.perf_counter()
                 latencies_ms.append((now - began) * 1000.0)
                 frame_times.append(now)

@@ -152,3 +152,16 @@ def test_with_a_display_the_window_shows_the_frames_and_lines_still_print(video,
     lines = result.stdout.splitlines()
     assert [_digit(line) for line in lines[:-1]] == EXPECTED_READINGS[:3], result.stdout
     assert lines[-1].startswith("summary: 30 frames in "), result.stdout
+
+
+def test_folder_only_options_with_camera_are_a_usage_error(video, tmp_path):
+    result = _invoke("--camera", video, "--save-crops", str(tmp_path / "crops"))
+    assert result.exit_code == 2 and "go with --dir" in result.output
+
+
+def test_preprocess_none_feeds_the_roi_the_notebook_way(video):
+    # The notebook's way never says "no digit": blank paper gets a (poor) guess too, so the readings differ.
+    result = _invoke("--camera", video, "--preprocess", "none", "--json")
+    assert result.exit_code == 0, result.output
+    *records, _ = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record["digit"] for record in records] != EXPECTED_READINGS
