@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 import cv2
@@ -148,13 +149,14 @@ class PicameraSource(FrameSource):
         """The next BGR frame.
 
         Raises:
-            CameraError: the camera stopped sending frames.
+            CameraError: the camera sent no frame for LOST_AFTER_S seconds.
         """
         if self._camera is None:
             raise CameraError("picam is not open")
         try:
-            return self._camera.capture_array("main")
-        except (RuntimeError, OSError) as error:
+            job = self._camera.capture_array("main", wait=False)
+            return self._camera.wait(job, timeout=LOST_AFTER_S)
+        except (RuntimeError, OSError, FutureTimeout) as error:  # TimeoutError is an OSError from Python 3.11
             raise CameraError(f"picam stopped sending frames ({_first_line(error)})") from error
 
     def close(self) -> None:
