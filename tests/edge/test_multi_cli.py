@@ -1,0 +1,129 @@
+"""`digits-edge --dir DIR --multi`: JSON and text output, --save-annotated, digit-string labels and their scores."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from digits.edge.classifier import ClassifierOptions, DigitClassifier
+from digits.edge.cli import main
+from digits.edge.evaluation import LabelsError
+from digits.edge.multi_report import NumberScores, digit_accuracy, edit_distance, read_number_labels
+from tests.edge.multi_pages import clear_digits, draw_number
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, mnist_test):
+    """Two numbers (one on two lines), a blank page, a text file named .jpg, and labels with extra columns."""
+    chosen = clear_digits(mnist_test, DigitClassifier(ClassifierOptions(threads=1)))
+    digits = lambda text: [chosen[int(char)][0] for char in text]  # noqa: E731
+    root = tmp_path_factory.mktemp("ids")
+    cv2.imwrite(str(root / "id_a.jpg"), draw_number([digits("0512"), digits("6707")]).image)
+    cv2.imwrite(str(root / "id_b.png"), cv2.cvtColor(draw_number([digits("0512")]).image, cv2.COLOR_GRAY2BGR))
+    cv2.imwrite(str(root / "blank.jpg"), np.full((300, 400), 200, np.uint8))
+    (root / "notes.jpg").write_text("not an image")
+    # id_b's label lost its leading zero in a spreadsheet: it is taken as written
+    (root / "labels.csv").write_text("file,label,writer\nid_a.jpg,05126707,Den\nid_b.png,512,Luis\nblank.jpg,,-\n")
+    return root
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["--threads", "1", *args])
+
+
+def test_json_lines_carry_every_digit_with_its_box_then_the_scores(folder):
+    result = run("--dir", str(folder), "--multi", "--json", "--labels", str(folder / "labels.csv"))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    by_file = {row["file"]: row for row in rows if "file" in row}
+    assert set(by_file) == {"id_a.jpg", "id_b.png", "blank.jpg"}
+    first = by_file["id_a.jpg"]
+    assert first["text"] == "05126707" and first["label"] == "05126707"
+    assert [line["text"] for line in first["lines"]] == ["0512", "6707"]
+    digit = first["lines"][1]["digits"][0]
+    assert digit["digit"] == 6 and 0 < digit["confidence"] <= 1 and len(digit["box"]) == 4
+    assert first["latency_ms"] > 0
+    assert by_file["blank.jpg"]["text"] == "" and by_file["blank.jpg"]["lines"] == []
+    assert by_file["id_b.png"]["label"] == "512"
+    summary = rows[-1]["summary"]
+    assert summary["images"] == 3 and summary["skipped"] == 1 and summary["no_digits"] == 1
+    assert summary["exact"] == 2 and summary["labelled"] == 3
+    assert summary["digit_accuracy"] == pytest.approx((8 + 3 * (1 - 1 / 3)) / 11)
+    assert "notes.jpg" in result.stderr
+
+
+def test_text_output_gives_lines_digits_confidences_and_boxes(folder):
+    result = run("--dir", str(folder), "--multi", "--labels", str(folder / "labels.csv"))
+    assert result.exit_code == 0, result.output
+    assert "id_a.jpg: 05126707" in result.stdout and "[right]" in result.stdout
+    assert "  line 2: 6707" in result.stdout
+    assert "[label 512]" in result.stdout and "blank.jpg: (no digits)" in result.stdout
+    assert "exact: 66.67% (2/3 labelled)" in result.stdout
+
+
+def test_save_annotated_writes_each_image_with_boxes_drawn(folder, tmp_path):
+    out = tmp_path / "annotated"
+    result = run("--dir", str(folder), "--multi", "--save-annotated", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in out.iterdir()) == ["blank.jpg", "id_a.jpg", "id_b.png"]  # no temp files
+    original = cv2.imread(str(folder / "id_b.png"))
+    drawn = cv2.imread(str(out / "id_b.png"))
+    assert drawn.shape == original.shape and np.any(drawn != original)
+    green = (drawn[:, :, 1] > 120) & (drawn[:, :, 0] < 60) & (drawn[:, :, 2] < 60)
+    assert green.sum() > 100  # the boxes
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--save-annotated", "x"], "--save-annotated needs --multi"),
+    (["--multi", "--save-crops", "x"], "no --save-crops"),
+])
+def test_option_misuse_is_a_usage_error(folder, args, message):
+    result = run("--dir", str(folder), *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_bad_labels_and_empty_folders_are_one_line_errors(folder, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,label\nid_a.jpg,05x2\n")
+    result = run("--dir", str(folder), "--multi", "--labels", str(bad))
+    assert result.exit_code == 1 and "row 1" in result.output and "Traceback" not in result.output
+    (tmp_path / "empty").mkdir()
+    result = run("--dir", str(tmp_path / "empty"), "--multi")
+    assert result.exit_code == 1 and "no images" in result.output
+
+
+@pytest.mark.parametrize("first, second, distance", [
+    ("", "", 0), ("0512", "", 4), ("", "12", 2), ("0512", "0512", 0), ("0512", "512", 1),
+    ("0512", "0521", 2), ("kitten", "sitting", 3), ("1234", "12934", 1),
+])
+def test_edit_distance(first, second, distance):
+    assert edit_distance(first, second) == distance == edit_distance(second, first)
+
+
+def test_per_digit_accuracy_and_totals():
+    assert digit_accuracy("0512", "0512") == 1.0
+    assert digit_accuracy("0512", "512") == 0.75
+    assert digit_accuracy("12", "999999") == 0.0  # never below 0
+    assert digit_accuracy("", "") == 1.0 and digit_accuracy("", "7") == 0.0
+    scores = NumberScores()
+    for label, text in (("0512", "0512"), ("12345678", "1234567"), ("", "")):
+        scores.add(label, text)
+    assert scores.exact == 2 and scores.images == 3
+    assert scores.digit_accuracy == pytest.approx((4 + 7) / 12)
+
+
+def test_number_labels_are_strings_as_written(tmp_path):
+    with_header = tmp_path / "a.csv"
+    with_header.write_text("file,label,repo\nx.jpg,0512,r\ny.jpg, 512 ,r\nz.jpg,,r\n")
+    assert read_number_labels(with_header) == {"x.jpg": "0512", "y.jpg": "512", "z.jpg": ""}
+    headerless = tmp_path / "b.csv"
+    headerless.write_text("x.jpg,0099\n")
+    assert read_number_labels(headerless) == {"x.jpg": "0099"}
+    for text in ("file,label\nx.jpg,12a\n", "file,label\nx.jpg\n", ""):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        with pytest.raises(LabelsError):
+            read_number_labels(bad)
