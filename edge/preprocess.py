@@ -44,6 +44,8 @@ CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: nev
 RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
 RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
+ZOOM_BELOW = 0.3  # a digit smaller than this fraction of WORK_SIDE in a downscaled photo is re-read ...
+ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
 MIN_OUTPUT_INK = 0.5  # an output with less ink than this (sum of pixels) is not a digit
 
 
@@ -89,6 +91,11 @@ def to_mnist(image: np.ndarray) -> np.ndarray | None:
         return None
     if _looks_like_mnist(gray):
         return gray.astype(np.float32) / 255.0
+    return _read_digit(gray, zoom=True)
+
+
+def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
+    """The pipeline on one gray image; with `zoom`, a digit small in a big photo is re-read from its region."""
     work = _working_copy(gray)
     ink = _ink_map(work)
     if ink is None:
@@ -102,9 +109,24 @@ def to_mnist(image: np.ndarray) -> np.ndarray | None:
             digit = cleaned
     if digit is None:
         return None
+    scale = work.shape[0] / gray.shape[0]
+    if zoom and scale < 1 and max(digit.box[2], digit.box[3]) < ZOOM_BELOW * WORK_SIDE:
+        zoomed = _read_digit(_around(gray, digit.box, scale), zoom=False)
+        if zoomed is not None:
+            return zoomed
     digit_ink = _digit_ink(ink, digit)
     digit_ink = _normalise_stroke(digit_ink, digit)
     return _render(digit_ink)
+
+
+def _around(gray: np.ndarray, box: tuple[int, int, int, int], scale: float) -> np.ndarray:
+    """The region of the full-resolution image around a box found in the working copy (scale: work / full)."""
+    x, y, box_w, box_h = (value / scale for value in box)
+    margin = ZOOM_MARGIN * max(box_w, box_h)
+    height, width = gray.shape
+    x0, y0 = max(0, int(x - margin)), max(0, int(y - margin))
+    x1, y1 = min(width, int(np.ceil(x + box_w + margin))), min(height, int(np.ceil(y + box_h + margin)))
+    return gray[y0:y1, x0:x1]
 
 
 def _as_uint8(image: np.ndarray) -> np.ndarray:
@@ -159,8 +181,8 @@ def _border_ring(image: np.ndarray, band: int | None = None) -> np.ndarray:
 
 def _ink_map(work: np.ndarray) -> np.ndarray | None:
     """Ink strength in [0, 1] (white ink on black) with the paper and its shading removed; None if blank."""
-    sample = work[::2, ::2]  # percentiles of every 4th pixel: same answer, a quarter of the time
-    low, high = np.percentile(sample, (1, 99))
+    # Extreme percentiles, so that a digit covering only 0.1% of a big photo is not taken for blank paper.
+    low, high = _percentiles(work, (0.05, 99.95))
     if high - low < MIN_CONTRAST:
         return None
     dark_ink = _is_dark_ink(work)
@@ -171,10 +193,17 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
         # Paper brightness scales the ink's contrast: divide it out so shadows do not fade the strokes.
         ink /= np.maximum(1.0 - background, 0.2)
     ink = np.clip(ink, 0.0, 1.0)
-    peak = float(np.percentile(ink[::2, ::2], 99.9))
+    (peak,) = _percentiles(ink, (99.95,))
     if peak < MIN_CONTRAST:
         return None
     return ink
+
+
+def _percentiles(image: np.ndarray, percents: tuple[float, ...]) -> tuple[float, ...]:
+    """Percentiles of a [0, 1] image to 1/255, from a 256-bin histogram (far faster than np.percentile)."""
+    counts = np.bincount(np.round(image * 255).astype(np.uint8).ravel(), minlength=256)
+    cumulative = np.cumsum(counts) / image.size
+    return tuple(float(np.searchsorted(cumulative, p / 100.0)) / 255.0 for p in percents)
 
 
 def _is_dark_ink(work: np.ndarray) -> bool:
