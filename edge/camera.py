@@ -58,9 +58,9 @@ class OpenCVSource(FrameSource):
 
     def __init__(self, source: int | str, live: bool | None = None):
         self.source = source
-        is_index = isinstance(source, int)
-        self.name = f"camera {source}" if is_index else f"video {source}"
-        self.live = (is_index or "://" in str(source)) if live is None else live
+        is_index, is_url = isinstance(source, int), "://" in str(source)
+        self.name = f"camera {source}" if is_index else f"stream {source}" if is_url else f"video {source}"
+        self.live = (is_index or is_url) if live is None else live
         self._capture: cv2.VideoCapture | None = None
 
     def open(self) -> None:

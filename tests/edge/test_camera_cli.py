@@ -165,3 +165,11 @@ def test_preprocess_none_feeds_the_roi_the_notebook_way(video):
     assert result.exit_code == 0, result.output
     *records, _ = [json.loads(line) for line in result.stdout.splitlines()]
     assert [record["digit"] for record in records] != EXPECTED_READINGS
+
+
+def test_a_stream_that_stops_sending_frames_is_one_line_of_error_after_the_readings(video):
+    # A file:// URL is a stream to OpenCV (FFmpeg): when it runs dry, the camera counts as lost.
+    result = _invoke("--camera", f"file://{video}", "--headless")
+    assert result.exit_code == 1
+    assert [_digit(line) for line in result.stdout.splitlines()] == EXPECTED_READINGS
+    assert result.stderr == f"Error: stream file://{video} stopped sending frames\n"
