@@ -1,0 +1,132 @@
+"""Multi-digit reading: accuracy on TestSet/ids and ../shared/photos/multi, on seeded synthetic number photos,
+and milliseconds for a 2-megapixel photo with 10 digits on one core.
+
+Accuracy: exact string and per-digit (1 - edit distance / label length) accuracy. The dev photos were looked
+at while building the reader; the synthetic photos (MNIST test digits rendered by train/synth.py with random
+paper, pen, light and camera) are the general check. Speed: read_digits (finding + every digit's
+preprocessing and inference) on one core, image decoding excluded; the verdict uses CPU time, because wall
+times on a shared machine include waiting for the core.
+
+Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--runs 40]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from digits.edge.classifier import ClassifierOptions, DigitClassifier
+from digits.edge.images import list_images, read_image
+from digits.edge.multi import find_digits, read_digits
+from digits.edge.multi_report import NumberScores, read_number_labels
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_MS = 30.0
+PHOTO_SIZE = (1632, 1224)  # width, height: 2.0 megapixels
+SPEED_DIGITS = 10
+
+
+def pin_to_one_core() -> str:
+    """Run this process (the interpreter and OpenCV's worker threads) on one core, where the OS allows it."""
+    cv2.setNumThreads(1)
+    if not hasattr(os, "sched_setaffinity"):
+        return "OpenCV and the interpreter on 1 thread"
+    core = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return f"pinned to core {core}"
+
+
+def folder_accuracy(folder: Path, classifier: DigitClassifier) -> NumberScores:
+    """Read every labelled image of a folder (labels.csv inside it) as the CLI does; print each reading."""
+    labels = read_number_labels(folder / "labels.csv")
+    scores = NumberScores()
+    for file in list_images(folder):
+        if file.name not in labels:
+            continue
+        reading = read_digits(read_image(file), classifier)
+        scores.add(labels[file.name], reading.text)
+        verdict = "right" if reading.text == labels[file.name] else f"WRONG (label {labels[file.name]})"
+        print(f"  {file.name}: {reading.text}  {verdict}")
+    return scores
+
+
+def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0):
+    """Seeded phone photos of 4-10 MNIST test digits on one or two lines: (image, label) pairs."""
+    from digits.train.mnist import load_mnist_split
+    from digits.train.synth import render_photo
+
+    test = load_mnist_split(mnist_dir, "test")
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        indices = rng.integers(0, len(test.labels), int(rng.integers(4, 11)))
+        per_line = -(-len(indices) // int(rng.integers(1, 3)))
+        lines = [list(test.images[indices[i:i + per_line]]) for i in range(0, len(indices), per_line)]
+        size = PHOTO_SIZE if rng.random() < 0.5 else (1280, 960)
+        yield render_photo(lines, rng, size).image, "".join(str(d) for d in test.labels[indices])
+
+
+def speed_photo(mnist_dir: Path, seed: int = 1) -> np.ndarray:
+    """A 2-megapixel synthetic photo of a 10-digit number on two lines."""
+    from digits.train.mnist import load_mnist_split
+    from digits.train.synth import render_photo
+
+    test = load_mnist_split(mnist_dir, "test")
+    rng = np.random.default_rng(seed)
+    digits = list(test.images[:SPEED_DIGITS])
+    return render_photo([digits[:5], digits[5:]], rng, PHOTO_SIZE, digit_height=0.12).image
+
+
+def time_reading(image: np.ndarray, classifier: DigitClassifier, runs: int) -> tuple[float, float, float, str]:
+    """CPU ms per reading, wall p50 ms, wall p50 ms of finding alone, and the text read."""
+    text = read_digits(image, classifier).text  # warm-up
+    walls, finds = np.empty(runs), np.empty(runs)
+    cpu_start = time.process_time()
+    for index in range(runs):
+        start = time.perf_counter()
+        read_digits(image, classifier)
+        walls[index] = (time.perf_counter() - start) * 1000.0
+    cpu_ms = (time.process_time() - cpu_start) * 1000.0 / runs
+    for index in range(runs):
+        start = time.perf_counter()
+        find_digits(image)
+        finds[index] = (time.perf_counter() - start) * 1000.0
+    return cpu_ms, float(np.median(walls)), float(np.median(finds)), text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="a .tflite model (default: the packaged int8 model)")
+    parser.add_argument("--testset", type=Path, default=REPO / "TestSet" / "ids")
+    parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "photos" / "multi")
+    parser.add_argument("--mnist-dir", type=Path, default=os.environ.get("DIGITS_MNIST_DIR", REPO.parent / "shared" / "mnist"))
+    parser.add_argument("--synthetic", type=int, default=60, help="synthetic photos to read (default: 60)")
+    parser.add_argument("--runs", type=int, default=40, help="timed readings of the speed photo (default: 40)")
+    args = parser.parse_args()
+    pinned = pin_to_one_core()
+    classifier = DigitClassifier(ClassifierOptions(args.model, threads=1))
+    print(f"model {classifier.model_path.name} ({classifier.runtime}), {pinned}")
+    for name, folder in (("TestSet/ids", args.testset), ("shared/photos/multi", args.photos)):
+        if not (folder / "labels.csv").is_file():
+            print(f"{name}: skipped (no {folder}/labels.csv)")
+            continue
+        print(f"{name}:")
+        scores = folder_accuracy(folder, classifier)
+        print(f"{name}: exact {scores.exact}/{scores.images}, per digit {scores.digit_accuracy:.1%}")
+    scores = NumberScores()
+    for image, label in synthetic_photos(args.synthetic, args.mnist_dir):
+        scores.add(label, read_digits(image, classifier).text)
+    print(f"synthetic photos (seed 0, MNIST test digits): exact {scores.exact}/{scores.images} "
+          f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
+    image = speed_photo(args.mnist_dir)
+    cpu_ms, wall_ms, find_ms, text = time_reading(image, classifier, args.runs)
+    print(f"speed: {image.shape[1]}x{image.shape[0]} photo, {len(text)} digits read ({text}): "
+          f"{cpu_ms:.1f} ms CPU per reading, wall p50 {wall_ms:.1f} ms (finding alone {find_ms:.1f} ms); "
+          f"target <= {TARGET_MS:.0f} ms: {'met' if cpu_ms <= TARGET_MS else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
