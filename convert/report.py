@@ -45,7 +45,7 @@ def format_table(verification: Verification) -> str:
                 lines.append(f"{model.kind}: {check.runtime} cannot load it: {check.error}")
     drop = verification.accuracy_drop_pp("int8")
     if drop is not None:
-        lines.append(f"int8 against Keras: {-drop:+.2f} percentage points")
+        lines.append(f"int8 against Keras: {round(-drop, 2) + 0.0:+.2f} percentage points")  # + 0.0: no "-0.00"
     return "\n".join(lines)
 
 
