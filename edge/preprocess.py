@@ -238,13 +238,23 @@ def _disc(diameter: float) -> np.ndarray:
 
 
 def _background(inverted: np.ndarray) -> np.ndarray:
-    """The smooth background under bright strokes: an opening wider than any stroke, on a tiny copy."""
+    """The smooth background under bright strokes: an opening wider than any stroke, on a tiny copy.
+
+    The copy is padded so that a shading ramp continues past the border (else the opening falls short of
+    it there and the last band of paper looks like ink), while ink at the border is only repeated.
+    """
     height, width = inverted.shape
     kernel = _disc(BACKGROUND_KERNEL * BACKGROUND_SIDE)
-    opened = cv2.morphologyEx(_shrink(inverted, BACKGROUND_SIDE), cv2.MORPH_OPEN, kernel,
-                              borderType=cv2.BORDER_REPLICATE)
+    pad = kernel.shape[0]
+    small = _shrink(inverted, BACKGROUND_SIDE)
+    repeated = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    mirrored = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    # max(repeat, linear extrapolation): a ramp rising toward the edge keeps rising; anything else repeats.
+    padded = repeated + np.maximum(repeated - mirrored, 0)
+    opened = cv2.morphologyEx(padded, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
     smooth = cv2.blur(opened, kernel.shape, borderType=cv2.BORDER_REPLICATE)
-    return cv2.resize(np.minimum(opened, smooth), (width, height), interpolation=cv2.INTER_LINEAR)
+    background = np.minimum(opened, smooth)[pad:-pad, pad:-pad]
+    return cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _ink_mask(ink: np.ndarray) -> np.ndarray:
