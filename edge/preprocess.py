@@ -43,6 +43,7 @@ LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit 
 CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
 RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
 RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side
+FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
 ZOOM_BELOW = 0.3  # a digit smaller than this fraction of WORK_SIDE in a downscaled photo is re-read ...
 ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
@@ -291,6 +292,8 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
     scores = np.zeros(count)
     for label in range(1, count):
         clutter[label] = _clutter_factor(stats[label], border_contact[label], (height, width))
+        if _is_frame(stats, label):
+            clutter[label] *= 0.05  # a box drawn or printed around the digit (a form cell)
         scores[label] = _component_score(stats[label], centroids[label], clutter[label], (height, width))
     best = int(np.argmax(scores))
     if scores[best] <= 0:
@@ -387,6 +390,17 @@ def _clutter_factor(stat: np.ndarray, contact: int, shape: tuple[int, int]) -> f
     if _is_thin(stat) and contact:
         factor *= 0.2  # a thin line running in from the border
     return factor
+
+
+def _is_frame(stats: np.ndarray, label: int) -> bool:
+    """A hollow component whose box holds another sizeable component: a frame around the digit."""
+    x, y, box_w, box_h, area = (int(v) for v in stats[label])
+    if area > FRAME_FILL * box_w * box_h:
+        return False
+    others = np.delete(stats, [0, label], axis=0)
+    inside = ((others[:, 0] > x) & (others[:, 1] > y) & (others[:, 0] + others[:, 2] < x + box_w)
+              & (others[:, 1] + others[:, 3] < y + box_h) & (others[:, 4] >= 0.1 * area))
+    return bool(inside.any())
 
 
 def _is_thin(stat: np.ndarray) -> bool:

@@ -87,6 +87,13 @@ def with_broken_strokes(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def with_box(image: np.ndarray) -> np.ndarray:
+    """A printed form cell around the digit (not touching the image border)."""
+    out = image.copy()
+    cv2.rectangle(out, (50, 12), (out.shape[1] - 50, out.shape[0] - 12), 70, 3)
+    return out
+
+
 CASES = {
     "dark ink on light paper": lambda image, rng: image,
     "light ink on dark": lambda image, rng: 255 - image,
@@ -95,6 +102,7 @@ CASES = {
     "ruled lines and margin": lambda image, rng: with_ruled_lines(image),
     "paper edge and table": lambda image, rng: with_frame(image),
     "broken strokes": lambda image, rng: with_broken_strokes(image),
+    "form cell around the digit": lambda image, rng: with_box(image),
     "colour photo, blue ink": lambda image, rng: np.dstack([np.full_like(image, PAPER), image, image]),
 }
 
