@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import click
 
@@ -64,10 +65,12 @@ def live_options(roi: Roi | None, headless: bool, max_frames: int | None, durati
                        preprocess=PREPROCESSORS[preprocess])
 
 
-def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, as_json: bool) -> LiveSummary:
+def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, as_json: bool,
+               loop: Callable[..., LiveSummary] = run_live) -> LiveSummary:
     """Run the live loop on a --camera value: a line (or JSON line) per reading change, then the summary.
 
-    With as_json the summary is a last JSON line {"summary": {...}}, as `--dir --json` ends.
+    With as_json the summary is a last JSON line {"summary": {...}}, as `--dir --json` ends. `loop` is the
+    live loop: run_live (one digit), or multi_live.run_live_multi for whole numbers (--multi).
 
     Raises:
         click.ClickException: the camera or video cannot be opened or was lost, the roi is outside the frame,
@@ -77,7 +80,7 @@ def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, a
         click.echo(json.dumps(change.as_dict()) if as_json else str(change))
 
     try:
-        summary = run_live(open_source(source), classifier, options, echo)
+        summary = loop(open_source(source), classifier, options, echo)
     except (CameraError, RoiError, DisplayError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(json.dumps({"summary": summary.as_dict()}) if as_json else f"summary: {summary}")

@@ -1,6 +1,7 @@
 """`digits-edge`: read handwritten digits with numpy, OpenCV and a TFLite interpreter (never tensorflow)."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from digits.edge.folder import PREPROCESSORS, FolderOptions, run_folder
 from digits.edge.images import FolderError, list_images
 from digits.edge.multi import MultiOptions
 from digits.edge.multi_cli import multi_options, run_multi_folder
+from digits.edge.multi_live import run_live_multi
 from digits.edge.output import RunSummary, json_row, summary_json, summary_text, table_header, table_row
 from digits.edge.runtime import RUNTIMES, RuntimeMissing
 
@@ -64,6 +66,7 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
         digits-edge --camera picam --headless
         digits-edge --camera clip.mp4 --json --max-frames 300
         digits-edge --dir ids/ --multi --labels ids/labels.csv --save-annotated annotated/
+        digits-edge --camera 0 --multi
     """
     if (folder is None) == (camera is None):
         raise click.UsageError("give one source: --dir DIR or --camera INDEX|picam|PATH|URL")
@@ -71,10 +74,15 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
         raise click.UsageError("--recursive, --labels and --save-crops go with --dir, not --camera")
     if save_annotated is not None and not multi:
         raise click.UsageError("--save-annotated needs --multi")
-    if multi and (save_crops is not None or preprocess != "robust" or camera is not None):
-        raise click.UsageError("--multi reads folders with the robust preprocessing: no --save-crops, "
-                               "--preprocess none or --camera")
+    if multi and (save_crops is not None or preprocess != "robust"):
+        raise click.UsageError("--multi reads with the robust preprocessing: no --save-crops or --preprocess none")
+    if save_annotated is not None and camera is not None:
+        raise click.UsageError("--save-annotated goes with --dir; the camera window draws the digits live")
     classifier = load_classifier(model, runtime, threads)
+    if multi and camera is not None:
+        run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames),
+                   as_json, loop=partial(run_live_multi, multi=MultiOptions(min_confidence=min_confidence)))
+        return
     if multi:
         # --min-confidence defaults to the camera's threshold; a folder keeps every digit unless it is given
         given = click.get_current_context().get_parameter_source("min_confidence") != ParameterSource.DEFAULT

@@ -19,9 +19,9 @@ from digits.edge.multi_report import (MultiSummary, read_number_labels, reading_
 
 MULTI_OPTIONS = (
     click.option("--multi", is_flag=True,
-                 help="With --dir: read every digit in each image (an ID, a phone number), lines top to bottom, "
-                      "each left to right; --labels then holds digit strings, and --min-confidence drops less "
-                      "sure digits only when given."),
+                 help="Read every digit in each image or frame (an ID, a phone number), lines top to bottom, "
+                      "each left to right. With --dir, --labels holds digit strings and --min-confidence drops "
+                      "less sure digits only when given; with --camera, the whole frame (or --roi) is read."),
     click.option("--save-annotated", type=click.Path(file_okay=False, path_type=Path),
                  help="With --multi: write each image with its digits' boxes and readings drawn into this folder."),
 )

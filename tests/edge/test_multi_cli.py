@@ -1,4 +1,5 @@
-"""`digits-edge --dir DIR --multi`: JSON and text output, --save-annotated, digit-string labels and their scores."""
+"""`digits-edge --dir DIR --multi` (JSON and text output, --save-annotated, digit-string labels and their scores)
+and `--camera VIDEO --multi` (a steady text per number)."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.cli import main
 from digits.edge.evaluation import LabelsError
+from digits.edge.multi_live import TextSmoother
 from digits.edge.multi_report import NumberScores, digit_accuracy, edit_distance, read_number_labels
 from tests.edge.multi_pages import clear_digits, draw_number
 
@@ -127,3 +129,41 @@ def test_number_labels_are_strings_as_written(tmp_path):
         bad.write_text(text)
         with pytest.raises(LabelsError):
             read_number_labels(bad)
+
+
+@pytest.fixture(scope="module")
+def number_video(tmp_path_factory, mnist_test):
+    """An MJPG video: blank paper, then a number on two lines, then another number; 640x480, 10 fps."""
+    chosen = clear_digits(mnist_test, DigitClassifier(ClassifierOptions(threads=1)))
+    digits = lambda text: [chosen[int(char)][0] for char in text]  # noqa: E731
+    path = tmp_path_factory.mktemp("video") / "numbers.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    blank = np.full((480, 640), 200, np.uint8)
+    pages = [blank] * 6 + [draw_number([digits("0512"), digits("6707")], size=(480, 640)).image] * 10
+    pages += [draw_number([digits("93")], size=(480, 640), margin=150).image] * 10
+    for page in pages:
+        writer.write(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
+    writer.release()
+    return path
+
+
+def test_camera_multi_reports_each_new_number_once(number_video):
+    result = run("--camera", str(number_video), "--multi", "--headless", "--json")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    changes, summary = rows[:-1], rows[-1]["summary"]
+    assert [change["text"] for change in changes] == ["", "05126707", "93"]
+    assert changes[1]["lines"] == ["0512", "6707"] and 6 <= changes[1]["frame"] <= 9
+    assert summary["frames"] == 26 and summary["stopped_by"] == "end of video"
+
+
+def test_camera_multi_with_an_roi_reads_only_inside_it(number_video):
+    result = run("--camera", str(number_video), "--multi", "--headless", "--roi", "0,0,640,200")
+    assert result.exit_code == 0, result.output
+    assert "0512  " in result.stdout and "6707" not in result.stdout  # the second line lies below the roi
+
+
+def test_text_smoother_needs_most_of_the_frames_to_change():
+    smoother = TextSmoother(5)
+    readings = ["", "12", "12", "12", "17", "12", "12", "", "", ""]
+    assert [smoother.update(text) for text in readings] == ["", "", "", "12", "12", "12", "12", "12", "12", ""]

@@ -1,0 +1,167 @@
+"""The live loop for whole numbers (--camera ... --multi): every frame read with read_digits, a steady text.
+
+Steady: the text shown is the one read in most of the last frames, so one misread frame does not flicker
+through. The frame source, stop handling (q/Esc, Ctrl-C, SIGTERM, limits) and summary are live.py's.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digits.edge.annotate import draw_reading
+from digits.edge.camera import FrameSource
+from digits.edge.classifier import DigitClassifier
+from digits.edge.live import (_QUIT_KEYS, FPS_FRAMES, DisplayError, LiveOptions, LiveSummary, _fps, _stop_on_sigterm,
+                              _StopRequest, _summary, check_roi)
+from digits.edge.multi import DigitBox, Line, MultiOptions, Reading, read_digits
+
+_WINDOW_TITLE = "digits (multi)"
+_TEXT_BGR = (0, 0, 255)  # red
+_OUTLINE_BGR = (255, 255, 255)  # white, keeps the text readable on dark scenes
+_TEXT_SCALE = 0.8
+_TEXT_THICKNESS = 2  # pixels
+_LINE_HEIGHT = 30  # pixels
+
+
+class TextSmoother:
+    """The steady text: a reading becomes it once it is the text of most of the last `frames` frames."""
+
+    def __init__(self, frames: int):
+        if frames < 1:
+            raise ValueError(f"smoothing needs at least 1 frame, got {frames}")
+        self.frames = frames
+        self._history: deque[str] = deque(maxlen=frames)
+        self.text = ""
+
+    def update(self, text: str) -> str:
+        """Add one frame's text ("" when it held no digits) and return the steady text."""
+        self._history.append(text)
+        best, count = Counter(self._history).most_common(1)[0]
+        if 2 * count > self.frames:
+            self.text = best
+        return self.text
+
+
+@dataclass(frozen=True)
+class NumberChange:
+    """The steady text changed: seconds since the start, the frame (from 0), the text and its lines, frame rate."""
+
+    time_s: float
+    frame: int
+    text: str
+    lines: tuple[str, ...]
+    fps: float
+
+    def as_dict(self) -> dict:
+        return {"time": round(self.time_s, 3), "frame": self.frame, "text": self.text, "lines": list(self.lines),
+                "fps": round(self.fps, 1)}
+
+    def __str__(self) -> str:
+        shown = " / ".join(self.lines) if self.lines else "no digits"
+        return f"{self.time_s:6.1f}s  {shown}  {self.fps:.1f} fps"
+
+
+def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: LiveOptions = LiveOptions(),
+                   on_change: Callable[[NumberChange], None] = lambda change: None,
+                   multi: MultiOptions = MultiOptions()) -> LiveSummary:
+    """Read every digit of each frame (or of options.roi) until the source ends, a limit, q/Esc, Ctrl-C or SIGTERM.
+
+    Calls on_change each time the steady text changes (the first text included). Digits read less surely than
+    multi.min_confidence are dropped in each frame. The source is always closed on the way out.
+
+    Raises:
+        CameraError: the source cannot be opened, or a live camera stopped sending frames.
+        RoiError: options.roi reaches outside the frame.
+        DisplayError: show_window is set but OpenCV cannot open a window.
+    """
+    smoother = TextSmoother(options.smooth_frames)
+    latencies_ms: list[float] = []
+    frame_times: deque[float] = deque(maxlen=FPS_FRAMES)
+    shown: str | None = None
+    recent: deque[Reading] = deque(maxlen=options.smooth_frames)  # the steady text is read in one of these
+    changes = 0
+    stop = _StopRequest()
+    with _stop_on_sigterm(stop), source, _window(options.show_window) as show:
+        start = time.perf_counter()
+        try:
+            while stop.reason is None:
+                frame = source.read()
+                if frame is None:
+                    stop.reason = "end of video"
+                    break
+                if options.roi is not None and not latencies_ms:
+                    check_roi(options.roi, frame.shape[1], frame.shape[0])
+                began = time.perf_counter()
+                view = options.roi.crop(frame) if options.roi is not None else frame
+                reading = read_digits(view, classifier, multi)
+                text = smoother.update(reading.text)
+                now = time.perf_counter()
+                latencies_ms.append((now - began) * 1000.0)
+                frame_times.append(now)
+                fps = _fps(frame_times)
+                recent.append(reading)
+                if text != shown:
+                    changes += 1
+                    shown = text
+                    lines = next((tuple(line.digits for line in seen.lines) for seen in reversed(recent)
+                                  if seen.text == text), ())
+                    on_change(NumberChange(now - start, len(latencies_ms) - 1, text, lines, fps))
+                if show and show(frame, _in_frame(reading, options), text, fps):
+                    stop.reason = "quit key"
+                if options.max_frames is not None and len(latencies_ms) >= options.max_frames:
+                    stop.reason = stop.reason or "max frames"
+                if options.duration_s is not None and now - start >= options.duration_s:
+                    stop.reason = stop.reason or "duration"
+        except KeyboardInterrupt:
+            stop.reason = "Ctrl-C"
+    return _summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, options.roi)
+
+
+def _in_frame(reading: Reading, options: LiveOptions) -> Reading:
+    """The reading with its boxes moved from the roi into frame coordinates."""
+    if options.roi is None:
+        return reading
+    dx, dy = options.roi.x, options.roi.y
+    lines = tuple(Line(line.digits, tuple(DigitBox(box.x + dx, box.y + dy, box.w, box.h, box.digit, box.confidence)
+                                          for box in line.boxes)) for line in reading.lines)
+    return Reading(reading.text, lines, reading.latency_ms)
+
+
+def draw_live(frame: np.ndarray, reading: Reading, text: str, fps: float) -> np.ndarray:
+    """The frame with this frame's digit boxes, the steady text and the frame rate drawn on it."""
+    view = draw_reading(frame, reading)
+    for row, line in enumerate((text or "no digits", f"{fps:.1f} fps"), start=1):
+        for colour, thickness in ((_OUTLINE_BGR, _TEXT_THICKNESS + 2), (_TEXT_BGR, _TEXT_THICKNESS)):
+            cv2.putText(view, line, (10, row * _LINE_HEIGHT), cv2.FONT_HERSHEY_SIMPLEX, _TEXT_SCALE, colour,
+                        thickness, cv2.LINE_AA)
+    return view
+
+
+@contextmanager
+def _window(enabled: bool) -> Iterator[Callable[[np.ndarray, Reading, str, float], bool] | None]:
+    """A function that shows a frame with its digits and says whether q/Esc was pressed; None if disabled."""
+    if not enabled:
+        yield None
+        return
+    try:
+        cv2.namedWindow(_WINDOW_TITLE, cv2.WINDOW_AUTOSIZE)
+    except cv2.error as error:
+        raise DisplayError("OpenCV cannot open a window here (no GUI support or no display); "
+                           "use --headless") from error
+
+    def show(frame: np.ndarray, reading: Reading, text: str, fps: float) -> bool:
+        cv2.imshow(_WINDOW_TITLE, draw_live(frame, reading, text, fps))
+        key = cv2.waitKey(1) & 0xFF
+        return key in _QUIT_KEYS or cv2.getWindowProperty(_WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1
+
+    try:
+        yield show
+    finally:
+        cv2.destroyWindow(_WINDOW_TITLE)
+        cv2.waitKey(1)  # lets the GUI thread actually close the window
