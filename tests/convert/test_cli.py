@@ -167,3 +167,16 @@ def test_refuses_missing_mnist(placeholder_run_dir, monkeypatch):
     assert_refused(invoke(placeholder_run_dir, "--int8"), "--mnist-dir")
     missing = placeholder_run_dir / "nothing"
     assert_refused(invoke(placeholder_run_dir, "--int8", "--mnist-dir", missing), "does not exist")
+
+
+@pytest.mark.slow
+def test_converts_a_real_digits_train_run_directory(tmp_path, mnist_dir):
+    from digits.train.cli import main as train_main
+
+    run = tmp_path / "run"
+    trained = CliRunner().invoke(train_main, ["--epochs", "1", "--limit", "512", "--out", str(run),
+                                              "--mnist-dir", str(mnist_dir)])
+    assert trained.exit_code == 0, trained.output
+    result = invoke(run, "--int8", "--mnist-dir", mnist_dir, *FAST)
+    assert result.exit_code == 0, result.output
+    assert (run / "model_int8.tflite").is_file() and (run / REPORT_FILE).is_file()
