@@ -6,7 +6,7 @@ from pathlib import Path
 
 from digits.convert.converter import (REPORT_FILE, ConvertError, ConvertOptions, check_calibration_samples,
                                       checked_out_dir, convert, resolve_source)
-from digits.convert.report import check_max_drop, format_table, report_dict, write_report
+from digits.convert.report import check_edge_runtimes, check_max_drop, format_table, report_dict, write_report
 from digits.convert.steps import StepLog
 from digits.convert.verify import Verification, verify
 from digits.train.mnist import load_mnist_split
@@ -35,11 +35,13 @@ def convert_and_verify(options: ConvertOptions, verify_options: VerifyOptions, m
                        log: StepLog = StepLog()) -> ConvertResult:
     """Convert, verify every model in every installed runtime, and write convert_report.json next to them.
 
-    The report is written before the --max-drop verdict, so a failing run still documents why.
+    The report is written before the verdicts (every float32/int8 model runs in every installed runtime;
+    --max-drop), so a failing run still documents why.
 
     Raises:
         ConvertError: bad input or options, MNIST missing, a failed conversion (ValueError subclasses,
-            like MnistError); AccuracyDropError when int8 loses more than max_drop_pp.
+            like MnistError); RuntimeLoadError when an installed runtime cannot run the float32 or int8 model;
+            AccuracyDropError when int8 loses more than max_drop_pp.
         OutputError: the output folder cannot be written or already holds the models (without force).
     """
     keras_path, _ = resolve_source(options.source)  # refuse a missing model before anything slow
@@ -59,5 +61,6 @@ def convert_and_verify(options: ConvertOptions, verify_options: VerifyOptions, m
     table = format_table(verification)
     log.note(table)
     log.note(f"wrote {report_path}")
+    check_edge_runtimes(verification)
     check_max_drop(verification, verify_options.max_drop_pp)
     return ConvertResult(report_path, report, verification, table)

@@ -10,10 +10,16 @@ from digits.convert.steps import format_size
 from digits.convert.verify import Verification
 
 COLUMNS = ("model", "size", "runtime", "accuracy", "agrees with Keras", "latency (1 thread)")
+# must run in every installed runtime; dynamic-range is known not to load in tflite-runtime 2.14
+EDGE_KINDS = ("float32", "int8")
 
 
 class AccuracyDropError(ConvertError):
     """The int8 model loses more accuracy against Keras than --max-drop allows."""
+
+
+class RuntimeLoadError(ConvertError):
+    """An installed TFLite runtime cannot run a model meant for the edge (float32 or int8)."""
 
 
 def _percent(value: float | None) -> str:
@@ -51,7 +57,7 @@ def format_table(verification: Verification) -> str:
 
 def report_dict(options: ConvertOptions, keras_path: Path, verification: Verification,
                 max_drop_pp: float | None) -> dict:
-    """Everything convert_report.json holds: the options, the verification and the --max-drop verdict."""
+    """Everything convert_report.json holds: the options, the verification and the verdicts."""
     drop = verification.accuracy_drop_pp("int8")
     return {
         "source": str(keras_path),
@@ -62,13 +68,32 @@ def report_dict(options: ConvertOptions, keras_path: Path, verification: Verific
         "models": [asdict(model) for model in verification.models],
         "int8_drop_pp": drop,
         "max_drop_pp": max_drop_pp,
-        "passed": max_drop_pp is None or drop is None or drop <= max_drop_pp,
+        "edge_runtime_failures": edge_runtime_failures(verification),
+        "passed": (max_drop_pp is None or drop is None or drop <= max_drop_pp)
+        and not edge_runtime_failures(verification),
     }
 
 
 def write_report(path: Path, report: dict) -> None:
     """Write the report as indented JSON, atomically."""
     write_atomic(path, (json.dumps(report, indent=2) + "\n").encode())
+
+
+def edge_runtime_failures(verification: Verification) -> list[str]:
+    """"<kind> in <runtime>: <error>" for each float32 or int8 model that did not load in an installed runtime."""
+    return [f"{model.kind} in {check.runtime}: {check.error}" for model in verification.models
+            if model.kind in EDGE_KINDS for check in model.runtimes if check.error]
+
+
+def check_edge_runtimes(verification: Verification) -> None:
+    """Raise when a float32 or int8 model did not load in an installed runtime.
+
+    Raises:
+        RuntimeLoadError: naming the model, the runtime and its error.
+    """
+    failures = edge_runtime_failures(verification)
+    if failures:
+        raise RuntimeLoadError(f"a model for the edge does not run: {failures[0]}")
 
 
 def check_max_drop(verification: Verification, max_drop_pp: float | None) -> None:

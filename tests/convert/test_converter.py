@@ -91,3 +91,23 @@ def test_step_log_lines():
             raise RuntimeError("boom")
     assert lines[-1] == ("failed", True)
     assert format_size(874_000) == "874 KB"
+
+
+def _verification(int8_accuracy, int8_error=None):
+    from digits.convert.verify import ModelCheck, RuntimeCheck, Verification
+
+    float32 = ModelCheck("float32", "f.tflite", 100, (RuntimeCheck("ai-edge-litert", 0.95, 1.0, 10.0),), None, None)
+    int8 = ModelCheck("int8", "i.tflite", 50, (RuntimeCheck("ai-edge-litert", int8_accuracy, 0.99, 5.0),
+                                               RuntimeCheck("tflite-runtime", error=int8_error)), None, None)
+    return Verification(1000, 0.95, (float32, int8))
+
+
+def test_verdicts_max_drop_and_edge_runtimes():
+    from digits.convert.report import AccuracyDropError, RuntimeLoadError, check_edge_runtimes, check_max_drop
+
+    check_max_drop(_verification(0.945), 0.6)
+    with pytest.raises(AccuracyDropError, match="1.00 percentage points"):
+        check_max_drop(_verification(0.94), 0.6)
+    check_max_drop(_verification(0.5), None)
+    with pytest.raises(RuntimeLoadError, match="int8 in tflite-runtime: broken"):
+        check_edge_runtimes(_verification(0.95, int8_error="broken"))
