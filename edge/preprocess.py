@@ -45,7 +45,7 @@ RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's widt
 RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side
 FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
-ZOOM_BELOW = 0.3  # a digit smaller than this fraction of WORK_SIDE in a downscaled photo is re-read ...
+ZOOM_BELOW = 0.15  # a digit smaller than this fraction of WORK_SIDE in a downscaled photo is re-read ...
 ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
 MIN_OUTPUT_INK = 0.5  # an output with less ink than this (sum of pixels) is not a digit
 
