@@ -9,8 +9,6 @@ import click
 from digits.convert.converter import ConvertError, ConvertOptions, OutputError
 from digits.convert.pipeline import VerifyOptions, convert_and_verify
 from digits.convert.steps import StepLog
-from digits.edge.classifier import ModelError
-from digits.edge.runtime import RuntimeMissing
 from digits.train.mnist import MNIST_DIR_ENV, MnistError, resolve_mnist_dir
 
 
@@ -23,7 +21,8 @@ from digits.train.mnist import MNIST_DIR_ENV, MnistError, resolve_mnist_dir
               help="Class-balanced MNIST training images used to calibrate int8.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the calibration draw.")
 @click.option("--dynamic-range", is_flag=True,
-              help="Also write model_dynamic_range.tflite (int8 weights). tflite-runtime 2.14 cannot load it.")
+              help="Also write model_dynamic_range.tflite (int8 weights, float activations); "
+                   "tflite-runtime 2.14 cannot load it.")
 @click.option("--mnist-dir", type=click.Path(path_type=Path), default=None,
               help=f"Folder with the four MNIST IDX files.  [default: ${MNIST_DIR_ENV}]")
 @click.option("--force", is_flag=True, help="Replace models and report already in the output folder.")
@@ -44,6 +43,10 @@ def main(source: Path, out_dir: Path | None, int8: bool, calibration_samples: in
     \b
     Example:
         digits-convert runs/compact --int8 --max-drop 0.1
+
+    \b
+    Exit status: 0 done; 1 refused input, or (after writing the report) a float32/int8
+    model that an installed runtime cannot run, or int8 below --max-drop; 2 bad flags.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter hides the progress
     options = ConvertOptions(source=source, out_dir=out_dir, int8=int8, dynamic_range=dynamic_range,
@@ -52,5 +55,5 @@ def main(source: Path, out_dir: Path | None, int8: bool, calibration_samples: in
     log = StepLog(lambda text, newline: click.echo(text, nl=newline))
     try:
         convert_and_verify(options, verify_options, resolve_mnist_dir(mnist_dir), log)
-    except (ConvertError, OutputError, ModelError, RuntimeMissing, MnistError) as error:
+    except (ConvertError, OutputError, MnistError) as error:
         raise click.ClickException(str(error)) from error

@@ -154,6 +154,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise OutputError(f"cannot write {path} ({error.strerror or error})") from error
 
 
+def _first_line(error: Exception) -> str:
+    """The first line of an exception's message (TensorFlow's run over many lines), else its type."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """uint8 MNIST images (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1], exactly as training scales them."""
     return (images.astype(np.float32) / 255.0)[..., np.newaxis]
@@ -193,9 +199,7 @@ def load_keras_model(keras_path: Path):
     try:
         model = keras.saving.load_model(keras_path, compile=False)
     except Exception as error:  # Keras raises ValueError, OSError, zipfile and JSON errors for bad files
-        message = str(error).strip().splitlines()
-        raise ConvertError(f"{keras_path}: not a loadable Keras model "
-                           f"({message[0] if message else type(error).__name__})") from error
+        raise ConvertError(f"{keras_path}: not a loadable Keras model ({_first_line(error)})") from error
     check_model_shapes(model, keras_path)
     return model
 
@@ -255,8 +259,7 @@ def to_tflite(model, kind: str, calibration: np.ndarray | None = None) -> bytes:
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
             return converter.convert()
     except Exception as error:  # the MLIR converter raises ConverterError and RuntimeError variants
-        message = str(error).strip().splitlines()
-        raise ConvertError(f"{kind} conversion failed: {message[0] if message else type(error).__name__}") from error
+        raise ConvertError(f"{kind} conversion failed: {_first_line(error)}") from error
 
 
 def convert(options: ConvertOptions, train: MnistSplit | None, log: StepLog = StepLog()) -> list[ConvertedModel]:
