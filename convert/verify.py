@@ -114,7 +114,7 @@ def verify(keras_path: Path, models: list[ConvertedModel], test: MnistSplit, tes
         ConvertError: no runtime is installed, or test_samples / latency_runs < 1.
     """
     runtimes = list(RUNTIMES) if runtimes is None else runtimes
-    if test_samples is not None and test_samples < 1 or latency_runs < 1:
+    if (test_samples is not None and test_samples < 1) or latency_runs < 1:
         raise ConvertError("--test-samples and --latency-runs must be at least 1")
     images = to_model_input(test.images[:test_samples])
     labels = test.labels[:test_samples].astype(np.int64)
