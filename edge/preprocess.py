@@ -267,7 +267,7 @@ def _ink_mask(ink: np.ndarray) -> np.ndarray:
     weak = (ink8 > threshold * HYSTERESIS_LOW).astype(np.uint8)
     count, labels = cv2.connectedComponents(weak, connectivity=8)
     keep = np.zeros(count, bool)
-    keep[np.unique(labels[strong])] = True
+    keep[labels[strong]] = True
     keep[0] = False
     return keep[labels]
 
@@ -318,7 +318,9 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
                 candidates.remove(label)
                 box = _union_box(box, piece)
                 merged = True
-    return _Digit(np.isin(labels, chosen), box, float(clutter[best]))
+    is_chosen = np.zeros(count, bool)
+    is_chosen[chosen] = True
+    return _Digit(is_chosen[labels], box, float(clutter[best]))
 
 
 def _ruled_lines(mask: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int]]]:
