@@ -110,9 +110,10 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
             digit = cleaned
     if digit is None:
         return None
-    scale = work.shape[0] / gray.shape[0]
-    if zoom and scale < 1 and max(digit.box[2], digit.box[3]) < ZOOM_BELOW * WORK_SIDE:
-        zoomed = _read_digit(_around(gray, digit.box, scale), zoom=False)
+    downscaled = work.shape[0] < gray.shape[0] or work.shape[1] < gray.shape[1]
+    if zoom and downscaled and max(digit.box[2], digit.box[3]) < ZOOM_BELOW * WORK_SIDE:
+        region = _around(gray, digit.box, (work.shape[1] / gray.shape[1], work.shape[0] / gray.shape[0]))
+        zoomed = _read_digit(region, zoom=False) if min(region.shape) >= 2 else None
         if zoomed is not None:
             return zoomed
     digit_ink = _digit_ink(ink, digit)
@@ -120,9 +121,10 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
     return _render(digit_ink)
 
 
-def _around(gray: np.ndarray, box: tuple[int, int, int, int], scale: float) -> np.ndarray:
-    """The region of the full-resolution image around a box found in the working copy (scale: work / full)."""
-    x, y, box_w, box_h = (value / scale for value in box)
+def _around(gray: np.ndarray, box: tuple[int, int, int, int], scale: tuple[float, float]) -> np.ndarray:
+    """The region of the full-resolution image around a box found in the working copy (scale: work / full, x and y)."""
+    x, box_w = box[0] / scale[0], box[2] / scale[0]
+    y, box_h = box[1] / scale[1], box[3] / scale[1]
     margin = ZOOM_MARGIN * max(box_w, box_h)
     height, width = gray.shape
     x0, y0 = max(0, int(x - margin)), max(0, int(y - margin))
@@ -444,7 +446,8 @@ def _digit_ink(ink: np.ndarray, digit: _Digit) -> np.ndarray:
 
 def _stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width of a binary mask: 4 x the mean distance to the background, minus the pixel bias."""
-    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    # A zero frame, so a mask without background pixels still has finite distances.
+    distance = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
     inside = distance[mask > 0]
     return max(1.0, 4.0 * float(inside.mean()) - 2.0) if inside.size else 1.0
 

@@ -1,6 +1,8 @@
 """Robust preprocessing on photos drawn here from MNIST test digits: paper, shadows, specks, lines, frames."""
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 import pytest
@@ -204,3 +206,17 @@ def test_notebook_style_is_the_notebooks_way():
     image = np.full((56, 56, 3), 255, np.uint8)
     out = notebook_style(image)
     assert out.shape == (28, 28) and np.allclose(out, 1.0)  # no inversion, no centring: just resized and /255
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (1, 500), (3, 3000), (3000, 3), (29, 27), (5, 7), (64, 64, 3),
+                                   (64, 64, 4), (100, 100, 1)])
+def test_odd_shapes_and_contents_never_fail(shape):
+    rng = np.random.default_rng(2)
+    single_dot = np.zeros(shape, np.uint8)
+    single_dot[tuple(side // 2 for side in shape[:2])] = 255
+    for image in (np.zeros(shape, np.uint8), np.full(shape, 255, np.uint8), single_dot,
+                  rng.integers(0, 256, shape).astype(np.uint8), ((rng.random(shape) > 0.99) * 255).astype(np.uint8)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow or empty-slice warnings either
+            out = to_mnist(image)
+        assert out is None or (out.shape == (28, 28) and out.dtype == np.float32 and np.isfinite(out).all())
