@@ -36,10 +36,13 @@ def read_labels_csv(path: Path) -> dict[str, int]:
 
 
 def label_for(file: Path, folder: Path, labels: dict[str, int] | None) -> int | None:
-    """The label of `file`: from the CSV (relative path, then file name), else its parent folder's digit name."""
+    """The label of `file`: from the CSV (relative path, file name, or a longer path ending with the relative
+    path, as in TestSet/labels.csv read with --dir TestSet/Den), else its parent folder's digit name."""
     if labels is not None:
         relative = file.relative_to(folder).as_posix()
-        return labels.get(relative, labels.get(file.name))
+        if relative in labels or file.name in labels:
+            return labels.get(relative, labels.get(file.name))
+        return next((label for key, label in labels.items() if key.endswith("/" + relative)), None)
     name = file.parent.name
     return int(name) if len(name) == 1 and name.isdigit() else None
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digits.edge.evaluation import LabelsError, classification_report, read_labels_csv, score
+from pathlib import Path
+
+from digits.edge.evaluation import LabelsError, classification_report, label_for, read_labels_csv, score
 
 
 def test_report_matches_scikit_learn_layout_and_numbers():
@@ -40,3 +42,13 @@ def test_bad_labels_csv_is_a_labels_error(tmp_path, content):
     (tmp_path / "bad.csv").write_text(content)
     with pytest.raises(LabelsError, match="row 1"):
         read_labels_csv(tmp_path / "bad.csv")
+
+
+def test_label_for_matches_relative_paths_names_and_folder_digits():
+    labels = {"Den/1.jpg": 0, "2.jpg": 5, "sub/3.jpg": 7}
+    assert label_for(Path("T/Den/1.jpg"), Path("T/Den"), labels) == 0
+    assert label_for(Path("T/x/2.jpg"), Path("T"), labels) == 5
+    assert label_for(Path("T/sub/3.jpg"), Path("T"), labels) == 7
+    assert label_for(Path("T/4.jpg"), Path("T"), labels) is None
+    assert label_for(Path("photos/7/a.png"), Path("photos"), None) == 7
+    assert label_for(Path("photos/seven/a.png"), Path("photos"), None) is None
