@@ -37,6 +37,8 @@ SPLIT_WIDTH = 1.25  # wider than this: maybe several touching digits (the model 
 SURE_SPLIT_WIDTH = 2.0  # ... wider than this: surely several (no handwritten digit is that wide)
 SPLIT_MIN_CONFIDENCE = 0.9  # a mark of ambiguous width is split only when its parts are read this surely
 DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
+GROUND_RING = 0.25  # of the mark's height: the ring around it where the paper should show ...
+DARK_GROUND_FRACTION = 0.3  # ... unless this much of it is as dark as the ink (a table's edge, not a stroke)
 LINE_OVERLAP = 0.4  # a digit continues a line when it overlaps the line's last digit vertically this much
 # Cutting digits for the model (full-resolution image)
 CROP_PAD = 0.2  # of the digit's height, around its box
@@ -174,6 +176,7 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     if not marks:
         return []
     marks = _drop_odd_shapes(_join_broken_strokes(marks))
+    marks = [mark for mark in marks if not _on_dark_ground(mark, work, labels)]
     regions = []
     for line in _group_lines(marks):
         line = _drop_small_in_line(line)
@@ -346,6 +349,27 @@ def _drop_odd_shapes(marks: list[_Mark]) -> list[_Mark]:
             continue
         kept.append(mark)
     return kept
+
+
+def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray) -> bool:
+    """Whether a mark borders a region as dark as its ink: the edge of a table or a dark frame beyond the paper,
+    not a stroke on paper. Ink has paper all around it; such a sliver has the dark region on one side."""
+    pad = max(2, round(GROUND_RING * mark.height))
+    y0, y1 = max(0, mark.y0 - pad), min(work.shape[0], mark.y1 + pad)
+    x0, x1 = max(0, mark.x0 - pad), min(work.shape[1], mark.x1 + pad)
+    around = work[y0:y1, x0:x1]
+    own = np.isin(labels[y0:y1, x0:x1], mark.labels)
+    ring = np.ones(around.shape, bool)
+    ring[mark.y0 - y0: mark.y1 - y0, mark.x0 - x0: mark.x1 - x0] = False
+    other = (labels[y0:y1, x0:x1] > 0) & ~own  # neighbours' ink is not ground
+    ground = around[ring & ~other]
+    if not own.any() or ground.size == 0:
+        return False
+    ink_level = float(np.median(around[own]))
+    paper_level = float(np.median(around[~own & ~other]))
+    middle = (ink_level + paper_level) / 2
+    like_ink = ground < middle if ink_level < paper_level else ground > middle
+    return float(np.mean(like_ink)) > DARK_GROUND_FRACTION
 
 
 def _group_lines(marks: list[_Mark]) -> list[list[_Mark]]:

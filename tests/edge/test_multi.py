@@ -130,3 +130,12 @@ def test_min_confidence_drops_digits_read_less_surely(digits, classifier):
     image = draw_number([digits("24")]).image
     assert read_digits(image, classifier, MultiOptions(min_confidence=0.0)).text == "24"
     assert read_digits(image, classifier, MultiOptions(min_confidence=1.01)) .text == ""
+
+
+def test_the_edge_of_a_dark_object_on_the_page_is_not_a_digit(digits, classifier):
+    page = draw_number([digits("4096")], size=(300, 600))
+    image = page.image.copy()
+    rows, columns = np.mgrid[0:300, 0:600]
+    image[(columns > 470 + rows // 6) & (rows > 40) & (rows < 260)] = 50  # a dark phone lying on the page
+    image = cv2.GaussianBlur(image, (3, 3), 0)
+    assert read_digits(as_jpeg(image), classifier).text == "4096"
