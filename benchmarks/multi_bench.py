@@ -102,7 +102,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="a .tflite model (default: the packaged int8 model)")
     parser.add_argument("--testset", type=Path, default=REPO / "TestSet" / "ids")
     parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "photos" / "multi")
-    parser.add_argument("--mnist-dir", type=Path, default=os.environ.get("DIGITS_MNIST_DIR", REPO.parent / "shared" / "mnist"))
+    parser.add_argument("--mnist-dir", type=Path,
+                        default=os.environ.get("DIGITS_MNIST_DIR", REPO.parent / "shared" / "mnist"))
     parser.add_argument("--synthetic", type=int, default=60, help="synthetic photos to read (default: 60)")
     parser.add_argument("--runs", type=int, default=40, help="timed readings of the speed photo (default: 40)")
     args = parser.parse_args()

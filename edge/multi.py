@@ -187,12 +187,11 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
             region = _region(mark, labels, factor, shape)
             if mark.width > SPLIT_WIDTH * median_height:
                 count = max(2, round(mark.width / digit_width))
-                splits = []
-                for parts in (count, count - 1, count + 1):
-                    pieces = _split_touching(mark, labels, parts, median_height) if parts >= 2 else []
-                    if len(pieces) >= 2:
-                        splits.append(tuple(_region(piece, labels, factor, shape) for piece in pieces))
-                region = replace(region, splits=tuple(splits), sure_split=mark.width > SURE_SPLIT_WIDTH * median_height)
+                splits = [_split_touching(mark, labels, parts, median_height) for parts in (count, count - 1, count + 1)
+                          if parts >= 2]
+                region = replace(region, sure_split=mark.width > SURE_SPLIT_WIDTH * median_height,
+                                 splits=tuple(tuple(_region(piece, labels, factor, shape) for piece in pieces)
+                                              for pieces in splits if len(pieces) >= 2))
             regions[-1].append(region)
     return regions
 
