@@ -1,0 +1,118 @@
+"""Assert the digits that `digits-edge --json` read during scripts/check_aarch64.sh (standard library only).
+
+    expect.py dir --labels LABELS.csv --output RUN.jsonl
+        every JSON line's digit equals its file's label, and every labelled file of the folder was read.
+    expect.py camera --schedule SCHEDULE.json --output RUN.jsonl
+        the steady readings, blanks left out and repeats merged, are the schedule's digits in order.
+
+Prints one line saying what was read and what was expected; exit 0 when they match, 1 when not.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path, PurePosixPath
+
+
+class ExpectationError(ValueError):
+    """The runner's output does not match what was expected."""
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    """The JSON objects printed one per line; other lines are ignored."""
+    records = []
+    for line in path.read_text().splitlines():
+        if line.startswith("{"):
+            records.append(json.loads(line))
+    return records
+
+
+def read_labels(path: Path, folder: str) -> dict[str, int]:
+    """File name -> label for the files of `folder` in a `file,label` CSV (a header row is allowed).
+
+    A labels file inside the folder names its files directly; one above it (TestSet/labels.csv) is
+    narrowed to the rows whose path goes through `folder`.
+    """
+    inside = path.parent.name == folder
+    labels = {}
+    with path.open(newline="") as handle:
+        for row in csv.reader(handle):
+            if len(row) < 2 or not row[1].strip().isdigit():
+                continue  # header or blank line
+            file = PurePosixPath(row[0].strip().replace("\\", "/"))
+            if inside or folder in file.parts[:-1]:
+                labels[file.name] = int(row[1])
+    if not labels:
+        raise ExpectationError(f"{path} has no labels for {folder}")
+    return labels
+
+
+def check_dir(labels_path: Path, output_path: Path, folder: str) -> str:
+    """Compare a `--dir --json` run with the labels; the message to print when they match."""
+    labels = read_labels(labels_path, folder)
+    records = [record for record in read_json_lines(output_path) if "file" in record]  # not the summary
+    read = {PurePosixPath(record["file"]).name: record["digit"] for record in records}
+    for record in records:
+        missing = {"file", "digit", "confidence"} - record.keys()
+        if missing:
+            raise ExpectationError(f"a JSON line lacks {sorted(missing)}: {record}")
+    got = " ".join(str(read.get(name)) for name in labels)
+    want = " ".join(str(label) for label in labels.values())
+    if got != want or len(records) != len(labels):
+        raise ExpectationError(f"{folder}: read {got} ({len(records)} files), expected {want}")
+    return f"{folder}: read {got}, expected {want}: OK"
+
+
+def steady_sequence(digits: list) -> list[int]:
+    """The digits in order with the blanks (None) left out and repeats merged."""
+    sequence: list[int] = []
+    for digit in digits:
+        if digit is not None and (not sequence or sequence[-1] != digit):
+            sequence.append(int(digit))
+    return sequence
+
+
+def check_camera(schedule_path: Path, output_path: Path) -> str:
+    """Compare a headless `--camera VIDEO --json` run with the video's schedule."""
+    expected = steady_sequence(json.loads(schedule_path.read_text())["digits"])
+    readings = [record for record in read_json_lines(output_path) if "digit" in record]
+    if not readings:
+        raise ExpectationError("the camera run printed no JSON reading")
+    for record in readings:
+        missing = {"time", "digit", "confidence", "fps"} - record.keys()
+        if missing:
+            raise ExpectationError(f"a JSON reading lacks {sorted(missing)}: {record}")
+    got = steady_sequence([record["digit"] for record in readings])
+    message = f"camera: steady readings {got}, expected {expected}"
+    if got != expected:
+        raise ExpectationError(message)
+    return message + ": OK"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="mode", required=True)
+    dir_parser = sub.add_parser("dir")
+    dir_parser.add_argument("--labels", type=Path, required=True)
+    dir_parser.add_argument("--output", type=Path, required=True)
+    dir_parser.add_argument("--folder", default="Luis")
+    camera_parser = sub.add_parser("camera")
+    camera_parser.add_argument("--schedule", type=Path, required=True)
+    camera_parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args(argv)
+    try:
+        if args.mode == "dir":
+            message = check_dir(args.labels, args.output, args.folder)
+        else:
+            message = check_camera(args.schedule, args.output)
+    except (ExpectationError, OSError, KeyError, json.JSONDecodeError) as error:
+        print(f"check_aarch64: MISMATCH: {error}", file=sys.stderr)
+        return 1
+    print(f"check_aarch64: {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
