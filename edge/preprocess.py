@@ -210,20 +210,43 @@ def _percentiles(image: np.ndarray, percents: tuple[float, ...]) -> tuple[float,
 
 
 def _is_dark_ink(work: np.ndarray) -> bool:
-    """Polarity from the background: the border ring's side of an Otsu split (not the pixel majority).
+    """Polarity from the background: which side of an Otsu split the border ring falls on (not the majority).
 
-    When the ring is mixed (a shadow across it, a dark table along some sides of light paper), the middle
-    half of the image decides: there the paper dominates and the ink is the long tail away from its median.
+    First on the image minus its illumination (a smooth quadratic surface), so that vignetting and shadows
+    (light falling off toward the border) do not make the border look like ink; if that ring is mixed (a
+    bold digit filling the frame bends the fit), on the image itself; if that ring is mixed too (a dark
+    table along some sides of light paper), the middle half decides: there the paper dominates and the ink
+    is the long tail away from its median.
     """
-    work8 = np.round(work * 255).astype(np.uint8)
-    threshold, _ = cv2.threshold(work8[::2, ::2], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    dark_border = float(np.mean(_border_ring(work8) <= threshold))
-    if dark_border <= 0.2 or dark_border >= 0.8:
-        return dark_border <= 0.2
-    height, width = work.shape
-    middle = work[height // 4: height - height // 4, width // 4: width - width // 4]
+    small = _shrink(work, BACKGROUND_SIDE)
+    relative = small - _illumination(small)  # subtracted, not divided: stable on black backgrounds too
+    for image in (np.clip(relative + 0.5, 0.0, 1.0), small):
+        image8 = np.round(image * 255).astype(np.uint8)
+        threshold, _ = cv2.threshold(image8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        dark_border = float(np.mean(_border_ring(image8) <= threshold))
+        if dark_border <= 0.2 or dark_border >= 0.8:
+            return dark_border <= 0.2
+    height, width = small.shape
+    middle = small[height // 4: height - height // 4, width // 4: width - width // 4]
     low, median, high = np.percentile(middle, (1, 50, 99))
     return high - median < median - low
+
+
+def _illumination(small: np.ndarray) -> np.ndarray:
+    """A quadratic surface fitted to the image, ignoring outliers (the ink, whatever its polarity)."""
+    height, width = small.shape
+    ys, xs = np.mgrid[-1:1:height * 1j, -1:1:width * 1j]
+    design = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1).reshape(-1, 6)
+    values = small.reshape(-1).astype(np.float64)
+    inliers = np.ones(values.size, bool)
+    for _ in range(3):
+        coefficients, *_ = np.linalg.lstsq(design[inliers], values[inliers], rcond=None)
+        residuals = values - design @ coefficients
+        spread = float(np.median(np.abs(residuals[inliers]))) + 1e-3
+        inliers = np.abs(residuals) < 3.0 * spread
+        if inliers.sum() < 6:
+            break
+    return (design @ coefficients).reshape(height, width).astype(np.float32)
 
 
 def _shrink(image: np.ndarray, side: int) -> np.ndarray:

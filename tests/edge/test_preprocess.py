@@ -96,6 +96,21 @@ def with_box(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def with_object_in_corner(image: np.ndarray) -> np.ndarray:
+    """A dark object (a pen, a thumb) covering a corner of the photo."""
+    out = image.copy()
+    cv2.ellipse(out, (out.shape[1], out.shape[0]), (110, 70), 0, 0, 360, 35, -1)
+    return out
+
+
+def with_vignette(image: np.ndarray) -> np.ndarray:
+    """A phone photo's dark corners: light falling from full in the middle to a third in the corners."""
+    height, width = image.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    radius = np.hypot((ys - height / 2) / (height / 2), (xs - width / 2) / (width / 2)) / np.sqrt(2)
+    return np.clip(image * (1.0 - 0.65 * radius ** 2), 0, 255).astype(np.uint8)
+
+
 CASES = {
     "dark ink on light paper": lambda image, rng: image,
     "light ink on dark": lambda image, rng: 255 - image,
@@ -105,6 +120,8 @@ CASES = {
     "paper edge and table": lambda image, rng: with_frame(image),
     "broken strokes": lambda image, rng: with_broken_strokes(image),
     "form cell around the digit": lambda image, rng: with_box(image),
+    "dark object in a corner": lambda image, rng: with_object_in_corner(image),
+    "vignette": lambda image, rng: with_vignette(image),
     "colour photo, blue ink": lambda image, rng: np.dstack([np.full_like(image, PAPER), image, image]),
 }
 
