@@ -39,6 +39,7 @@ BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows t
 MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fraction of the range): blank
 HYSTERESIS_LOW = 0.5  # weak ink (>= this fraction of the Otsu threshold) is kept when touching strong ink
 SPECK_FRACTION = 0.02  # components smaller than this fraction of the best one are specks
+LINE_ASPECT = 8  # ... or a box this many times longer than wide
 LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit is ~5-10, a ruled line 30+)
 CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
 RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
@@ -103,8 +104,9 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
         return None
     mask = _ink_mask(ink)
     digit = _pick_digit(mask)
-    if digit is None or digit.clutter < CLUTTER_LIMIT:
-        # The best candidate looks like a line or the page's edge: the digit may be joined to ruled lines.
+    if digit is None or digit.clutter < CLUTTER_LIMIT or digit.spans:
+        # The best candidate looks like a line or the page's edge, or runs edge to edge: the digit may be
+        # joined to ruled lines.
         cleaned = _pick_digit_without_lines(mask)
         if cleaned is not None and (digit is None or cleaned.clutter > digit.clutter):
             digit = cleaned
@@ -304,6 +306,7 @@ class _Digit:
     mask: np.ndarray
     box: tuple[int, int, int, int]
     clutter: float  # the chosen component's _clutter_factor: 1 looks like a digit, small like a line
+    spans: bool  # the chosen component runs from one edge of the image to the opposite one
 
 
 def _pick_digit(mask: np.ndarray) -> _Digit | None:
@@ -345,7 +348,9 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
                 merged = True
     is_chosen = np.zeros(count, bool)
     is_chosen[chosen] = True
-    return _Digit(is_chosen[labels], box, float(clutter[best]))
+    x, y, box_w, box_h = _stats_box(stats[best])
+    spans = (x == 0 and x + box_w == width) or (y == 0 and y + box_h == height)
+    return _Digit(is_chosen[labels], box, float(clutter[best]), spans)
 
 
 def _ruled_lines(mask: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int]]]:
@@ -408,8 +413,9 @@ def _clutter_factor(stat: np.ndarray, contact: int, shape: tuple[int, int]) -> f
     x, y, box_w, box_h = _stats_box(stat)
     long_side = max(box_w, box_h)
     factor = 1.0
-    if (x == 0 and x + box_w == width) or (y == 0 and y + box_h == height):
-        factor *= 0.02  # edge to edge: a ruled line, the paper's edge, a shadow band
+    spans = (x == 0 and x + box_w == width) or (y == 0 and y + box_h == height)
+    if spans and _is_thin(stat):
+        factor *= 0.02  # edge to edge and thin: a ruled line (a bold digit cut by the frame may span too)
     elif contact > 0.6 * long_side:
         factor *= 0.1  # a long run along the border: a frame or the paper's edge
     elif contact:
@@ -431,9 +437,11 @@ def _is_frame(stats: np.ndarray, label: int) -> bool:
 
 
 def _is_thin(stat: np.ndarray) -> bool:
-    """Line-like: long and thin (its length over its mean thickness is large), like a ruled line."""
-    long_side = max(int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT]))
-    return long_side * long_side / max(1, int(stat[cv2.CC_STAT_AREA])) > LINE_ELONGATION
+    """Line-like: long and thin (length over mean thickness, or over the box's short side, is large)."""
+    box_w, box_h = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
+    long_side, short_side = max(box_w, box_h), max(1, min(box_w, box_h))
+    elongation = long_side * long_side / max(1, int(stat[cv2.CC_STAT_AREA]))
+    return elongation > LINE_ELONGATION or long_side / short_side > LINE_ASPECT
 
 
 def _stats_box(stat: np.ndarray) -> tuple[int, int, int, int]:

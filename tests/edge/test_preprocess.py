@@ -237,3 +237,11 @@ def test_odd_shapes_and_contents_never_fail(shape):
             warnings.simplefilter("error")  # no overflow or empty-slice warnings either
             out = to_mnist(image)
         assert out is None or (out.shape == (28, 28) and out.dtype == np.float32 and np.isfinite(out).all())
+
+
+def test_a_bold_digit_cut_in_two_by_the_frame_stays_whole():
+    photo = np.full((200, 200), PAPER, np.uint8)
+    cv2.ellipse(photo, (100, 100), (60, 135), 0, 0, 360, INK, 28)  # a bold 0 running off the top and bottom
+    out = to_mnist(photo)
+    left, right = out[:, :14].sum(), out[:, 14:].sum()
+    assert 0.7 < left / right < 1.4  # both halves, not just one stroke
