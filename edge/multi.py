@@ -134,12 +134,13 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
                             interpolation=cv2.INTER_LINEAR)
     darker = cv2.subtract(background, gray)  # saturates at 0
     lighter = cv2.subtract(gray, background)
-    dark_counts, light_counts = _histogram(darker), _histogram(lighter)
+    # histograms of every fourth pixel: plenty for quantiles, and four times faster
+    dark_counts, light_counts = _histogram(darker[::2, ::2]), _histogram(lighter[::2, ::2])
     dark_ink = _quantile(dark_counts, 0.995) >= _quantile(light_counts, 0.995)
     strength = darker if dark_ink else lighter
     # the paper's noise: the median absolute difference, as a standard deviation (unchanged pixels counted once)
     absolute_counts = dark_counts + light_counts
-    absolute_counts[0] -= gray.size
+    absolute_counts[0] -= dark_counts.sum()
     noise = 1.4826 * _quantile(absolute_counts, 0.5)
     otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(otsu, MIN_CONTRAST, NOISE_SIGMAS * noise)
@@ -148,7 +149,7 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
 
 def _histogram(image: np.ndarray) -> np.ndarray:
     """Counts of each uint8 value."""
-    return cv2.calcHist([image], [0], None, [256], [0, 256]).ravel()
+    return np.bincount(image.ravel(), minlength=256).astype(np.float64)
 
 
 def _quantile(counts: np.ndarray, fraction: float) -> float:
@@ -357,7 +358,7 @@ def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray) -> bool:
     y0, y1 = max(0, mark.y0 - pad), min(work.shape[0], mark.y1 + pad)
     x0, x1 = max(0, mark.x0 - pad), min(work.shape[1], mark.x1 + pad)
     around = work[y0:y1, x0:x1]
-    own = np.isin(labels[y0:y1, x0:x1], mark.labels)
+    own = _mark_ink(labels, mark, (x0, y0, x1, y1))
     ring = np.ones(around.shape, bool)
     ring[mark.y0 - y0: mark.y1 - y0, mark.x0 - x0: mark.x1 - x0] = False
     other = (labels[y0:y1, x0:x1] > 0) & ~own  # neighbours' ink is not ground
@@ -407,7 +408,7 @@ def _digit_width(line: list[_Mark], median_height: float) -> float:
 def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: float) -> list[_Mark]:
     """A wide mark cut into `parts` digits, each cut at the column with least ink near its even position;
     slivers much shorter than the line's digits (a stroke's tail) are left out."""
-    ink = np.isin(labels[mark.y0:mark.y1, mark.x0:mark.x1], mark.labels)
+    ink = _mark_ink(labels, mark)
     columns = ink.sum(axis=0)
     cuts = [0]
     for k in range(1, parts):
@@ -426,9 +427,18 @@ def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: 
     return pieces
 
 
+def _mark_ink(labels: np.ndarray, mark: _Mark, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """The mark's own ink (its components) over a window (x0, y0, x1, y1) of the label image, its box by default."""
+    x0, y0, x1, y1 = window or (mark.x0, mark.y0, mark.x1, mark.y1)
+    crop = labels[y0:y1, x0:x1]
+    own = np.zeros(max(mark.labels) + 1, bool)  # a lookup table: faster than np.isin on every pixel
+    own[list(mark.labels)] = True
+    return own[np.minimum(crop, len(own) - 1)] & (crop <= max(mark.labels))
+
+
 def _region(mark: _Mark, labels: np.ndarray, factor: int, shape: tuple[int, ...]) -> DigitRegion:
     """The digit's box in the original image (of `shape`) and its ink mask on the downscaled copy."""
     x, y = mark.x0 * factor, mark.y0 * factor
     box = (x, y, min(mark.width * factor, shape[1] - x), min(mark.height * factor, shape[0] - y))
-    mask = np.isin(labels[mark.y0:mark.y1, mark.x0:mark.x1], mark.labels)
+    mask = _mark_ink(labels, mark)
     return DigitRegion(box, (mark.x0, mark.y0, mark.x1, mark.y1), mask, factor)
