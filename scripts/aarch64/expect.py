@@ -3,7 +3,7 @@
     expect.py dir --labels LABELS.csv --output RUN.jsonl
         every JSON line's digit equals its file's label, and every labelled file of the folder was read.
     expect.py camera --schedule SCHEDULE.json --output RUN.jsonl
-        the steady readings, blanks left out and repeats merged, are the schedule's digits in order.
+        the steady readings are "no digit" and the schedule's digits in turn, and one summary counts every frame.
 
 Prints one line saying what was read and what was expected; exit 0 when they match, 1 when not.
 """
@@ -65,30 +65,33 @@ def check_dir(labels_path: Path, output_path: Path, folder: str) -> str:
     return f"{folder}: read {got}, expected {want}: OK"
 
 
-def steady_sequence(digits: list) -> list[int]:
-    """The digits in order with the blanks (None) left out and repeats merged."""
-    sequence: list[int] = []
-    for digit in digits:
-        if digit is not None and (not sequence or sequence[-1] != digit):
-            sequence.append(int(digit))
-    return sequence
-
-
 def check_camera(schedule_path: Path, output_path: Path) -> str:
-    """Compare a headless `--camera VIDEO --json` run with the video's schedule."""
-    expected = steady_sequence(json.loads(schedule_path.read_text())["digits"])
-    readings = [record for record in read_json_lines(output_path) if "digit" in record]
-    if not readings:
-        raise ExpectationError("the camera run printed no JSON reading")
+    """Compare a headless `--camera VIDEO --json` run with the video's schedule.
+
+    The video starts with blank paper and shows blank paper after each digit, so the steady readings
+    must be: no digit, the first digit, no digit, the second digit, ... no digit.
+    """
+    schedule = json.loads(schedule_path.read_text())
+    expected = [None]
+    for digit in schedule["digits"]:
+        expected += [digit, None]
+    records = read_json_lines(output_path)
+    readings = [record for record in records if "digit" in record]
+    summaries = [record["summary"] for record in records if "summary" in record]
     for record in readings:
         missing = {"time", "digit", "confidence", "fps"} - record.keys()
         if missing:
             raise ExpectationError(f"a JSON reading lacks {sorted(missing)}: {record}")
-    got = steady_sequence([record["digit"] for record in readings])
+    got = [record["digit"] for record in readings]
     message = f"camera: steady readings {got}, expected {expected}"
     if got != expected:
         raise ExpectationError(message)
-    return message + ": OK"
+    if len(summaries) != 1 or summaries[0].get("frames") != schedule["frames"]:
+        raise ExpectationError(f"camera: expected one summary of {schedule['frames']} frames, got {summaries}")
+    summary = summaries[0]
+    return (f"{message}: OK; {summary['frames']} frames, stopped by {summary.get('stopped_by')}, "
+            f"{summary.get('fps', summary.get('mean_fps'))} fps, "
+            f"p50 {summary.get('latency_p50_ms')} ms per frame (under qemu)")
 
 
 def main(argv: list[str] | None = None) -> int:
