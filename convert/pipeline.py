@@ -52,9 +52,10 @@ def convert_and_verify(options: ConvertOptions, verify_options: VerifyOptions, m
     if mnist_dir is None:
         raise ConvertError("no MNIST folder: pass --mnist-dir or set DIGITS_MNIST_DIR")
     train = load_mnist_split(mnist_dir, "train") if options.int8 else None
+    test = load_mnist_split(mnist_dir, "test")  # before any model is written: a bad file refuses the run
     models = convert(options, train, log)
-    verification = verify(keras_path, models, load_mnist_split(mnist_dir, "test"), verify_options.test_samples,
-                          verify_options.latency_runs, log=log)
+    verification = verify(keras_path, models, test, verify_options.test_samples, verify_options.latency_runs,
+                          log=log)
     report = report_dict(options, keras_path, verification, verify_options.max_drop_pp)
     report_path = models[0].path.parent / REPORT_FILE
     write_report(report_path, report)
