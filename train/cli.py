@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from digits.train.models import ARCHITECTURES, DEFAULT_ARCH  # noqa: E402
 
 _ARCH_EPOCHS = ", ".join(f"{name}: {spec.epochs}" for name, spec in ARCHITECTURES.items())
+_ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCHITECTURES.items())
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -20,12 +21,12 @@ _ARCH_EPOCHS = ", ".join(f"{name}: {spec.epochs}" for name, spec in ARCHITECTURE
 @click.option("--epochs", type=click.IntRange(min=1), default=None, show_default=_ARCH_EPOCHS,
               help="Maximum epochs (early stopping may end sooner).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None, show_default=_ARCH_RATES,
               help="Adam's learning rate (compact: the start of a cosine decay).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed on the same machine gives the same weights.")
-@click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Stop after this many epochs without a lower validation loss.")
+@click.option("--patience", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Stop after this many epochs without a better validation accuracy.")
 @click.option("--augment/--no-augment", default=None, show_default="on for compact, off for seed",
               help="Photo-like augmentation (rotation, shear, scale, shift, stroke thickness, blur, contrast).")
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
@@ -38,7 +39,7 @@ _ARCH_EPOCHS = ", ".join(f"{name}: {spec.epochs}" for name, spec in ARCHITECTURE
               help="Use only the first N images of each split (quick checks and tests).")
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
               help="TensorFlow threads (0: all cores).")
-@click.option("--quiet", is_flag=True, help="No progress bar, only the summary.")
+@click.option("--quiet", is_flag=True, help="One line per epoch instead of a progress bar (for logs).")
 def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, run_dir, force, mnist_dir, limit,
          threads, quiet):
     """Train a handwritten-digit classifier on MNIST and write a run directory.
@@ -71,7 +72,7 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, run_d
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:
         summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force, threads=threads,
-                               verbose=0 if quiet else "auto", arguments=arguments)
+                               verbose=2 if quiet else "auto", arguments=arguments)
     except (RunDirError, MnistError, DataError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"\n{summary.arch}: {summary.parameters:,} parameters, {summary.epochs_run} epochs "

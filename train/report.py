@@ -6,7 +6,7 @@ import io
 import json
 import os
 import platform
-import tempfile
+import uuid
 from importlib import metadata
 from pathlib import Path
 
@@ -30,15 +30,15 @@ PLOT_DPI = 110
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp_path = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(handle, "wb") as temp:
+        with open(temp_path, "xb") as temp:  # unlike mkstemp, keeps the usual umask permissions
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
-        os.replace(temp_name, path)
+        os.replace(temp_path, path)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        temp_path.unlink(missing_ok=True)
         raise
 
 
@@ -103,21 +103,22 @@ def _save_figure(figure: Figure, path: Path) -> None:
 def plot_training_curves(path: Path, history: dict[str, list[float]], best_epoch: int, title: str) -> None:
     """Loss and error rate per epoch, training vs validation, with the kept (best) epoch marked.
 
-    Error rates are drawn on a log axis: near 99% accuracy the differences that matter are tenths of a percent.
+    Both on log axes: near 99% accuracy the differences that matter are tenths of a percent.
     """
     figure = Figure(figsize=(10, 4))
     epochs = np.arange(1, len(history.get("loss", [])) + 1)
     training_name = "training (augmented)" if "augmented" in title else "training"
-    panels = (("loss", "loss (cross-entropy)", lambda values: values),
+    panels = (("loss", "loss (cross-entropy, log scale)", lambda values: values),
               ("accuracy", "error rate (%, log scale)", lambda values: 100 * (1 - np.asarray(values))))
     for index, (metric, label, transform) in enumerate(panels):
         axes = figure.add_subplot(1, 2, index + 1)
         for key, name, style in ((metric, training_name, "o-"), ("val_" + metric, "validation", "s-")):
             if key in history:
                 axes.plot(epochs, transform(history[key]), style, label=name, markersize=4)
-        if metric == "accuracy":
-            axes.set_yscale("log")
-            axes.yaxis.set_major_formatter(lambda value, _: f"{value:g}")
+        axes.set_yscale("log")
+        axes.yaxis.set_major_formatter(lambda value, _: f"{value:g}")
+        axes.yaxis.set_minor_formatter(lambda value, _: f"{value:g}")
+        axes.tick_params(axis="y", which="minor", labelsize=7)
         if best_epoch > 0:
             axes.axvline(best_epoch, color="grey", linestyle=":", label=f"kept: epoch {best_epoch}")
         axes.set_xlabel("epoch")

@@ -21,9 +21,9 @@ class TrainOptions:
     arch: str
     epochs: int | None = None
     batch_size: int = 128
-    learning_rate: float = 1e-3
+    learning_rate: float | None = None
     seed: int = 0
-    patience: int = 5
+    patience: int = 10
     augment: bool | None = None
 
     def resolved(self) -> "TrainOptions":
@@ -31,6 +31,7 @@ class TrainOptions:
         spec = ARCHITECTURES[self.arch]
         return TrainOptions(**{**asdict(self),
                                "epochs": self.epochs if self.epochs is not None else spec.epochs,
+                               "learning_rate": self.learning_rate or spec.learning_rate,
                                "augment": self.augment if self.augment is not None else spec.augment})
 
 
@@ -60,24 +61,29 @@ def make_deterministic(seed: int, threads: int = 0) -> None:
 
 
 class BestCheckpoint(keras.callbacks.Callback):
-    """Keep the weights of the epoch with the lowest validation loss and write them to `path` atomically.
+    """Keep the weights of the epoch with the best validation accuracy, write them to `path` atomically, and
+    stop training after `patience` epochs without one at least as good.
 
-    At the end of training the model gets those best weights back.
+    Ties go to the later epoch (lower learning rate by then); at the end the model gets the kept weights back.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, patience: int):
         super().__init__()
         self.path = path
-        self.best_loss = np.inf
+        self.patience = patience
+        self.best_accuracy = -np.inf
         self.best_epoch = -1
         self.best_weights = None
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("val_loss", np.inf)
-        if loss < self.best_loss:
-            self.best_loss, self.best_epoch = loss, epoch
+        accuracy = (logs or {}).get("val_accuracy", -np.inf)
+        if accuracy >= self.best_accuracy:
+            self.best_accuracy, self.best_epoch = accuracy, epoch
             self.best_weights = self.model.get_weights()
             save_model_atomically(self.model, self.path)
+        elif epoch - self.best_epoch >= self.patience:
+            print(f"Stopping early: no better validation accuracy for {self.patience} epochs")
+            self.model.stop_training = True
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
@@ -88,8 +94,8 @@ def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path, ver
     """Build `options.arch` and fit it on the training split, validating every epoch.
 
     Adam with the given learning rate; the default arch decays it along a cosine over the run. Training
-    stops early when validation loss has not improved for `patience` epochs; the best weights are kept and
-    checkpointed to `checkpoint_path`.
+    stops early when validation accuracy has not improved for `patience` epochs; the best weights are kept
+    and checkpointed to `checkpoint_path`.
     """
     options = options.resolved()
     keras.utils.set_random_seed(options.seed)
@@ -104,11 +110,10 @@ def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path, ver
     train_batches = training_pipeline(splits.train, splits.sizes["train"], options.batch_size, options.seed,
                                       options.augment)
     validation_batches = eval_pipeline(splits.validation, options.batch_size)
-    checkpoint = BestCheckpoint(checkpoint_path)
-    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=options.patience)
+    checkpoint = BestCheckpoint(checkpoint_path, options.patience)
     start = time.perf_counter()
     history = model.fit(train_batches, validation_data=validation_batches, epochs=options.epochs,
-                        callbacks=[checkpoint, stopper], shuffle=False, verbose=verbose)
+                        callbacks=[checkpoint], shuffle=False, verbose=verbose)
     train_seconds = time.perf_counter() - start
     return TrainResult(model=model, history={key: [float(v) for v in values] for key, values in history.history.items()},
                        best_epoch=checkpoint.best_epoch + 1, train_seconds=train_seconds)

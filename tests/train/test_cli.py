@@ -131,3 +131,15 @@ def test_help_shows_defaults():
     assert result.exit_code == 0
     for text in ("--arch", "default: compact", "--batch-size", "default: 128", "--mnist-dir", "--limit", "--force"):
         assert text in result.output
+
+
+def test_no_mnist_without_internet_is_one_line(monkeypatch, tmp_path):
+    from digits.train.data import TFDS_MNIST_HOST, _reachable
+
+    if _reachable(TFDS_MNIST_HOST, timeout_s=2):
+        pytest.skip("this machine can download MNIST")
+    monkeypatch.delenv("DIGITS_MNIST_DIR", raising=False)
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    result = train_cli("--out", str(tmp_path / "run"))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: MNIST is not in the tensorflow-datasets cache")

@@ -54,3 +54,13 @@ def test_augmentation_keeps_shape_and_range_and_changes_images(splits):
     # the digit stays a digit: most of the ink stays near where it was
     assert np.corrcoef(augmented.ravel(), images[:32].ravel())[0, 1] > 0.5
     np.testing.assert_array_equal(augmented, augment_batch(batch, tf.constant([1, 2], tf.int64)).numpy())
+
+
+def test_no_cache_and_no_internet_is_a_quick_data_error(monkeypatch, tmp_path):
+    from digits.train.data import TFDS_MNIST_HOST, DataError, _reachable
+
+    if _reachable(TFDS_MNIST_HOST, timeout_s=2):
+        pytest.skip("this machine can download MNIST")
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match="--mnist-dir"):
+        load_splits(None)

@@ -27,7 +27,7 @@ def test_default_arch_is_small_and_cheap():
     model = build_model(DEFAULT_ARCH)
     assert DEFAULT_ARCH == "compact" and ARCHITECTURES[DEFAULT_ARCH].augment
     assert model.count_params() <= 100_000
-    assert count_macs(model) < 1_100_000
+    assert count_macs(model) < 1_500_000
     # no layers that int8 tflite-runtime 2.14 runs slowly
     assert not {"BatchNormalization", "GlobalAveragePooling2D"} & {type(layer).__name__ for layer in model.layers}
 
