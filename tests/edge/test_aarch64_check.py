@@ -1,0 +1,115 @@
+"""What scripts/check_aarch64.sh asserts (scripts/aarch64/expect.py), and the systemd unit in deploy/.
+
+The check itself (a Debian arm64 root under qemu) runs from .ci/run, not here: it takes minutes.
+"""
+from __future__ import annotations
+
+import configparser
+import importlib.util
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+from digits.edge.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def expect():
+    spec = importlib.util.spec_from_file_location("aarch64_expect", ROOT / "scripts" / "aarch64" / "expect.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write_lines(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def _dir_run(tmp_path: Path, digits: list[int]) -> Path:
+    records = [{"file": f"{index}.jpg", "digit": digit, "confidence": 0.9} for index, digit in enumerate(digits, 1)]
+    return _write_lines(tmp_path / "dir.jsonl", records + [{"summary": {"images": len(digits)}}])
+
+
+def _camera_run(tmp_path: Path, digits: list[int | None], frames: int) -> Path:
+    records = [{"time": 0.1 * index, "frame": index, "digit": digit, "confidence": None if digit is None else 0.9,
+                "fps": 10.0} for index, digit in enumerate(digits)]
+    summary = {"summary": {"frames": frames, "mean_fps": 10.0, "latency_p50_ms": 90.0, "stopped_by": "max frames"}}
+    return _write_lines(tmp_path / "camera.jsonl", records + [summary])
+
+
+@pytest.fixture
+def luis_labels(tmp_path):
+    folder = tmp_path / "Luis"
+    folder.mkdir()
+    (folder / "labels.csv").write_text("file,label\n1.jpg,1\n2.jpg,0\n3.jpg,8\n")
+    return folder / "labels.csv"
+
+
+def test_dir_run_matching_the_labels_passes(expect, tmp_path, luis_labels):
+    message = expect.check_dir(luis_labels, _dir_run(tmp_path, [1, 0, 8]), "Luis")
+    assert message == "Luis: read 1 0 8, expected 1 0 8: OK"
+
+
+@pytest.mark.parametrize("digits", [[1, 0, 7], [1, 0], [1, 0, None]])
+def test_dir_run_with_a_wrong_missing_or_blank_digit_fails(expect, tmp_path, luis_labels, digits):
+    with pytest.raises(expect.ExpectationError, match="expected 1 0 8"):
+        expect.check_dir(luis_labels, _dir_run(tmp_path, digits), "Luis")
+
+
+def test_labels_above_the_folder_are_narrowed_to_it(expect, tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\nDen/1.jpg,0\nLuis/1.jpg,1\nLuis/2.jpg,0\nRivers/1.jpg,0\n")
+    assert expect.read_labels(labels, "Luis") == {"1.jpg": 1, "2.jpg": 0}
+
+
+def test_the_real_testset_labels_give_luis_digits(expect):
+    labels = ROOT / "TestSet" / "Luis" / "labels.csv"
+    if not labels.exists():
+        pytest.skip("TestSet/Luis/labels.csv is not there")
+    assert list(expect.read_labels(labels, "Luis").values()) == [1, 0, 8, 7, 3, 4, 8, 2]
+
+
+@pytest.fixture
+def schedule(tmp_path):
+    path = tmp_path / "schedule.json"
+    path.write_text(json.dumps({"digits": [7, 2], "schedule": [[8, 20, 7], [28, 40, 2]], "frames": 48}))
+    return path
+
+
+def test_camera_run_alternating_blank_and_the_scheduled_digits_passes(expect, tmp_path, schedule):
+    output = _camera_run(tmp_path, [None, 7, None, 2, None], frames=48)
+    assert expect.check_camera(schedule, output).startswith("camera: steady readings [None, 7, None, 2, None]")
+
+
+@pytest.mark.parametrize("digits, frames", [
+    ([None, 7, None, 3, None], 48),  # a wrong digit
+    ([None, 7, 2, None], 48),  # no blank between the digits
+    ([None, 7, None], 48),  # a digit never read
+    ([None, 7, None, 2, None], 30),  # the run stopped early
+])
+def test_camera_run_that_differs_from_the_schedule_fails(expect, tmp_path, schedule, digits, frames):
+    with pytest.raises(expect.ExpectationError):
+        expect.check_camera(schedule, _camera_run(tmp_path, digits, frames))
+
+
+def test_the_command_line_reports_a_mismatch_with_exit_1(expect, tmp_path, luis_labels, capsys):
+    output = _dir_run(tmp_path, [1, 0, 7])
+    assert expect.main(["dir", "--labels", str(luis_labels), "--output", str(output)]) == 1
+    assert "MISMATCH: Luis: read 1 0 7" in capsys.readouterr().err
+
+
+def test_the_systemd_unit_runs_the_venv_runner_headless_on_the_pi_camera():
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(ROOT / "deploy" / "digits-edge.service")
+    service = unit["Service"]
+    assert service["User"] == "pi" and service["Restart"] == "on-failure"
+    command = shlex.split(service["ExecStart"])
+    assert command[0] == f"{service['WorkingDirectory']}/.venv/bin/digits-edge"
+    context = main.make_context("digits-edge", command[1:])  # the flags must be ones digits-edge takes
+    assert context.params["camera"] == "picam" and context.params["headless"] and context.params["as_json"]
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
