@@ -19,11 +19,13 @@ from digits.edge.preprocess import to_gray, to_mnist
 
 # Finding marks (on the downscaled copy)
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
-BACKGROUND_KERNEL = 9  # px: ... with a median this wide (about 1/7 of the image, wider than a stroke)
+POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the image: wider than the digits) ...
+BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
-TIGHT_CROP_HEIGHT = (0.5, 0.9)  # of the image's height: a digit this tall may touch the edge (tight crops)
+TIGHT_CROP_HEIGHT = (0.5, 0.9)  # of the image's height: a digit this tall may touch the edge (tight crops) ...
+SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes)
 # Shapes, relative to the typical digit height of the image or of its line
 SPECK_HEIGHT = 0.4  # shorter than this: a speck (dropped)
 TOO_TALL = 3.0  # taller than this: a frame, a paper edge or a shadow (dropped)
@@ -122,29 +124,39 @@ class _Mark:
 def ink_mask(gray: np.ndarray) -> np.ndarray:
     """Binary ink (255) on a uint8 grayscale image, for dark ink on light paper or light ink on dark.
 
-    The paper's lighting is estimated with a coarse median (ink is the minority everywhere) and removed;
-    the polarity is the side with the stronger tail; the threshold is Otsu's, but never below the paper's
-    own noise, so a blank page has no ink.
+    Polarity: the side with the stronger tail once a coarse median of the page (ink is the minority) is
+    removed. Lighting: a closing (dark ink) or opening (light ink) wider than any stroke, on a small copy,
+    gives the paper with its shading and with large dark or light things (a desk, a phone) but without the
+    strokes, however large the digits. Threshold: Otsu's, but never within the paper's own noise, so a
+    blank page has no ink.
     """
     height, width = gray.shape
     shrink = BACKGROUND_SIDE / max(height, width)
     small = cv2.resize(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))),
                        interpolation=cv2.INTER_AREA)
-    background = cv2.resize(cv2.medianBlur(small, BACKGROUND_KERNEL), (width, height),
-                            interpolation=cv2.INTER_LINEAR)
-    darker = cv2.subtract(background, gray)  # saturates at 0
-    lighter = cv2.subtract(gray, background)
-    # histograms of every fourth pixel: plenty for quantiles, and four times faster
-    dark_counts, light_counts = _histogram(darker[::2, ::2]), _histogram(lighter[::2, ::2])
-    dark_ink = _quantile(dark_counts, 0.995) >= _quantile(light_counts, 0.995)
-    strength = darker if dark_ink else lighter
-    # the paper's noise: the median absolute difference, as a standard deviation (unchanged pixels counted once)
-    absolute_counts = dark_counts + light_counts
-    absolute_counts[0] -= dark_counts.sum()
-    noise = 1.4826 * _quantile(absolute_counts, 0.5)
+    coarse = _enlarge(cv2.medianBlur(small, POLARITY_KERNEL), (width, height))
+    dark_tail = _quantile(_histogram(cv2.subtract(coarse, gray)[::2, ::2]), 0.995)
+    light_tail = _quantile(_histogram(cv2.subtract(gray, coarse)[::2, ::2]), 0.995)
+    dark_ink = dark_tail >= light_tail
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel,
+                             borderType=cv2.BORDER_REPLICATE)
+    background = _enlarge(cv2.blur(paper, (3, 3)), (width, height))
+    strength = cv2.subtract(background, gray) if dark_ink else cv2.subtract(gray, background)
+    beyond = cv2.subtract(gray, background) if dark_ink else cv2.subtract(background, gray)
+    typical = _quantile(_histogram(strength[::2, ::2]), 0.5)
+    # the paper's noise, from the pixels on the side away from the ink (however much ink there is): the median
+    # of a half-normal spread is 0.674 standard deviations
+    away = _histogram(beyond[::2, ::2])[1:]
+    noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
     otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    threshold = max(otsu, MIN_CONTRAST, NOISE_SIGMAS * noise)
+    threshold = max(otsu, typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
     return cv2.threshold(strength, threshold, 255, cv2.THRESH_BINARY)[1]
+
+
+def _enlarge(small: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A small smooth image brought to (width, height) with bilinear interpolation."""
+    return cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
 
 
 def _histogram(image: np.ndarray) -> np.ndarray:
@@ -279,8 +291,9 @@ def digit_crop(image: np.ndarray, region: DigitRegion) -> np.ndarray:
 def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> list[_Mark]:
     """Components large enough to matter, without those at the image's edge that are not whole digits.
 
-    A mark touching the edge is kept only when the writing fills the image's height (a tight crop); otherwise
-    it is a digit cut off by the frame, a sliver of the paper's edge, or a table or frame spanning the image.
+    A mark touching the edge is kept only when the writing fills the image's height (a tight crop) and it is
+    made of strokes; otherwise it is a digit cut off by the frame, a sliver of the paper's edge, a desk beyond
+    the paper (solid), or a frame spanning the image.
     """
     height, width = shape
     marks = []
@@ -290,7 +303,7 @@ def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> l
             continue
         touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
         if touches_edge and not (TIGHT_CROP_HEIGHT[0] * height <= h <= TIGHT_CROP_HEIGHT[1] * height
-                                 and w <= 0.5 * width):
+                                 and w <= 0.5 * width and area <= SOLID_FILL * w * h):
             continue
         marks.append(_Mark(x, y, x + w, y + h, (label,)))
     return marks
