@@ -10,6 +10,8 @@ Usage: DIGITS_MNIST_DIR=../shared/mnist .venv/bin/python benchmarks/train_arch_l
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import statistics
 import subprocess
 import sys
@@ -33,7 +35,8 @@ def to_tflite(model, calibration: np.ndarray | None) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    return converter.convert()
+    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its SavedModel signature
+        return converter.convert()
 
 
 def median_latency_us(model_path: str, runtime: str, runs: int) -> float:
