@@ -40,8 +40,13 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
               help="TensorFlow threads (0: all cores).")
 @click.option("--quiet", is_flag=True, help="One line per epoch instead of a progress bar (for logs).")
+@click.option("--eval-photos", type=click.Path(path_type=Path), default=None,
+              help="Also evaluate the trained model on this labelled photo folder (subfolders 0-9 or a "
+                   "labels.csv) through the edge runner's preprocessing; the scores go into metrics.json.")
+@click.option("--eval-model", type=click.Path(path_type=Path), default=None,
+              help="With --eval-photos: evaluate this model.keras (or run directory) instead of training.")
 def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, run_dir, force, mnist_dir, limit,
-         threads, quiet):
+         threads, quiet, eval_photos, eval_model):
     """Train a handwritten-digit classifier on MNIST and write a run directory.
 
     The run directory gets model.keras (best validation epoch), metrics.json (test accuracy and loss,
@@ -54,12 +59,19 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, run_d
       digits-train --mnist-dir ../shared/mnist --out runs/compact
       digits-train --arch seed            # the notebook's net, MNIST from tensorflow-datasets
       digits-train --limit 512 --epochs 1 # a quick check
+      digits-train --eval-photos ../shared/photos --eval-model runs/compact/model.keras
     """
     from digits.train.data import DataError
     from digits.train.job import RunDirError, default_run_dir, run_training
     from digits.train.mnist import MnistError, resolve_mnist_dir
     from digits.train.trainer import TrainOptions
 
+    if eval_model is not None and eval_photos is None:
+        raise click.UsageError("--eval-model needs --eval-photos DIR")
+    photos = _load_photos(eval_photos)
+    if eval_model is not None:
+        _evaluate_existing_model(eval_model, eval_photos, photos)
+        return
     options = TrainOptions(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                            seed=seed, patience=patience, augment=augment).resolved()
     run_dir = run_dir or default_run_dir(arch)
@@ -79,4 +91,51 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, run_d
                f"(best: {summary.best_epoch}), trained in {summary.train_seconds:.0f} s "
                f"({summary.total_seconds:.0f} s in all)")
     click.echo(f"MNIST test accuracy {summary.test_accuracy:.2%}, loss {summary.test_loss:.4f}")
+    if photos is not None:
+        _evaluate_run(summary.run_dir, eval_photos, photos)
     click.echo(f"Run directory: {summary.run_dir}")
+
+
+def _load_photos(folder: Path | None):
+    """The labelled photos of --eval-photos, read before any training so a bad folder fails at once."""
+    if folder is None:
+        return None
+    from digits.train.photos import load_labelled_photos
+
+    try:
+        return load_labelled_photos(folder)
+    except ValueError as error:
+        raise click.ClickException(f"--eval-photos: {error}") from error
+
+
+def _load_keras_model(path: Path):
+    import keras
+
+    model_path = path / "model.keras" if path.is_dir() else path
+    if not model_path.is_file():
+        raise click.ClickException(f"--eval-model: {model_path} does not exist")
+    try:
+        return keras.saving.load_model(model_path, compile=False)
+    except (ValueError, OSError) as error:
+        raise click.ClickException(f"--eval-model: {model_path} is not a Keras model ({error})") from error
+
+
+def _evaluate_existing_model(model_path: Path, folder: Path, photos) -> None:
+    from digits.train.photos import evaluate_photos, photos_report
+
+    click.echo(photos_report(folder, evaluate_photos(_load_keras_model(model_path), photos)))
+
+
+def _evaluate_run(run_dir: Path, folder: Path, photos) -> None:
+    """Evaluate the run's model on the photos, print the report and add it to metrics.json."""
+    import json
+
+    from digits.train.photos import evaluate_photos, photos_metrics, photos_report
+    from digits.train.report import METRICS_FILE, write_json
+
+    scores = evaluate_photos(_load_keras_model(run_dir), photos)
+    click.echo(photos_report(folder, scores))
+    metrics_path = run_dir / METRICS_FILE
+    metrics = json.loads(metrics_path.read_text())
+    metrics["photos"] = photos_metrics(folder, scores)
+    write_json(metrics_path, metrics)
