@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.edge.runtime import default_threads, interpreter_class, runtime_name
+from digits.edge.runtime import default_threads, interpreter_class, load_interpreter, runtime_name
 
 DEFAULT_MODEL = "models/digits_int8.tflite"
 NUM_CLASSES = 10
@@ -49,12 +49,10 @@ class DigitClassifier:
         self.model_path = Path(options.model_path) if options.model_path else default_model_path()
         if not self.model_path.is_file():
             raise ModelError(f"model {self.model_path} does not exist")
-        interpreter_cls = interpreter_class(options.runtime)
-        self.runtime = runtime_name(interpreter_cls)
+        self.runtime = runtime_name(interpreter_class(options.runtime))
         self.threads = options.threads or default_threads()
         try:
-            self._interpreter = interpreter_cls(model_path=str(self.model_path), num_threads=self.threads)
-            self._interpreter.allocate_tensors()
+            self._interpreter = load_interpreter(self.model_path, self.runtime, self.threads)
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"{self.model_path}: not a loadable TFLite model ({_first_line(error)})") from error
         self._input = self._interpreter.get_input_details()[0]

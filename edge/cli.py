@@ -1,6 +1,8 @@
 """`digits-edge`: read handwritten digits with numpy, OpenCV and a TFLite interpreter (never tensorflow)."""
 from __future__ import annotations
 
+import os
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -98,6 +100,9 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
         labels = read_labels_csv(labels_file) if labels_file else None
         options = FolderOptions(folder, recursive, preprocess, save_crops)
         summary = _print_results(options, classifier, labels, as_json)
+    except BrokenPipeError:  # the reader closed the pipe (e.g. `| head`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1)
     except (FolderError, LabelsError, OSError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(summary_json(summary) if as_json else "\n" + summary_text(summary))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.edge.runtime import interpreter_class
+from digits.edge.runtime import load_interpreter
 
 WARMUP_RUNS = 20  # the first invokes allocate and pack weights: not representative
 
@@ -27,8 +27,7 @@ def median_invoke_us(model_path: str | Path, runtime: str | None = None, runs: i
     """
     if runs < 1:
         raise ValueError(f"runs must be at least 1 (got {runs})")
-    interpreter = interpreter_class(runtime)(model_path=str(model_path), num_threads=threads)
-    interpreter.allocate_tensors()
+    interpreter = load_interpreter(model_path, runtime, threads)
     detail = interpreter.get_input_details()[0]
     # zeros of the input's own type: conv and dense kernels do not branch on values
     interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], dtype=detail["dtype"]))
