@@ -9,6 +9,7 @@ import click
 from digits.convert.converter import ConvertError, ConvertOptions, OutputError
 from digits.convert.pipeline import VerifyOptions, convert_and_verify
 from digits.convert.steps import StepLog
+from digits.train.data import DataError
 from digits.train.mnist import MNIST_DIR_ENV, MnistError, resolve_mnist_dir
 
 
@@ -24,7 +25,7 @@ from digits.train.mnist import MNIST_DIR_ENV, MnistError, resolve_mnist_dir
               help="Also write model_dynamic_range.tflite (int8 weights, float activations); "
                    "tflite-runtime 2.14 cannot load it.")
 @click.option("--mnist-dir", type=click.Path(path_type=Path), default=None,
-              help=f"Folder with the four MNIST IDX files.  [default: ${MNIST_DIR_ENV}]")
+              help=f"Folder with the four MNIST IDX files.  [default: ${MNIST_DIR_ENV}, else tensorflow-datasets]")
 @click.option("--force", is_flag=True, help="Replace models and report already in the output folder.")
 @click.option("--max-drop", type=float, default=None,
               help="Exit 1 when int8 accuracy is more than this many percentage points below Keras.")
@@ -55,5 +56,5 @@ def main(source: Path, out_dir: Path | None, int8: bool, calibration_samples: in
     log = StepLog(lambda text, newline: click.echo(text, nl=newline))
     try:
         convert_and_verify(options, verify_options, resolve_mnist_dir(mnist_dir), log)
-    except (ConvertError, OutputError, MnistError) as error:
+    except (ConvertError, OutputError, MnistError, DataError) as error:
         raise click.ClickException(str(error)) from error

@@ -9,7 +9,7 @@ from digits.convert.converter import (REPORT_FILE, ConvertError, ConvertOptions,
 from digits.convert.report import check_edge_runtimes, check_max_drop, format_table, report_dict, write_report
 from digits.convert.steps import StepLog
 from digits.convert.verify import Verification, verify
-from digits.train.mnist import load_mnist_split
+from digits.train.data import load_split_arrays
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,10 @@ def convert_and_verify(options: ConvertOptions, verify_options: VerifyOptions, m
     if verify_options.max_drop_pp is not None and not options.int8:
         raise ConvertError("--max-drop compares the int8 model with Keras: add --int8")
     checked_out_dir(options)
-    if mnist_dir is None:
-        raise ConvertError("no MNIST folder: pass --mnist-dir or set DIGITS_MNIST_DIR")
-    train = load_mnist_split(mnist_dir, "train") if options.int8 else None
-    test = load_mnist_split(mnist_dir, "test")  # before any model is written: a bad file refuses the run
+    # MNIST from the IDX folder, or tensorflow-datasets when there is none; before any model is written,
+    # so missing or bad data refuses the run
+    train = load_split_arrays(mnist_dir, "train") if options.int8 else None
+    test = load_split_arrays(mnist_dir, "test")
     models = convert(options, train, log)
     verification = verify(keras_path, models, test, verify_options.test_samples, verify_options.latency_runs,
                           log=log)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from digits.train.mnist import MnistError, load_mnist_split
+from digits.train.mnist import MnistError, MnistSplit, load_mnist_split
 
 VALIDATION_SIZE = 5_000  # the last training images, held out for early stopping and checkpointing
 TFDS_MNIST_HOST = "storage.googleapis.com"  # where tensorflow-datasets downloads MNIST from
@@ -76,6 +76,31 @@ def _offline_splits(mnist_dir: Path, limit: int | None, validation_size: int) ->
 
 def _tfds_splits(limit: int | None, validation_size: int) -> MnistSplits:
     cut = 60_000 - validation_size
+    train, validation, test = _tfds_load([f"train[:{cut}]", f"train[{cut}:]", "test"])
+    datasets = {"train": train, "validation": validation, "test": test}
+    full = {"train": cut, "validation": validation_size, "test": 10_000}
+    sizes = {split: min(full[split], limit or full[split]) for split in datasets}
+    if limit:
+        datasets = {split: dataset.take(limit) for split, dataset in datasets.items()}
+    return MnistSplits(**datasets, sizes=sizes, source="tensorflow-datasets mnist")
+
+
+def load_split_arrays(mnist_dir: Path | None, split: str) -> MnistSplit:
+    """The whole 'train' or 'test' split as uint8 arrays: from the IDX files, or tensorflow-datasets when None.
+
+    Raises:
+        MnistError: an offline file is missing or corrupt.
+        DataError: tensorflow-datasets could not provide MNIST.
+    """
+    if mnist_dir is not None:
+        return load_mnist_split(mnist_dir, split)
+    (dataset,) = _tfds_load([split])
+    images, labels = next(iter(dataset.batch(70_000).as_numpy_iterator()))
+    return MnistSplit(images=images[..., 0].astype(np.uint8), labels=labels.astype(np.uint8))
+
+
+def _tfds_load(splits: list[str]) -> list[tf.data.Dataset]:
+    """`tfds.load('mnist')` of the given split specs, as (image, label) pairs; failing fast without internet."""
     offline_hint = "pass --mnist-dir DIR or set DIGITS_MNIST_DIR to a folder with the four MNIST IDX files"
     try:
         import tensorflow_datasets as tfds
@@ -84,19 +109,12 @@ def _tfds_splits(limit: int | None, validation_size: int) -> MnistSplits:
         if not tfds.builder("mnist").is_prepared() and not _reachable(TFDS_MNIST_HOST):
             raise DataError(f"MNIST is not in the tensorflow-datasets cache and {TFDS_MNIST_HOST} cannot be "
                             f"reached; {offline_hint}")
-        train, validation, test = tfds.load("mnist", split=[f"train[:{cut}]", f"train[{cut}:]", "test"],
-                                            as_supervised=True, shuffle_files=False)
+        return tfds.load("mnist", split=splits, as_supervised=True, shuffle_files=False)
     except DataError:
         raise
     except Exception as error:  # tfds raises many kinds (download, checksum, import): all mean "no MNIST"
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"tensorflow-datasets could not load MNIST ({first_line[:200]}); {offline_hint}") from error
-    datasets = {"train": train, "validation": validation, "test": test}
-    full = {"train": cut, "validation": validation_size, "test": 10_000}
-    sizes = {split: min(full[split], limit or full[split]) for split in datasets}
-    if limit:
-        datasets = {split: dataset.take(limit) for split, dataset in datasets.items()}
-    return MnistSplits(**datasets, sizes=sizes, source="tensorflow-datasets mnist")
 
 
 def _reachable(host: str, port: int = 443, timeout_s: float = 5.0) -> bool:
