@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import click
 import cv2
 import numpy as np
 
+from digits.edge.files import write_bytes_atomic
 from digits.train import synth
 from digits.train.mnist import MnistError, MnistSplit, load_mnist_split, resolve_mnist_dir
 
@@ -45,20 +44,6 @@ def pick_digits(test: MnistSplit, student_ids: dict[str, str], rng: np.random.Ge
     return picks
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to a temporary file next to `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; these files are for everyone to read
-        os.replace(tmp_name, path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-
-
 def encode_jpeg(image: np.ndarray, quality: int) -> bytes:
     """JPEG bytes at `quality`, lowered in steps of 5 until the file is under MAX_JPEG_BYTES."""
     while True:
@@ -76,7 +61,7 @@ def write_labels(path: Path, rows: list[tuple[str, str]]) -> None:
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["file", "label"])
     writer.writerows(rows)
-    write_atomic(path, text.getvalue().encode())
+    write_bytes_atomic(path, text.getvalue().encode())
 
 
 def render_person(test: MnistSplit, name: str, indices: list[int], rng: np.random.Generator) -> list[bytes]:
@@ -113,7 +98,7 @@ def make_testset(mnist_dir: Path, out: Path, seed: int = DEFAULT_SEED) -> list[t
         rng = np.random.default_rng([seed, 1, number])
         rows = []
         for position, data in enumerate(render_person(test, name, picks[name], rng), start=1):
-            write_atomic(out / name / f"{position}.jpg", data)
+            write_bytes_atomic(out / name / f"{position}.jpg", data)
             rows.append((f"{position}.jpg", digits[position - 1]))
         write_labels(out / name / "labels.csv", rows)
         all_rows += [(f"{name}/{file}", label) for file, label in rows]
@@ -124,7 +109,7 @@ def make_testset(mnist_dir: Path, out: Path, seed: int = DEFAULT_SEED) -> list[t
         style = synth.random_style(rng)
         image = synth.render_number_photo([test.images[i] for i in picks[name]], rng, size,
                                           replace_jpeg(style), per_line=per_line)
-        write_atomic(out / "ids" / f"{name}.jpg", encode_jpeg(image, style.jpeg_quality or 90))
+        write_bytes_atomic(out / "ids" / f"{name}.jpg", encode_jpeg(image, style.jpeg_quality or 90))
         id_rows.append((f"{name}.jpg", digits))
     write_labels(out / "ids" / "labels.csv", id_rows)
     write_labels(out / "labels.csv", all_rows)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from digits.convert.steps import StepLog, format_size
+from digits.edge.files import write_bytes_atomic
 from digits.train.mnist import MnistSplit
 
 KERAS_FILE = "model.keras"  # what digits-train writes into its run directory
@@ -133,24 +133,14 @@ def checked_out_dir(options: ConvertOptions) -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, so no reader sees half a file.
+    """Write `data` to `path` atomically (digits.edge.files), so no reader sees half a file.
 
     Raises:
         OutputError: the folder cannot be created or the file cannot be written.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        write_bytes_atomic(path, data)
     except OSError as error:
-        raise OutputError(f"cannot write {path} ({error.strerror or error})") from error
-    try:
-        with os.fdopen(handle, "wb") as temp_file:
-            temp_file.write(data)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.replace(temp_name, path)
-    except OSError as error:
-        Path(temp_name).unlink(missing_ok=True)
         raise OutputError(f"cannot write {path} ({error.strerror or error})") from error
 
 

@@ -1,14 +1,14 @@
 """Image files: finding them in a folder (natural order), reading them safely, writing them atomically."""
 from __future__ import annotations
 
-import os
 import re
 import struct
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from digits.edge.files import write_bytes_atomic
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 MAX_PIXELS = 40_000_000  # larger images are refused (or, for JPEG, decoded at a reduced size) to bound memory
@@ -88,20 +88,16 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def write_image_atomic(path: Path, image: np.ndarray) -> None:
-    """Write an image (format from the suffix) to a temp file in the same folder, then rename it into place."""
+    """Write an image (format from the suffix, PNG without one) atomically.
+
+    Raises:
+        OSError: the image cannot be encoded in that format, or the file cannot be written.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     ok, encoded = cv2.imencode(path.suffix or ".png", image)
     if not ok:
         raise OSError(f"cannot encode an image as {path.suffix}")
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(encoded.tobytes())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, encoded.tobytes())
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:

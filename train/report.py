@@ -4,9 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import platform
-import uuid
 from importlib import metadata
 from pathlib import Path
 
@@ -14,6 +12,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import classification_report, confusion_matrix
+
+from digits.edge.files import atomic_path, write_bytes_atomic
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
@@ -28,29 +28,10 @@ MAX_MISCLASSIFIED_SHOWN = 60
 PLOT_DPI = 110
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    temp_path = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temp_path, "xb") as temp:  # unlike mkstemp, keeps the usual umask permissions
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
-
-
 def save_model_atomically(model, path: Path) -> None:
     """model.save() to a temporary `.keras` name beside `path` (Keras wants the suffix), then rename."""
-    temp_path = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
-    try:
-        model.save(temp_path)
-        os.replace(temp_path, path)
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp:
+        model.save(temp)
 
 
 def library_versions() -> dict[str, str]:
@@ -79,7 +60,7 @@ def evaluation_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
 
 def write_json(path: Path, data: dict) -> None:
     """Pretty JSON, atomically."""
-    write_atomically(path, (json.dumps(data, indent=2) + "\n").encode())
+    write_bytes_atomic(path, (json.dumps(data, indent=2) + "\n").encode())
 
 
 def write_history_csv(path: Path, history: dict[str, list[float]]) -> None:
@@ -90,14 +71,14 @@ def write_history_csv(path: Path, history: dict[str, list[float]]) -> None:
     writer.writerow(["epoch", *keys])
     for epoch in range(len(history[keys[0]]) if keys else 0):
         writer.writerow([epoch + 1, *(f"{history[key][epoch]:.6g}" for key in keys)])
-    write_atomically(path, text.getvalue().encode())
+    write_bytes_atomic(path, text.getvalue().encode())
 
 
 def _save_figure(figure: Figure, path: Path) -> None:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure)
     figure.savefig(buffer, format="png", dpi=PLOT_DPI, bbox_inches="tight")
-    write_atomically(path, buffer.getvalue())
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def plot_training_curves(path: Path, history: dict[str, list[float]], best_epoch: int, title: str) -> None:

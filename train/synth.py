@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from digits.edge.files import atomic_path
 
 REFERENCE_SIDE = 480  # px; blur and texture sizes are given for this short side and scaled with the image
 STROKE_WORK_HEIGHT = 128  # px; strokes of taller digits are drawn at this height and enlarged
@@ -318,21 +319,15 @@ def render_video(path: str | os.PathLike, digits28: Sequence[np.ndarray], rng: n
     motion = _hand_motion(len(frames), rng, size)
     light = _light_changes(len(frames), rng)
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".avi", dir=path.parent or ".")
-    os.close(fd)
-    writer = cv2.VideoWriter(tmp_name, cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (width, height))
-    try:
-        if not writer.isOpened():
-            raise VideoError(f"OpenCV cannot write an MJPG video to {path}")
-        for index, page in enumerate(frames):
-            writer.write(_video_frame(page, style, motion[index], light[index], size, margin, rng))
-        writer.release()
-        os.chmod(tmp_name, 0o644)  # mkstemp makes it private
-        os.replace(tmp_name, path)
-    finally:
-        writer.release()
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    with atomic_path(path) as temp:  # the suffix stays .avi: OpenCV picks the container by it
+        writer = cv2.VideoWriter(str(temp), cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (width, height))
+        try:
+            if not writer.isOpened():
+                raise VideoError(f"OpenCV cannot write an MJPG video to {path}")
+            for index, page in enumerate(frames):
+                writer.write(_video_frame(page, style, motion[index], light[index], size, margin, rng))
+        finally:
+            writer.release()
     return schedule
 
 

@@ -119,8 +119,9 @@ def test_video_reads_back_with_its_frame_count_and_schedule(digits, tmp_path):
 def test_video_rejects_mismatched_labels_and_an_unwritable_place(digits, tmp_path):
     with pytest.raises(ValueError):
         synth.render_video(tmp_path / "a.avi", [digits[1]], np.random.default_rng(0), labels=[1, 2], size=SMALL)
+    (tmp_path / "a-file").write_text("not a folder")
     with pytest.raises(OSError):
-        synth.render_video(tmp_path / "missing" / "a.avi", [digits[1]], np.random.default_rng(0), size=SMALL)
+        synth.render_video(tmp_path / "a-file" / "a.avi", [digits[1]], np.random.default_rng(0), size=SMALL)
 
 
 def test_make_testset_picks_each_label_once_without_reuse(make_testset, mnist_test):
