@@ -24,8 +24,9 @@ BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
-TIGHT_CROP_HEIGHT = (0.5, 0.9)  # of the image's height: a digit this tall may touch the edge (tight crops) ...
-SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes)
+TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
+SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
+FRAME_SPAN = 0.9  # ... or spans this much of the image's width and height (a frame around the page)
 # Shapes, relative to the typical digit height of the image or of its line
 SPECK_HEIGHT = 0.4  # shorter than this: a speck (dropped)
 TOO_TALL = 3.0  # taller than this: a frame, a paper edge or a shadow (dropped)
@@ -37,7 +38,9 @@ JOIN_REFERENCE_QUANTILE = 0.75
 MIN_HEIGHT_IN_LINE = 0.45  # shorter than this in its line: a dot or a dash, not a digit
 SPLIT_WIDTH = 1.25  # wider than this: maybe several touching digits (the model decides) ...
 SURE_SPLIT_WIDTH = 2.0  # ... wider than this: surely several (no handwritten digit is that wide)
-SPLIT_MIN_CONFIDENCE = 0.9  # a mark of ambiguous width is split only when its parts are read this surely
+SPLIT_MIN_CONFIDENCE = 0.9  # a mark of ambiguous width is split only when its parts are read this surely ...
+SURE_WHOLE = 0.9  # ... and the whole is read less surely than this, unless it is wider than ...
+LIKELY_SPLIT_WIDTH = 1.6  # ... this (wide single digits are far more common than touching ones)
 DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
 GROUND_RING = 0.25  # of the mark's height: the ring around it where the paper should show ...
 DARK_GROUND_FRACTION = 0.3  # ... unless this much of it is as dark as the ink (a table's edge, not a stroke)
@@ -100,17 +103,20 @@ class DigitRegion:
     factor: int
     splits: tuple[tuple[DigitRegion, ...], ...] = ()
     sure_split: bool = False
+    width_ratio: float = 0.0  # the mark's width over its line's median digit height
 
 
 @dataclass
 class _Mark:
-    """A candidate digit on the downscaled copy: a box (x0, y0, x1 and y1 exclusive) and its component labels."""
+    """A candidate digit on the downscaled copy: a box (x0, y0, x1 and y1 exclusive), its component labels,
+    and whether it touches the image's edge."""
 
     x0: int
     y0: int
     x1: int
     y1: int
     labels: tuple[int, ...]
+    at_edge: bool = False
 
     @property
     def width(self) -> int:
@@ -203,6 +209,7 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
                 splits = [_split_touching(mark, labels, parts, median_height) for parts in (count, count - 1, count + 1)
                           if parts >= 2]
                 region = replace(region, sure_split=mark.width > SURE_SPLIT_WIDTH * median_height,
+                                 width_ratio=mark.width / median_height,
                                  splits=tuple(tuple(_region(piece, labels, factor, shape) for piece in pieces)
                                               for pieces in splits if len(pieces) >= 2))
             regions[-1].append(region)
@@ -232,9 +239,9 @@ def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOp
 
 def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> list[DigitBox]:
     """The digit(s) of one region. A wide mark is cut the way whose parts the model reads most surely
-    (geometric mean of their confidences); it stays whole unless it must be cut, or that cut is read surely
-    (at least SPLIT_MIN_CONFIDENCE) and more surely than the whole: the model reads halves of a wide 2 or 0
-    with fair confidence too, hence the floor."""
+    (geometric mean of their confidences). It stays whole unless it must be cut, or that cut is read surely
+    (SPLIT_MIN_CONFIDENCE) and more surely than the whole, and the whole is not read surely (SURE_WHOLE) or
+    the mark is very wide: the model reads halves of a wide 2 or 0 with fair confidence too."""
     whole = None if region.sure_split else _read_one(image, region, classifier)
     best, best_confidence = None, 0.0
     for split in region.splits:
@@ -244,9 +251,13 @@ def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassi
             confidence = float(np.exp(np.mean([np.log(max(part.confidence, 1e-6)) for part in parts])))
             if confidence > best_confidence:
                 best, best_confidence = parts, confidence
-    if best is None or (whole is not None and (best_confidence <= whole.confidence
-                                               or best_confidence < SPLIT_MIN_CONFIDENCE)):
+    if best is None:
         return [whole] if whole else []
+    if whole is not None:
+        whole_is_likelier = (best_confidence <= whole.confidence or best_confidence < SPLIT_MIN_CONFIDENCE
+                             or (whole.confidence >= SURE_WHOLE and region.width_ratio <= LIKELY_SPLIT_WIDTH))
+        if whole_is_likelier:
+            return [whole]
     return best
 
 
@@ -302,16 +313,18 @@ def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> l
         if max(w, h) < MIN_MARK_PX // 2 or area < MIN_MARK_PX:
             continue
         touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
-        if touches_edge and not (TIGHT_CROP_HEIGHT[0] * height <= h <= TIGHT_CROP_HEIGHT[1] * height
-                                 and w <= 0.5 * width and area <= SOLID_FILL * w * h):
+        spans_image = w > FRAME_SPAN * width and h > FRAME_SPAN * height
+        if touches_edge and not (h >= TIGHT_CROP_HEIGHT * height and area <= SOLID_FILL * w * h and not spans_image):
             continue
-        marks.append(_Mark(x, y, x + w, y + h, (label,)))
+        marks.append(_Mark(x, y, x + w, y + h, (label,), touches_edge))
     return marks
 
 
 def _typical_height(marks: list[_Mark], quantile: float = 0.5) -> float:
     """The height of a typical digit: the median (or another quantile) of the heights weighted by box area,
-    so that specks barely count."""
+    so that specks barely count; marks at the image's edge (a paper edge, or a tight crop) count only if
+    there is nothing else."""
+    marks = [mark for mark in marks if not mark.at_edge] or marks
     heights = np.array([mark.height for mark in marks], float)
     weights = np.array([mark.width * mark.height for mark in marks], float)
     order = np.argsort(heights)
@@ -340,7 +353,8 @@ def _join_broken_strokes(marks: list[_Mark]) -> list[_Mark]:
                 if (overlap >= 0.5 * min(first.width, second.width) and gap <= JOIN_GAP * reference
                         and height <= JOIN_HEIGHT * reference):
                     marks[i] = _Mark(min(first.x0, second.x0), min(first.y0, second.y0), max(first.x1, second.x1),
-                                     max(first.y1, second.y1), first.labels + second.labels)
+                                     max(first.y1, second.y1), first.labels + second.labels,
+                                     first.at_edge or second.at_edge)
                     del marks[j]
                     joined = True
                     break
@@ -420,7 +434,7 @@ def _digit_width(line: list[_Mark], median_height: float) -> float:
 
 def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: float) -> list[_Mark]:
     """A wide mark cut into `parts` digits, each cut at the column with least ink near its even position;
-    slivers much shorter than the line's digits (a stroke's tail) are left out."""
+    [] when a part would be a sliver much shorter than the line's digits."""
     ink = _mark_ink(labels, mark)
     columns = ink.sum(axis=0)
     cuts = [0]
@@ -434,9 +448,10 @@ def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: 
     pieces = []
     for left, right in zip(cuts, cuts[1:]):
         rows = np.flatnonzero(ink[:, left:right].any(axis=1))
-        if rows.size and rows[-1] + 1 - rows[0] >= MIN_HEIGHT_IN_LINE * median_height:
-            pieces.append(_Mark(mark.x0 + left, mark.y0 + int(rows[0]), mark.x0 + right,
-                                mark.y0 + int(rows[-1]) + 1, mark.labels))
+        if not rows.size or rows[-1] + 1 - rows[0] < MIN_HEIGHT_IN_LINE * median_height:
+            return []  # a sliver (a bar's end, a tail): not a way to cut this mark into digits
+        pieces.append(_Mark(mark.x0 + left, mark.y0 + int(rows[0]), mark.x0 + right, mark.y0 + int(rows[-1]) + 1,
+                            mark.labels, mark.at_edge))
     return pieces
 
 
