@@ -16,8 +16,7 @@ import os
 import time
 from pathlib import Path
 
-# One core: numpy's BLAS must not start worker threads (it reads this at import); its lstsq in to_mnist
-# otherwise spends more time synchronising threads than computing on tiny matrices.
+# One core: numpy's BLAS must not start worker threads either (it reads this at import).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import cv2  # noqa: E402
