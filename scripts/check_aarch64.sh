@@ -7,7 +7,8 @@
 # Needs root (debootstrap, chroot, mount). Safe to run twice; runs one at a time (a lock on the cache).
 # The arm64 root and pip's downloads are cached outside the clone in $DIGITS_AARCH64_CACHE
 # (default /var/cache/digits/bookworm-arm64). The Debian mirror is the one apt uses on this machine
-# (override: DIGITS_DEBIAN_MIRROR). Cold (debootstrap + downloads) about 5 min here, warm about 2 min.
+# (override: DIGITS_DEBIAN_MIRROR). Cold (debootstrap + downloads) about 6 min on this 2-core machine, warm
+# (cached root) about 1.5 min; both mostly emulation.
 # Usage: scripts/check_aarch64.sh        Exit: 0 PASS, 1 FAIL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +18,12 @@ suite=bookworm
 cache="${DIGITS_AARCH64_CACHE:-/var/cache/digits/bookworm-arm64}"
 rootfs="$cache/rootfs"
 pip_cache="$cache/pip"
-# Bump when the package list changes so that a cached root made from the old list is rebuilt.
-# libgl1 and libglib2.0-0: what the opencv-python wheel's cv2 loads at import on a bare system.
-rootfs_packages="python3,python3-venv,python3-pip,ca-certificates,libgl1,libglib2.0-0"
-rootfs_stamp="digits-aarch64-rootfs v1 $suite $rootfs_packages"
+# python3-numpy: Raspberry Pi OS has Debian's numpy 1.24 (picamera2 needs it), which the README's venv with
+# --system-site-packages sees. libgl1 and libglib2.0-0: what the opencv-python wheel's cv2 loads at import
+# (a bare system such as Pi OS Lite lacks them; libgl1 brings Mesa).
+rootfs_packages="python3,python3-venv,python3-pip,python3-numpy,ca-certificates,libgl1,libglib2.0-0"
+# A cached root made from another package list is rebuilt.
+rootfs_stamp="digits-aarch64-rootfs v2 $suite $rootfs_packages"
 host_python="${DIGITS_HOST_PYTHON:-$repo/.venv/bin/python}"
 luis_dir="TestSet/Luis"
 # The MNIST test digits that the camera video is made of (the same default as .ci/run).
@@ -165,7 +168,7 @@ bind_mount "$pip_cache" /var/cache/digits-pip
 log "$(in_root uname -m), $(in_root python3 --version), $(sed -n 's/^PRETTY_NAME=//p' "$rootfs/etc/os-release")"
 
 # ---------------------------------------------------------------------------------------------------------
-step "install the checkout's edge extra into a fresh venv in the arm64 root"
+step "install the checkout's edge extra into a fresh venv in the arm64 root (as on the Pi)"
 workdir="$(mktemp -d "$rootfs/tmp/digits-check.XXXXXX")"
 work="${workdir#"$rootfs"}"  # the same folder as seen inside the root
 mkdir "$workdir/src"
@@ -178,8 +181,9 @@ else
     tar -C "$repo" --exclude=.git --exclude=.venv --exclude=__pycache__ --exclude='*.egg-info' -cf - . \
         | tar -C "$workdir/src" -xf -
 fi
-# The venv without its own pip (ensurepip takes a minute under qemu): the root's pip installs into it.
-in_root python3 -m venv --without-pip "$work/venv"
+# As the README says for the Pi: --system-site-packages (for picamera2), so Debian's numpy is seen.
+# The venv has no pip of its own (ensurepip takes a minute under qemu): the root's pip installs into it.
+in_root python3 -m venv --system-site-packages --without-pip "$work/venv"
 in_root python3 -m pip --python "$work/venv/bin/python" install --quiet --no-compile "$work/src[edge]"
 in_root "$work/venv/bin/python" - <<'EOF'
 import importlib.metadata as md
@@ -194,10 +198,12 @@ for name in ("tensorflow", "tensorflow-cpu", "tf-nightly"):
     assert name not in installed, f"{name} {installed[name]} is installed: the edge extra must not bring it"
 assert importlib.util.find_spec("tensorflow") is None, "tensorflow is importable"
 assert installed.get("tflite-runtime") == "2.14.0", f"tflite-runtime {installed.get('tflite-runtime')}, expected 2.14.0"
-assert int(installed["numpy"].split(".")[0]) < 2, f"numpy {installed['numpy']}, expected < 2"
 import cv2  # noqa: E402  (fails here when the root lacks a library OpenCV's wheel loads)
+import numpy  # noqa: E402
+assert int(numpy.__version__.split(".")[0]) < 2, f"numpy {numpy.__version__} ({numpy.__file__}), expected < 2"
 print(f"check_aarch64: python {platform.python_version()} {platform.machine()}; "
-      f"tflite-runtime {installed['tflite-runtime']}, numpy {installed['numpy']}, "
+      f"tflite-runtime {installed['tflite-runtime']}, numpy {numpy.__version__} "
+      f"({'Debian' if '/dist-packages/' in numpy.__file__ else 'the venv'}'s), "
       f"opencv-python {installed.get('opencv-python')}, cv2 {cv2.__version__}; no tensorflow")
 EOF
 
