@@ -5,10 +5,10 @@
 # headless `digits-edge --camera VIDEO` run on a generated video.
 #
 # Needs root (debootstrap, chroot, mount). Safe to run twice; runs one at a time (a lock on the cache).
-# The arm64 root and pip's downloads are cached outside the clone in $DIGITS_AARCH64_CACHE
+# The arm64 root and the downloaded wheels are cached outside the clone in $DIGITS_AARCH64_CACHE
 # (default /var/cache/digits/bookworm-arm64). The Debian mirror is the one apt uses on this machine
 # (override: DIGITS_DEBIAN_MIRROR). Cold (debootstrap + downloads) about 6 min on this 2-core machine, warm
-# (cached root) about 1.5 min; both mostly emulation.
+# (cached root and wheels) about 35 s; both mostly emulation.
 # Usage: scripts/check_aarch64.sh        Exit: 0 PASS, 1 FAIL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,7 +96,7 @@ bind_mount() {  # bind_mount SOURCE TARGET_IN_ROOTFS
 # name host paths) plus the proxy and pip index settings that reach the registries from here.
 in_root() {
     local -a env_vars=(HOME=/root LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-        PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CACHE_DIR=/var/cache/digits-pip PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+        PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_CERT=/etc/ssl/certs/ca-certificates.crt
         PYTHONDONTWRITEBYTECODE=1
         # numpy warns at import that float64's smallest subnormal is zero: an artefact of qemu's emulation.
         "PYTHONWARNINGS=ignore:The value of the smallest subnormal:UserWarning")
@@ -111,6 +111,7 @@ in_root() {
 # ---------------------------------------------------------------------------------------------------------
 step "host tools (qemu-user-static, debootstrap, binfmt_misc)"
 [ "$(id -u)" = 0 ] || fail "needs root (debootstrap, chroot and mount)"
+[ -x "$host_python" ] || fail "$host_python is missing: run scripts/setup.sh first (it renders the test video)"
 if ! command -v qemu-aarch64-static >/dev/null || ! command -v debootstrap >/dev/null \
     || ! command -v update-binfmts >/dev/null; then
     log "installing qemu-user-static, binfmt-support and debootstrap with apt-get"
@@ -123,6 +124,8 @@ if [ ! -e "$binfmt/register" ]; then
 fi
 if [ ! -e "$binfmt/qemu-aarch64" ]; then
     update-binfmts --enable qemu-aarch64 || true
+elif ! grep -qx enabled "$binfmt/qemu-aarch64"; then
+    echo 1 >"$binfmt/qemu-aarch64"  # registered but switched off
 fi
 grep -qx enabled "$binfmt/qemu-aarch64" 2>/dev/null \
     || fail "qemu-aarch64 is not registered in binfmt_misc (try: update-binfmts --enable qemu-aarch64)"
@@ -184,7 +187,19 @@ fi
 # As the README says for the Pi: --system-site-packages (for picamera2), so Debian's numpy is seen.
 # The venv has no pip of its own (ensurepip takes a minute under qemu): the root's pip installs into it.
 in_root python3 -m venv --system-site-packages --without-pip "$work/venv"
-in_root python3 -m pip --python "$work/venv/bin/python" install --quiet --no-compile "$work/src[edge]"
+# pip's own HTTP cache keeps nothing here (the registry's answers are not cacheable), so the wheels are
+# kept in a folder of their own, fetched again only when pyproject.toml or the root changes.
+wheels_stamp="$(cat "$rootfs/.digits-rootfs" "$repo/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$pip_cache/wheels.stamp" 2>/dev/null)" != "$wheels_stamp" ]; then
+    rm -rf "$pip_cache/wheels" "$pip_cache/wheels.stamp"
+    log "downloading the edge extra's wheels (and setuptools to build the checkout) into $pip_cache/wheels"
+    in_root python3 -m pip download --quiet --dest /var/cache/digits-pip/wheels "setuptools>=68" "$work/src[edge]"
+    printf '%s\n' "$wheels_stamp" >"$pip_cache/wheels.stamp"
+else
+    log "reusing the wheels in $pip_cache/wheels"
+fi
+in_root python3 -m pip --python "$work/venv/bin/python" install --quiet --no-compile \
+    --no-index --find-links /var/cache/digits-pip/wheels "$work/src[edge]"
 in_root "$work/venv/bin/python" - <<'EOF'
 import importlib.metadata as md
 import importlib.util
@@ -216,26 +231,20 @@ run_started=$EPOCHREALTIME
 in_root sh -c "cd '$work/src' && '$work/venv/bin/digits-edge' --dir '$luis_dir' --json" >"$workdir/dir.jsonl" \
     || fail "digits-edge --dir exited with $?"
 log "digits-edge --dir wall time under qemu (emulation, not a Pi figure): $(seconds_since "$run_started") s"
-python3 "$repo/scripts/aarch64/expect.py" dir --labels "$repo/$labels" --output "$workdir/dir.jsonl"
+"$host_python" "$repo/scripts/aarch64/expect.py" dir --labels "$repo/$labels" --output "$workdir/dir.jsonl"
 
 # ---------------------------------------------------------------------------------------------------------
 step "digits-edge --camera VIDEO --headless --json (under qemu)"
-edge_help="$(in_root "$work/venv/bin/digits-edge" --help)"
-if ! grep -q -- '--camera' <<<"$edge_help"; then
-    log "SKIPPED: this checkout's digits-edge has no --camera option yet"
-else
-    [ -x "$host_python" ] || fail "$host_python is missing: run scripts/setup.sh first (it renders the video)"
-    host_tmp="$(mktemp -d)"
-    DIGITS_MNIST_DIR="$mnist_dir" "$host_python" "$repo/scripts/aarch64/render_video.py" "$host_tmp"
-    cp "$host_tmp/video.avi" "$host_tmp/schedule.json" "$workdir/"
-    # Stop at the video's last frame: --max-frames is exercised and the run still sees every digit.
-    frames="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["frames"])' "$host_tmp/schedule.json")"
-    run_started=$EPOCHREALTIME
-    in_root "$work/venv/bin/digits-edge" --camera "$work/video.avi" --headless --json --max-frames "$frames" \
-        >"$workdir/camera.jsonl" || fail "digits-edge --camera exited with $?"
-    log "digits-edge --camera wall time under qemu (emulation, not a Pi figure): $(seconds_since "$run_started") s"
-    python3 "$repo/scripts/aarch64/expect.py" camera --schedule "$workdir/schedule.json" \
-        --output "$workdir/camera.jsonl"
-fi
+host_tmp="$(mktemp -d)"
+DIGITS_MNIST_DIR="$mnist_dir" "$host_python" "$repo/scripts/aarch64/render_video.py" "$host_tmp"
+cp "$host_tmp/video.avi" "$host_tmp/schedule.json" "$workdir/"
+# Stop at the video's last frame: --max-frames is exercised and the run still sees every digit.
+frames="$("$host_python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["frames"])' "$host_tmp/schedule.json")"
+run_started=$EPOCHREALTIME
+in_root "$work/venv/bin/digits-edge" --camera "$work/video.avi" --headless --json --max-frames "$frames" \
+    >"$workdir/camera.jsonl" || fail "digits-edge --camera exited with $?"
+log "digits-edge --camera wall time under qemu (emulation, not a Pi figure): $(seconds_since "$run_started") s"
+"$host_python" "$repo/scripts/aarch64/expect.py" camera --schedule "$workdir/schedule.json" \
+    --output "$workdir/camera.jsonl"
 
 passed=1
