@@ -141,6 +141,9 @@ exec 9>"$cache/.lock"
 flock -w 1800 9 || fail "another check_aarch64 run holds $cache/.lock"
 if [ -f "$rootfs/.digits-rootfs" ] && [ "$(cat "$rootfs/.digits-rootfs")" = "$rootfs_stamp" ]; then
     log "reusing the cached root"
+    # What a killed run (kill -9) left behind: no other run is going on while we hold the lock.
+    unmount_under "$rootfs"
+    rm -rf --one-file-system "$rootfs"/tmp/digits-check.*
 else
     mirror="${DIGITS_DEBIAN_MIRROR:-}"
     if [ -z "$mirror" ]; then
