@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,35 +15,66 @@ class LabelsError(ValueError):
     """A labels CSV that cannot be read or holds something other than `file,label` rows with digits."""
 
 
-def read_labels_csv(path: Path) -> dict[str, int]:
-    """`file,label` rows (a header row is allowed) -> {file name or relative path: digit}.
+@dataclass(frozen=True)
+class LabelTable:
+    """Labels from a CSV: each `file` is a path relative to the CSV's own folder, or a bare file name."""
+
+    base: Path  # the CSV's folder
+    labels: dict[str, int | str]
+
+    def label_of(self, file: Path, folder: Path) -> int | str | None:
+        """The label of `file` (found under `folder`): by its path from the CSV's folder, then from
+        `folder`, then by its name; None when the CSV does not list it."""
+        keys = (Path(os.path.relpath(file.resolve(), self.base.resolve())).as_posix(),
+                file.relative_to(folder).as_posix(), file.name)
+        return next((self.labels[key] for key in keys if key in self.labels), None)
+
+
+def read_label_rows(path: Path) -> list[tuple[str, str]]:
+    """(file, label) pairs of a CSV: the `file` and `label` columns when a header names them (other columns
+    are ignored), else the first two columns; blank rows are skipped.
 
     Raises:
-        LabelsError: unreadable file, a row without two columns, or a label that is not a digit 0-9.
+        LabelsError: unreadable file, or a row without the two columns.
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise LabelsError(f"labels file {path}: cannot read ({error})") from error
-    if rows and rows[0][-1].strip().lower() in ("label", "digit", "class"):
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    file_column, label_column = 0, 1
+    if "file" in header and "label" in header:
+        file_column, label_column = header.index("file"), header.index("label")
         rows = rows[1:]
-    labels = {}
+    elif header and header[-1] in ("label", "digit", "class"):
+        rows = rows[1:]
+    pairs = []
     for number, row in enumerate(rows, start=1):
-        if len(row) < 2 or not row[1].strip().isdigit() or int(row[1]) >= NUM_CLASSES:
-            raise LabelsError(f"labels file {path}: row {number} {row!r} is not `file,label` with a digit 0-9")
-        labels[row[0].strip()] = int(row[1])
-    return labels
+        if len(row) <= max(file_column, label_column):
+            raise LabelsError(f"labels file {path}: row {number} {row!r} has no `file` and `label` columns")
+        pairs.append((row[file_column].strip(), row[label_column].strip()))
+    return pairs
 
 
-def label_for(file: Path, folder: Path, labels: dict[str, int] | None) -> int | None:
-    """The label of `file`: from the CSV (relative path, file name, or a longer path ending with the relative
-    path, as in TestSet/labels.csv read with --dir TestSet/Den), else its parent folder's digit name."""
+def read_labels_csv(path: Path) -> LabelTable:
+    """Digit labels: `file,label` rows (a header row is allowed) with a digit 0-9 each.
+
+    Raises:
+        LabelsError: unreadable file, a row without two columns, or a label that is not a digit 0-9.
+    """
+    labels = {}
+    for number, (file, label) in enumerate(read_label_rows(path), start=1):
+        if not label.isdigit() or int(label) >= NUM_CLASSES:
+            raise LabelsError(f"labels file {path}: row {number} {file},{label} is not `file,label` with a digit 0-9")
+        labels[file] = int(label)
+    return LabelTable(Path(path).parent, labels)
+
+
+def label_for(file: Path, folder: Path, labels: LabelTable | None) -> int | str | None:
+    """The label of `file`: from the CSV when given, else its parent folder's name when that is a digit 0-9."""
     if labels is not None:
-        relative = file.relative_to(folder).as_posix()
-        if relative in labels or file.name in labels:
-            return labels.get(relative, labels.get(file.name))
-        return next((label for key, label in labels.items() if key.endswith("/" + relative)), None)
+        return labels.label_of(file, folder)
     name = file.parent.name
     return int(name) if len(name) == 1 and name.isdigit() else None
 

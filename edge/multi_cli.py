@@ -59,7 +59,7 @@ def run_multi_folder(folder: Path, classifier: DigitClassifier, options: MultiOp
                 click.echo(f"warning: skipped {error}", err=True)
                 continue
             reading = read_digits(image, classifier, options)
-            label = labels.get(relative, labels.get(file.name)) if labels is not None else None
+            label = labels.label_of(file, folder) if labels is not None else None
             summary.add(reading, label)
             click.echo(reading_json(relative, reading, label) if as_json else reading_text(relative, reading, label))
             if save_annotated is not None:

@@ -1,17 +1,16 @@
 """Multi-digit readings as text and JSON, number labels (a CSV of digit strings) and their scores."""
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digits.edge.evaluation import LabelsError
+from digits.edge.evaluation import LabelsError, LabelTable, read_label_rows
 from digits.edge.multi import Reading
 
 
-def read_number_labels(path: Path) -> dict[str, str]:
-    """{file: label} from a CSV with the columns `file` and `label` (other columns are ignored).
+def read_number_labels(path: Path) -> LabelTable:
+    """Digit-string labels from a CSV with the columns `file` and `label` (other columns are ignored).
 
     Without a header row the first two columns are file and label. A label is the digit string exactly as
     written (a spreadsheet may have dropped leading zeros: nothing is added back); it may be empty (no digits).
@@ -19,25 +18,13 @@ def read_number_labels(path: Path) -> dict[str, str]:
     Raises:
         LabelsError: unreadable file, no `file`/`label` columns, or a label with anything but digits.
     """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise LabelsError(f"labels file {path}: cannot read ({error})") from error
-    if not rows:
+    pairs = read_label_rows(path)
+    if not pairs:
         raise LabelsError(f"labels file {path}: no rows")
-    header = [cell.strip().lower() for cell in rows[0]]
-    file_column, label_column = 0, 1
-    if "file" in header and "label" in header:
-        file_column, label_column = header.index("file"), header.index("label")
-        rows = rows[1:]
-    labels = {}
-    for number, row in enumerate(rows, start=1):
-        label = row[label_column].strip() if len(row) > max(file_column, label_column) else "?"
+    for number, (file, label) in enumerate(pairs, start=1):
         if not all(char in "0123456789" for char in label):
-            raise LabelsError(f"labels file {path}: row {number} {row!r} has no `file` and digit-string `label`")
-        labels[row[file_column].strip()] = label
-    return labels
+            raise LabelsError(f"labels file {path}: row {number} {file},{label} has no digit-string `label`")
+    return LabelTable(Path(path).parent, dict(pairs))
 
 
 def edit_distance(first: str, second: str) -> int:

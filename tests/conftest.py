@@ -6,6 +6,17 @@ from pathlib import Path
 
 import pytest
 
+# One pytest process runs the edge tests (TFLite interpreters in this process) beside the train and convert
+# tests (tensorflow). tflite-runtime 2.14 cannot load any model once tensorflow has been imported first
+# ("ValueError: vector::reserve"), but works when it is loaded before: so load the interpreters now, before
+# test collection imports tensorflow. (digits-edge never imports tensorflow, and digits-convert verifies its
+# models in a tensorflow-free subprocess, so this only concerns a test run mixing both.)
+for _interpreter_module in ("tflite_runtime.interpreter", "ai_edge_litert.interpreter"):
+    try:
+        __import__(_interpreter_module)
+    except ImportError:
+        pass
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from pathlib import Path
 
-from digits.edge.evaluation import LabelsError, classification_report, label_for, read_labels_csv, score
+from digits.edge.evaluation import (LabelsError, LabelTable, classification_report, label_for, read_labels_csv,
+                                    score)
 
 
 def test_report_matches_scikit_learn_layout_and_numbers():
@@ -33,8 +34,9 @@ def test_no_digit_counts_as_wrong_and_has_its_own_column():
 def test_labels_csv_with_and_without_header(tmp_path):
     (tmp_path / "a.csv").write_text("file,label\nx.jpg,3\nsub/y.png,7\n")
     (tmp_path / "b.csv").write_text("x.jpg,3\n\n")
-    assert read_labels_csv(tmp_path / "a.csv") == {"x.jpg": 3, "sub/y.png": 7}
-    assert read_labels_csv(tmp_path / "b.csv") == {"x.jpg": 3}
+    assert read_labels_csv(tmp_path / "a.csv").labels == {"x.jpg": 3, "sub/y.png": 7}
+    assert read_labels_csv(tmp_path / "b.csv").labels == {"x.jpg": 3}
+    assert read_labels_csv(tmp_path / "b.csv").base == tmp_path
 
 
 @pytest.mark.parametrize("content", ["x.jpg,12\n", "x.jpg\n", "x.jpg,seven\n"])
@@ -44,11 +46,14 @@ def test_bad_labels_csv_is_a_labels_error(tmp_path, content):
         read_labels_csv(tmp_path / "bad.csv")
 
 
-def test_label_for_matches_relative_paths_names_and_folder_digits():
-    labels = {"Den/1.jpg": 0, "2.jpg": 5, "sub/3.jpg": 7}
-    assert label_for(Path("T/Den/1.jpg"), Path("T/Den"), labels) == 0
-    assert label_for(Path("T/x/2.jpg"), Path("T"), labels) == 5
-    assert label_for(Path("T/sub/3.jpg"), Path("T"), labels) == 7
-    assert label_for(Path("T/4.jpg"), Path("T"), labels) is None
+def test_label_for_matches_paths_from_the_csv_folder_relative_paths_names_and_folder_digits(tmp_path):
+    root = tmp_path / "T"
+    labels = LabelTable(root, {"Den/1.jpg": 0, "Luis/1.jpg": 1, "2.jpg": 5, "sub/3.jpg": 7})
+    # the whole-set CSV read with --dir T/Luis: paths are taken from the CSV's own folder
+    assert label_for(root / "Luis" / "1.jpg", root / "Luis", labels) == 1
+    assert label_for(root / "Den" / "1.jpg", root / "Den", labels) == 0
+    assert label_for(root / "x" / "2.jpg", root, labels) == 5
+    assert label_for(root / "sub" / "3.jpg", root, labels) == 7
+    assert label_for(root / "4.jpg", root, labels) is None
     assert label_for(Path("photos/7/a.png"), Path("photos"), None) == 7
     assert label_for(Path("photos/seven/a.png"), Path("photos"), None) is None

@@ -120,10 +120,10 @@ def test_per_digit_accuracy_and_totals():
 def test_number_labels_are_strings_as_written(tmp_path):
     with_header = tmp_path / "a.csv"
     with_header.write_text("file,label,repo\nx.jpg,0512,r\ny.jpg, 512 ,r\nz.jpg,,r\n")
-    assert read_number_labels(with_header) == {"x.jpg": "0512", "y.jpg": "512", "z.jpg": ""}
+    assert read_number_labels(with_header).labels == {"x.jpg": "0512", "y.jpg": "512", "z.jpg": ""}
     headerless = tmp_path / "b.csv"
     headerless.write_text("x.jpg,0099\n")
-    assert read_number_labels(headerless) == {"x.jpg": "0099"}
+    assert read_number_labels(headerless).labels == {"x.jpg": "0099"}
     for text in ("file,label\nx.jpg,12a\n", "file,label\nx.jpg\n", ""):
         bad = tmp_path / "bad.csv"
         bad.write_text(text)
