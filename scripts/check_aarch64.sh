@@ -7,9 +7,8 @@
 # Needs root (debootstrap, chroot, mount). Safe to run twice; runs one at a time (a lock on the cache).
 # The arm64 root and the downloaded wheels are cached outside the clone in $DIGITS_AARCH64_CACHE
 # (default /var/cache/digits/bookworm-arm64). The Debian mirror is the one apt uses on this machine
-# (override: DIGITS_DEBIAN_MIRROR). Cold (debootstrap + downloads) about 4 min on this 2-core machine (6-8 min
-# while other jobs load it), warm
-# (cached root and wheels) about 35 s; both mostly emulation.
+# (override: DIGITS_DEBIAN_MIRROR). Cold (debootstrap + downloads): about 4 min on this 2-core machine,
+# 6-8 min while other jobs load it. Warm (cached root and wheels): about 30 s. Both are mostly emulation.
 # Usage: scripts/check_aarch64.sh        Exit: 0 PASS, 1 FAIL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
