@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
-from digits.edge.folder import PREPROCESSORS, classify_image
+from digits.edge.folder import classify_image
 from digits.edge.images import ImageReadError, list_images, read_image
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -231,8 +231,8 @@ def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOpti
     roi = options.roi
     last_digit: int | None | object = _NOTHING_YET
     changes = 0
-    stop = _StopRequest()
-    with _stop_on_sigterm(stop), source, _window(options.show_window) as show:
+    stop = StopRequest()
+    with stop_on_sigterm(stop), source, window(options.show_window, draw_overlay) as show:
         start = time.perf_counter()
         try:
             while stop.reason is None:
@@ -249,7 +249,7 @@ def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOpti
                 now = time.perf_counter()
                 latencies_ms.append((now - began) * 1000.0)
                 frame_times.append(now)
-                fps = _fps(frame_times)
+                fps = frames_per_second(frame_times)
                 if reading.digit != last_digit:
                     changes += 1
                     last_digit = reading.digit
@@ -263,17 +263,17 @@ def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOpti
                     stop.reason = stop.reason or "duration"
         except KeyboardInterrupt:
             stop.reason = "Ctrl-C"
-    return _summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, roi)
+    return make_summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, roi)
 
 
-def _fps(frame_times: deque[float]) -> float:
+def frames_per_second(frame_times: deque[float]) -> float:
     """Frames per second over the recent frames (0 until there are two)."""
     if len(frame_times) < 2 or frame_times[-1] <= frame_times[0]:
         return 0.0
     return (len(frame_times) - 1) / (frame_times[-1] - frame_times[0])
 
 
-def _summary(latencies_ms: list[float], seconds: float, changes: int, stopped_by: str | None,
+def make_summary(latencies_ms: list[float], seconds: float, changes: int, stopped_by: str | None,
              roi: Roi | None) -> LiveSummary:
     """The run's figures; latency percentiles are 0 when no frame was processed."""
     p50, p90, p99 = np.percentile(latencies_ms, [50, 90, 99]) if latencies_ms else (0.0, 0.0, 0.0)
@@ -282,14 +282,14 @@ def _summary(latencies_ms: list[float], seconds: float, changes: int, stopped_by
                        float(p99), changes, stopped_by or "unknown", str(roi) if roi else "none")
 
 
-class _StopRequest:
+class StopRequest:
     """Why the loop should stop; None while it should go on."""
 
     reason: str | None = None
 
 
 @contextmanager
-def _stop_on_sigterm(stop: _StopRequest) -> Iterator[None]:
+def stop_on_sigterm(stop: StopRequest) -> Iterator[None]:
     """Turn SIGTERM into a clean stop (summary, capture released) while the loop runs."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread
@@ -306,8 +306,9 @@ def _stop_on_sigterm(stop: _StopRequest) -> Iterator[None]:
 
 
 @contextmanager
-def _window(enabled: bool) -> Iterator[Callable[[np.ndarray, Roi, Reading, float], bool] | None]:
-    """A function that draws a frame with its overlay and says whether q/Esc was pressed; None if disabled."""
+def window(enabled: bool, draw: Callable[..., np.ndarray]) -> Iterator[Callable[..., bool] | None]:
+    """A function that shows `draw(*args)` in a window and says whether q/Esc was pressed or the window was
+    closed; None when disabled. The window is closed when the block ends."""
     if not enabled:
         yield None
         return
@@ -316,11 +317,26 @@ def _window(enabled: bool) -> Iterator[Callable[[np.ndarray, Roi, Reading, float
     except cv2.error as error:
         raise DisplayError("OpenCV cannot open a window here (no GUI support or no display); "
                            "use --headless") from error
+
+    def show(*args) -> bool:
+        cv2.imshow(_WINDOW_TITLE, draw(*args))
+        key = cv2.waitKey(1) & 0xFF
+        return key in _QUIT_KEYS or cv2.getWindowProperty(_WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1
+
     try:
-        yield _show
+        yield show
     finally:
         cv2.destroyWindow(_WINDOW_TITLE)
         cv2.waitKey(1)  # lets the GUI thread actually close the window
+
+
+def draw_status(view: np.ndarray, lines: Sequence[str]) -> np.ndarray:
+    """Write text lines in the top-left corner of `view` (in place), outlined to read on any scene."""
+    for row, line in enumerate(lines, start=1):
+        for colour, thickness in ((_OUTLINE_COLOUR, _TEXT_THICKNESS + 2), (_TEXT_COLOUR, _TEXT_THICKNESS)):
+            cv2.putText(view, line, (10, row * _LINE_HEIGHT), cv2.FONT_HERSHEY_SIMPLEX, _TEXT_SCALE, colour,
+                        thickness, cv2.LINE_AA)
+    return view
 
 
 def draw_overlay(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> np.ndarray:
@@ -328,19 +344,7 @@ def draw_overlay(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> n
     view = frame.copy()
     cv2.rectangle(view, (roi.x, roi.y), (roi.x + roi.w, roi.y + roi.h), _BOX_COLOUR, _TEXT_THICKNESS)
     text = "no digit" if reading.digit is None else f"digit {reading.digit} ({reading.confidence:.2f})"
-    for row, line in enumerate((text, f"{fps:.1f} fps"), start=1):
-        for colour, thickness in ((_OUTLINE_COLOUR, _TEXT_THICKNESS + 2), (_TEXT_COLOUR, _TEXT_THICKNESS)):
-            cv2.putText(view, line, (10, row * _LINE_HEIGHT), cv2.FONT_HERSHEY_SIMPLEX, _TEXT_SCALE, colour,
-                        thickness, cv2.LINE_AA)
-    return view
-
-
-def _show(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> bool:
-    """Show the frame with its overlay; True when q or Esc was pressed or the window was closed."""
-    cv2.imshow(_WINDOW_TITLE, draw_overlay(frame, roi, reading, fps))
-    key = cv2.waitKey(1) & 0xFF
-    closed = cv2.getWindowProperty(_WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1
-    return key in _QUIT_KEYS or closed
+    return draw_status(view, (text, f"{fps:.1f} fps"))
 
 
 def has_display() -> bool:

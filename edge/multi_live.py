@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from digits.edge.annotate import draw_reading
 from digits.edge.camera import FrameSource
 from digits.edge.classifier import DigitClassifier
-from digits.edge.live import (_QUIT_KEYS, FPS_FRAMES, DisplayError, LiveOptions, LiveSummary, _fps, _stop_on_sigterm,
-                              _StopRequest, _summary, check_roi)
+from digits.edge.live import (FPS_FRAMES, LiveOptions, LiveSummary, StopRequest, check_roi, draw_status,
+                              frames_per_second, make_summary, stop_on_sigterm, window)
 from digits.edge.multi import DigitBox, Line, MultiOptions, Reading, read_digits
-
-_WINDOW_TITLE = "digits (multi)"
-_TEXT_BGR = (0, 0, 255)  # red
-_OUTLINE_BGR = (255, 255, 255)  # white, keeps the text readable on dark scenes
-_TEXT_SCALE = 0.8
-_TEXT_THICKNESS = 2  # pixels
-_LINE_HEIGHT = 30  # pixels
 
 
 class TextSmoother:
@@ -86,8 +77,8 @@ def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: Li
     shown: str | None = None
     recent: deque[Reading] = deque(maxlen=options.smooth_frames)  # the steady text is read in one of these
     changes = 0
-    stop = _StopRequest()
-    with _stop_on_sigterm(stop), source, _window(options.show_window) as show:
+    stop = StopRequest()
+    with stop_on_sigterm(stop), source, window(options.show_window, draw_live) as show:
         start = time.perf_counter()
         try:
             while stop.reason is None:
@@ -104,7 +95,7 @@ def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: Li
                 now = time.perf_counter()
                 latencies_ms.append((now - began) * 1000.0)
                 frame_times.append(now)
-                fps = _fps(frame_times)
+                fps = frames_per_second(frame_times)
                 recent.append(reading)
                 if text != shown:
                     changes += 1
@@ -120,7 +111,7 @@ def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: Li
                     stop.reason = stop.reason or "duration"
         except KeyboardInterrupt:
             stop.reason = "Ctrl-C"
-    return _summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, options.roi)
+    return make_summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, options.roi)
 
 
 def _in_frame(reading: Reading, options: LiveOptions) -> Reading:
@@ -135,33 +126,4 @@ def _in_frame(reading: Reading, options: LiveOptions) -> Reading:
 
 def draw_live(frame: np.ndarray, reading: Reading, text: str, fps: float) -> np.ndarray:
     """The frame with this frame's digit boxes, the steady text and the frame rate drawn on it."""
-    view = draw_reading(frame, reading)
-    for row, line in enumerate((text or "no digits", f"{fps:.1f} fps"), start=1):
-        for colour, thickness in ((_OUTLINE_BGR, _TEXT_THICKNESS + 2), (_TEXT_BGR, _TEXT_THICKNESS)):
-            cv2.putText(view, line, (10, row * _LINE_HEIGHT), cv2.FONT_HERSHEY_SIMPLEX, _TEXT_SCALE, colour,
-                        thickness, cv2.LINE_AA)
-    return view
-
-
-@contextmanager
-def _window(enabled: bool) -> Iterator[Callable[[np.ndarray, Reading, str, float], bool] | None]:
-    """A function that shows a frame with its digits and says whether q/Esc was pressed; None if disabled."""
-    if not enabled:
-        yield None
-        return
-    try:
-        cv2.namedWindow(_WINDOW_TITLE, cv2.WINDOW_AUTOSIZE)
-    except cv2.error as error:
-        raise DisplayError("OpenCV cannot open a window here (no GUI support or no display); "
-                           "use --headless") from error
-
-    def show(frame: np.ndarray, reading: Reading, text: str, fps: float) -> bool:
-        cv2.imshow(_WINDOW_TITLE, draw_live(frame, reading, text, fps))
-        key = cv2.waitKey(1) & 0xFF
-        return key in _QUIT_KEYS or cv2.getWindowProperty(_WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1
-
-    try:
-        yield show
-    finally:
-        cv2.destroyWindow(_WINDOW_TITLE)
-        cv2.waitKey(1)  # lets the GUI thread actually close the window
+    return draw_status(draw_reading(frame, reading), (text or "no digits", f"{fps:.1f} fps"))

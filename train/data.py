@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from digits.train.mnist import MnistError, MnistSplit, load_mnist_split
+from digits.train.mnist import MnistSplit, load_mnist_split
 
 VALIDATION_SIZE = 5_000  # the last training images, held out for early stopping and checkpointing
 TFDS_MNIST_HOST = "storage.googleapis.com"  # where tensorflow-datasets downloads MNIST from
