@@ -49,11 +49,12 @@ def folder_accuracy(folder: Path, classifier: DigitClassifier) -> NumberScores:
     labels = read_number_labels(folder / "labels.csv")
     scores = NumberScores()
     for file in list_images(folder):
-        if file.name not in labels:
+        label = labels.label_of(file, folder)
+        if label is None:
             continue
         reading = read_digits(read_image(file), classifier)
-        scores.add(labels[file.name], reading.text)
-        verdict = "right" if reading.text == labels[file.name] else f"WRONG (label {labels[file.name]})"
+        scores.add(label, reading.text)
+        verdict = "right" if reading.text == label else f"WRONG (label {label})"
         print(f"  {file.name}: {reading.text}  {verdict}")
     return scores
 
