@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -213,9 +214,49 @@ def frame_probabilities(frame: np.ndarray, roi: Roi, classifier: DigitClassifier
     return classifier.predict(image).probabilities
 
 
+@dataclass(frozen=True)
+class FrameReading:
+    """What a frame reader made of one frame."""
+
+    state: object  # the steady reading: each change of it is reported
+    change: Callable[[float, int, float], object]  # (seconds since the start, frame index, fps) -> the report
+    overlay: tuple  # what the window's draw function takes after the frame (the fps follows)
+
+
+class FrameReader(Protocol):
+    """Reads one frame at a time; `roi` is the region it reads (None: the whole frame), known after a frame."""
+
+    roi: Roi | None
+
+    def __call__(self, frame: np.ndarray) -> FrameReading: ...
+
+
+class DigitReader:
+    """One digit in the roi (a centred square unless given), steadied by a Smoother."""
+
+    def __init__(self, classifier: DigitClassifier, options: LiveOptions):
+        self.roi = options.roi
+        self._roi_checked = False
+        self._classifier = classifier
+        self._preprocess = options.preprocess
+        self._smoother = Smoother(options.smooth_frames, options.min_confidence)
+
+    def __call__(self, frame: np.ndarray) -> FrameReading:
+        if self.roi is None:
+            self.roi = centred_roi(frame.shape[1], frame.shape[0])
+        elif not self._roi_checked:
+            check_roi(self.roi, frame.shape[1], frame.shape[0])
+        self._roi_checked = True
+        reading = self._smoother.update(frame_probabilities(frame, self.roi, self._classifier, self._preprocess))
+        return FrameReading(reading.digit,
+                            lambda seconds, index, fps: ReadingChange(seconds, index, reading.digit,
+                                                                      reading.confidence, fps),
+                            (self.roi, reading))
+
+
 def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOptions = LiveOptions(),
              on_change: Callable[[ReadingChange], None] = lambda change: None) -> LiveSummary:
-    """Read frames until the source ends, a limit is reached, q/Esc is pressed, Ctrl-C or SIGTERM.
+    """Read one digit per frame until the source ends, a limit is reached, q/Esc is pressed, Ctrl-C or SIGTERM.
 
     Calls on_change each time the steady reading changes (the first reading included). The source is
     opened here and always closed (released) on the way out.
@@ -225,14 +266,20 @@ def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOpti
         RoiError: options.roi reaches outside the frame.
         DisplayError: show_window is set but OpenCV cannot open a window.
     """
-    smoother = Smoother(options.smooth_frames, options.min_confidence)
+    return run_frames(source, DigitReader(classifier, options), options, draw_overlay, on_change)
+
+
+def run_frames(source: FrameSource, reader: FrameReader, options: LiveOptions,
+               draw: Callable[..., np.ndarray], on_change: Callable[[object], None]) -> LiveSummary:
+    """The frame loop of every live mode: read frames with `reader`, report changes of its steady reading,
+    show `draw(frame, *overlay, fps)` when there is a window, and stop at the end of a video, a limit, q/Esc,
+    Ctrl-C or SIGTERM, with the source always released. Latencies time the reader, capture excluded."""
     latencies_ms: list[float] = []
     frame_times: deque[float] = deque(maxlen=FPS_FRAMES)
-    roi = options.roi
-    last_digit: int | None | object = _NOTHING_YET
+    last_state: object = _NOTHING_YET
     changes = 0
     stop = StopRequest()
-    with stop_on_sigterm(stop), source, window(options.show_window, draw_overlay) as show:
+    with stop_on_sigterm(stop), source, window(options.show_window, draw) as show:
         start = time.perf_counter()
         try:
             while stop.reason is None:
@@ -240,22 +287,17 @@ def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOpti
                 if frame is None:
                     stop.reason = "end of video"
                     break
-                if roi is None:
-                    roi = centred_roi(frame.shape[1], frame.shape[0])
-                elif not latencies_ms:
-                    check_roi(roi, frame.shape[1], frame.shape[0])
                 began = time.perf_counter()
-                reading = smoother.update(frame_probabilities(frame, roi, classifier, options.preprocess))
+                reading = reader(frame)
                 now = time.perf_counter()
                 latencies_ms.append((now - began) * 1000.0)
                 frame_times.append(now)
                 fps = frames_per_second(frame_times)
-                if reading.digit != last_digit:
+                if reading.state != last_state:
                     changes += 1
-                    last_digit = reading.digit
-                    on_change(ReadingChange(now - start, len(latencies_ms) - 1, reading.digit, reading.confidence,
-                                            fps))
-                if show and show(frame, roi, reading, fps):
+                    last_state = reading.state
+                    on_change(reading.change(now - start, len(latencies_ms) - 1, fps))
+                if show and show(frame, *reading.overlay, fps):
                     stop.reason = "quit key"
                 if options.max_frames is not None and len(latencies_ms) >= options.max_frames:
                     stop.reason = stop.reason or "max frames"
@@ -263,7 +305,7 @@ def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOpti
                     stop.reason = stop.reason or "duration"
         except KeyboardInterrupt:
             stop.reason = "Ctrl-C"
-    return make_summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, roi)
+    return make_summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, reader.roi)
 
 
 def frames_per_second(frame_times: deque[float]) -> float:

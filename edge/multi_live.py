@@ -5,7 +5,6 @@ through. The frame source, stop handling (q/Esc, Ctrl-C, SIGTERM, limits) and su
 """
 from __future__ import annotations
 
-import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,8 +14,7 @@ import numpy as np
 from digits.edge.annotate import draw_reading
 from digits.edge.camera import FrameSource
 from digits.edge.classifier import DigitClassifier
-from digits.edge.live import (FPS_FRAMES, LiveOptions, LiveSummary, StopRequest, check_roi, draw_status,
-                              frames_per_second, make_summary, stop_on_sigterm, window)
+from digits.edge.live import FrameReading, LiveOptions, LiveSummary, Roi, check_roi, draw_status, run_frames
 from digits.edge.multi import DigitBox, Line, MultiOptions, Reading, read_digits
 
 
@@ -58,6 +56,30 @@ class NumberChange:
         return f"{self.time_s:6.1f}s  {shown}  {self.fps:.1f} fps"
 
 
+class NumberReader:
+    """Every digit of the frame (or of the roi), steadied by a TextSmoother."""
+
+    def __init__(self, classifier: DigitClassifier, options: LiveOptions, multi: MultiOptions):
+        self.roi = options.roi
+        self._roi_checked = False
+        self._classifier = classifier
+        self._multi = multi
+        self._smoother = TextSmoother(options.smooth_frames)
+        self._recent: deque[Reading] = deque(maxlen=options.smooth_frames)  # the steady text was read in one
+
+    def __call__(self, frame: np.ndarray) -> FrameReading:
+        if self.roi is not None and not self._roi_checked:
+            check_roi(self.roi, frame.shape[1], frame.shape[0])
+        self._roi_checked = True
+        reading = read_digits(self.roi.crop(frame) if self.roi is not None else frame, self._classifier, self._multi)
+        text = self._smoother.update(reading.text)
+        self._recent.append(reading)
+        lines = next((tuple(line.digits for line in seen.lines) for seen in reversed(self._recent)
+                      if seen.text == text), ())
+        return FrameReading(text, lambda seconds, index, fps: NumberChange(seconds, index, text, lines, fps),
+                            (_in_frame(reading, self.roi), text))
+
+
 def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: LiveOptions = LiveOptions(),
                    on_change: Callable[[NumberChange], None] = lambda change: None,
                    multi: MultiOptions = MultiOptions()) -> LiveSummary:
@@ -71,54 +93,14 @@ def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: Li
         RoiError: options.roi reaches outside the frame.
         DisplayError: show_window is set but OpenCV cannot open a window.
     """
-    smoother = TextSmoother(options.smooth_frames)
-    latencies_ms: list[float] = []
-    frame_times: deque[float] = deque(maxlen=FPS_FRAMES)
-    shown: str | None = None
-    recent: deque[Reading] = deque(maxlen=options.smooth_frames)  # the steady text is read in one of these
-    changes = 0
-    stop = StopRequest()
-    with stop_on_sigterm(stop), source, window(options.show_window, draw_live) as show:
-        start = time.perf_counter()
-        try:
-            while stop.reason is None:
-                frame = source.read()
-                if frame is None:
-                    stop.reason = "end of video"
-                    break
-                if options.roi is not None and not latencies_ms:
-                    check_roi(options.roi, frame.shape[1], frame.shape[0])
-                began = time.perf_counter()
-                view = options.roi.crop(frame) if options.roi is not None else frame
-                reading = read_digits(view, classifier, multi)
-                text = smoother.update(reading.text)
-                now = time.perf_counter()
-                latencies_ms.append((now - began) * 1000.0)
-                frame_times.append(now)
-                fps = frames_per_second(frame_times)
-                recent.append(reading)
-                if text != shown:
-                    changes += 1
-                    shown = text
-                    lines = next((tuple(line.digits for line in seen.lines) for seen in reversed(recent)
-                                  if seen.text == text), ())
-                    on_change(NumberChange(now - start, len(latencies_ms) - 1, text, lines, fps))
-                if show and show(frame, _in_frame(reading, options), text, fps):
-                    stop.reason = "quit key"
-                if options.max_frames is not None and len(latencies_ms) >= options.max_frames:
-                    stop.reason = stop.reason or "max frames"
-                if options.duration_s is not None and now - start >= options.duration_s:
-                    stop.reason = stop.reason or "duration"
-        except KeyboardInterrupt:
-            stop.reason = "Ctrl-C"
-    return make_summary(latencies_ms, time.perf_counter() - start, changes, stop.reason, options.roi)
+    return run_frames(source, NumberReader(classifier, options, multi), options, draw_live, on_change)
 
 
-def _in_frame(reading: Reading, options: LiveOptions) -> Reading:
+def _in_frame(reading: Reading, roi: Roi | None) -> Reading:
     """The reading with its boxes moved from the roi into frame coordinates."""
-    if options.roi is None:
+    if roi is None:
         return reading
-    dx, dy = options.roi.x, options.roi.y
+    dx, dy = roi.x, roi.y
     lines = tuple(Line(line.digits, tuple(DigitBox(box.x + dx, box.y + dy, box.w, box.h, box.digit, box.confidence)
                                           for box in line.boxes)) for line in reading.lines)
     return Reading(reading.text, lines, reading.latency_ms)
