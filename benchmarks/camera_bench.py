@@ -10,12 +10,12 @@ Usage: .venv/bin/python benchmarks/camera_bench.py [--frames 2000] [--model PATH
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import cv2
 import numpy as np
 
+from one_core import pin_to_one_core  # benchmarks/one_core.py (the script's own folder)
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.live import Smoother, centred_roi, frame_probabilities
 from digits.edge.preprocess import to_mnist
@@ -69,16 +69,6 @@ def preprocess_p50_ms(frames: list[np.ndarray], count: int) -> float:
         to_mnist(crop)
         times[index] = (time.perf_counter() - start) * 1000.0
     return float(np.median(times))
-
-
-def pin_to_one_core() -> str:
-    """Run this process (the interpreter and OpenCV's worker threads) on one core, where the OS allows it."""
-    cv2.setNumThreads(1)
-    if not hasattr(os, "sched_setaffinity"):
-        return "OpenCV and the interpreter on 1 thread"
-    core = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
-    return f"pinned to core {core}"
 
 
 def main() -> None:

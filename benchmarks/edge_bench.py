@@ -11,7 +11,6 @@ Usage: .venv/bin/python benchmarks/edge_bench.py [--folder TestSet/Luis] [--runs
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import statistics
@@ -24,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from one_core import pin_to_one_core  # benchmarks/one_core.py (the script's own folder)
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.folder import classify_image
 from digits.edge.runtime import RUNTIMES, RuntimeMissing
@@ -103,8 +103,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="TFLite model (default: the packaged one)")
     args = parser.parse_args()
 
-    cv2.setNumThreads(1)
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core for this process and its children
+    pin_to_one_core()  # this process and its children
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder if args.folder.is_dir() else stand_in_folder(Path(scratch) / "stand-in")
         times, peak_mb = cold_start(folder, args.model, args.runs)

@@ -19,9 +19,9 @@ from pathlib import Path
 # One core: numpy's BLAS must not start worker threads either (it reads this at import).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from one_core import pin_to_one_core  # benchmarks/one_core.py (the script's own folder)
 from digits.edge.classifier import ClassifierOptions, DigitClassifier  # noqa: E402
 from digits.edge.images import list_images, read_image  # noqa: E402
 from digits.edge.multi import digit_crop, find_digits, read_digits  # noqa: E402
@@ -32,16 +32,6 @@ REPO = Path(__file__).resolve().parents[1]
 TARGET_MS = 30.0
 PHOTO_SIZE = (1632, 1224)  # width, height: 2.0 megapixels
 SPEED_DIGITS = 10
-
-
-def pin_to_one_core() -> str:
-    """Run this process (the interpreter and OpenCV's worker threads) on one core, where the OS allows it."""
-    cv2.setNumThreads(1)
-    if not hasattr(os, "sched_setaffinity"):
-        return "OpenCV and the interpreter on 1 thread"
-    core = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
-    return f"pinned to core {core}"
 
 
 def folder_accuracy(folder: Path, classifier: DigitClassifier) -> NumberScores:
