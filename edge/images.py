@@ -9,10 +9,13 @@ import cv2
 import numpy as np
 
 from digits.edge.files import write_bytes_atomic
+from digits.edge.native import native_stderr_without
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 MAX_PIXELS = 40_000_000  # larger images are refused (or, for JPEG, decoded at a reduced size) to bound memory
 DECODE_SIDE = 1024  # px: a big JPEG is decoded at 1/2, 1/4 or 1/8 size while its long side stays above this
+# libpng's notice about the colour profile that paint programs embed: harmless, and not the user's business
+_DECODER_NOTICES = ("libpng warning: iCCP:",)
 _REDUCED_COLOR = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
@@ -81,7 +84,8 @@ def read_image(path: Path) -> np.ndarray:
             raise ImageReadError(f"{path}: {width}x{height} pixels is too large (limit {MAX_PIXELS:,} pixels)")
         if factor > 1:
             flags = _REDUCED_COLOR[factor]
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    with native_stderr_without(_DECODER_NOTICES):
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None or image.size == 0:
         raise ImageReadError(f"{path}: cannot be decoded as {kind.upper()}")
     return _to_uint8(image)

@@ -1,11 +1,10 @@
 """Which TFLite interpreter to use: ai-edge-litert, else tflite-runtime. Never tensorflow."""
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
-import sys
-import tempfile
+
+from digits.edge.native import native_stderr_without
 
 RUNTIMES = ("ai-edge-litert", "tflite-runtime")
 # What ai-edge-litert's native code prints on every start; it would read as part of a one-line error.
@@ -58,32 +57,7 @@ def load_interpreter(model_path: str | os.PathLike, runtime: str | None = None, 
         RuntimeMissing, ValueError: as interpreter_class; ValueError/RuntimeError from the runtime for a bad model.
     """
     interpreter_cls = interpreter_class(runtime)
-    with _native_stderr_filtered():
+    with native_stderr_without(_NATIVE_CHATTER):
         interpreter = interpreter_cls(model_path=str(model_path), num_threads=threads)
         interpreter.allocate_tensors()
     return interpreter
-
-
-@contextlib.contextmanager
-def _native_stderr_filtered():
-    """Capture what native code writes to file descriptor 2, then pass on all but the known chatter."""
-    try:
-        stderr_fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. under a test runner): nothing to filter
-        yield
-        return
-    sys.stderr.flush()
-    saved_fd = os.dup(stderr_fd)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), stderr_fd)
-        try:
-            yield
-        finally:
-            os.dup2(saved_fd, stderr_fd)
-            os.close(saved_fd)
-            captured.seek(0)
-            lines = captured.read().decode(errors="replace").splitlines(keepends=True)
-            kept = "".join(line for line in lines if line.strip() not in _NATIVE_CHATTER)
-            if kept:
-                sys.stderr.write(kept)
-                sys.stderr.flush()
