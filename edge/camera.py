@@ -62,6 +62,7 @@ class OpenCVSource(FrameSource):
         self.name = f"camera {source}" if is_index else f"stream {source}" if is_url else f"video {source}"
         self.live = (is_index or is_url) if live is None else live
         self._capture: cv2.VideoCapture | None = None
+        self._frames_read = 0
 
     def open(self) -> None:
         """Open the capture.
@@ -95,7 +96,8 @@ class OpenCVSource(FrameSource):
         """The next BGR frame; None at the end of a video file.
 
         Raises:
-            CameraError: a live camera or stream returned no frame for LOST_AFTER_S seconds.
+            CameraError: a live camera or stream returned no frame for LOST_AFTER_S seconds, or a file that
+                OpenCV opened gave no frame at all (not a video it can decode).
         """
         if self._capture is None:
             raise CameraError(f"{self.name} is not open")
@@ -103,8 +105,11 @@ class OpenCVSource(FrameSource):
         while True:
             ok, frame = self._capture.read()
             if ok and frame is not None:
+                self._frames_read += 1
                 return frame
             if not self.live:
+                if self._frames_read == 0:
+                    raise CameraError(f"{self.name}: no frame could be read (not a video OpenCV can decode)")
                 return None
             if time.monotonic() >= deadline:
                 raise CameraError(f"{self.name} stopped sending frames")
@@ -114,6 +119,7 @@ class OpenCVSource(FrameSource):
         if self._capture is not None:
             self._capture.release()
             self._capture = None
+            self._frames_read = 0
 
 
 class PicameraSource(FrameSource):

@@ -89,9 +89,10 @@ def test_a_source_that_cannot_be_opened_is_one_line_of_error(camera, message):
     assert result.output.count("\n") == 1 and message in result.output and "Traceback" not in result.output
 
 
-def test_a_video_file_that_is_no_video_is_one_line_of_error(tmp_path):
-    (tmp_path / "notes.avi").write_text("not a video")
-    result = _invoke("--camera", str(tmp_path / "notes.avi"))
+@pytest.mark.parametrize("name", ["notes.avi", "notes.jpg"])  # OpenCV opens the .jpg as an image sequence
+def test_a_video_file_that_is_no_video_is_one_line_of_error(tmp_path, name):
+    (tmp_path / name).write_text("not a video")
+    result = _invoke("--camera", str(tmp_path / name))
     assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
 
 
