@@ -1,16 +1,19 @@
 """digits-convert: a trained Keras model -> float32 (and int8) TFLite models, verified on MNIST."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from digits.convert.converter import ConvertError, ConvertOptions, OutputError
-from digits.convert.pipeline import VerifyOptions, convert_and_verify
-from digits.convert.steps import StepLog
-from digits.train.data import DataError
-from digits.train.mnist import MNIST_DIR_ENV, MnistError, resolve_mnist_dir
+from digits.train.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before the imports below pull tensorflow in with its start-up notices
+
+from digits.convert.converter import ConvertError, ConvertOptions, OutputError  # noqa: E402
+from digits.convert.pipeline import VerifyOptions, convert_and_verify  # noqa: E402
+from digits.convert.steps import StepLog  # noqa: E402
+from digits.train.data import DataError  # noqa: E402
+from digits.train.mnist import MNIST_DIR_ENV, MnistError, resolve_mnist_dir  # noqa: E402
 
 
 @click.command()
@@ -49,7 +52,6 @@ def main(source: Path, out_dir: Path | None, int8: bool, calibration_samples: in
     Exit status: 0 done; 1 refused input, or (after writing the report) a float32/int8
     model that an installed runtime cannot run, or int8 below --max-drop; 2 bad flags.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter hides the progress
     options = ConvertOptions(source=source, out_dir=out_dir, int8=int8, dynamic_range=dynamic_range,
                              calibration_samples=calibration_samples, seed=seed, force=force)
     verify_options = VerifyOptions(test_samples=test_samples, latency_runs=latency_runs, max_drop_pp=max_drop)

@@ -15,6 +15,8 @@ import numpy as np
 
 from digits.convert.steps import StepLog, format_size
 from digits.edge.files import write_bytes_atomic
+from digits.edge.messages import short_reason
+from digits.train.quiet import tensorflow_notices_dropped
 from digits.train.mnist import MnistSplit
 
 KERAS_FILE = "model.keras"  # what digits-train writes into its run directory
@@ -144,12 +146,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise OutputError(f"cannot write {path} ({error.strerror or error})") from error
 
 
-def _first_line(error: Exception) -> str:
-    """The first line of an exception's message (TensorFlow's run over many lines), else its type."""
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """uint8 MNIST images (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1], exactly as training scales them."""
     return (images.astype(np.float32) / 255.0)[..., np.newaxis]
@@ -189,7 +185,7 @@ def load_keras_model(keras_path: Path):
     try:
         model = keras.saving.load_model(keras_path, compile=False)
     except Exception as error:  # Keras raises ValueError, OSError, zipfile and JSON errors for bad files
-        raise ConvertError(f"{keras_path}: not a loadable Keras model ({_first_line(error)})") from error
+        raise ConvertError(f"{keras_path}: not a loadable Keras model ({short_reason(error)})") from error
     check_model_shapes(model, keras_path)
     return model
 
@@ -243,13 +239,13 @@ def to_tflite(model, kind: str, calibration: np.ndarray | None = None) -> bytes:
     elif kind == "dynamic-range":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        with contextlib.redirect_stdout(io.StringIO()), tensorflow_notices_dropped(), warnings.catch_warnings():
             # Keras prints the whole SavedModel signature; TF warns about input statistics that int8
             # inputs do not need (their scale comes from calibration)
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
             return converter.convert()
     except Exception as error:  # the MLIR converter raises ConverterError and RuntimeError variants
-        raise ConvertError(f"{kind} conversion failed: {_first_line(error)}") from error
+        raise ConvertError(f"{kind} conversion failed: {short_reason(error)}") from error
 
 
 def convert(options: ConvertOptions, train: MnistSplit | None, log: StepLog = StepLog()) -> list[ConvertedModel]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from digits.edge.classifier import _first_line
+from digits.edge.messages import short_reason
 
 PICAM = "picam"
 PICAM_SIZE = (640, 480)  # pixels, width x height
@@ -148,7 +148,7 @@ class PicameraSource(FrameSource):
             camera.configure(camera.create_video_configuration(main={"size": self.size, "format": "RGB888"}))
             camera.start()
         except (IndexError, RuntimeError, OSError) as error:
-            raise CameraError(f"picam: cannot start the CSI camera ({_first_line(error)})") from error
+            raise CameraError(f"picam: cannot start the CSI camera ({short_reason(error)})") from error
         self._camera = camera
 
     def read(self) -> np.ndarray:
@@ -163,7 +163,7 @@ class PicameraSource(FrameSource):
             job = self._camera.capture_array("main", wait=False)
             return self._camera.wait(job, timeout=LOST_AFTER_S)
         except (RuntimeError, OSError, FutureTimeout) as error:  # TimeoutError is an OSError from Python 3.11
-            raise CameraError(f"picam stopped sending frames ({_first_line(error)})") from error
+            raise CameraError(f"picam stopped sending frames ({short_reason(error)})") from error
 
     def close(self) -> None:
         if self._camera is not None:

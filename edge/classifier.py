@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digits.edge.messages import short_reason
 from digits.edge.runtime import default_threads, interpreter_class, load_interpreter, runtime_name
 
 DEFAULT_MODEL = "models/digits_int8.tflite"
@@ -54,7 +55,7 @@ class DigitClassifier:
         try:
             self._interpreter = load_interpreter(self.model_path, self.runtime, self.threads)
         except (ValueError, RuntimeError) as error:
-            raise ModelError(f"{self.model_path}: not a loadable TFLite model ({_first_line(error)})") from error
+            raise ModelError(f"{self.model_path}: not a loadable TFLite model ({short_reason(error)})") from error
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         input_shape = tuple(int(n) for n in self._input["shape"])
@@ -94,8 +95,3 @@ class DigitClassifier:
             shifted = np.exp(values - values.max())
             values = shifted / shifted.sum()
         return values
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

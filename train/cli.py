@@ -1,13 +1,13 @@
 """`digits-train`: train a digit classifier on MNIST and write a run directory."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-# Before TensorFlow is first imported (by digits.train.models): hide its C++ start-up chatter.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from digits.train.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before digits.train.models pulls tensorflow in with its start-up notices
 
 from digits.train.models import ARCHITECTURES, DEFAULT_ARCH  # noqa: E402
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from digits.edge.messages import short_reason
 from digits.train.mnist import MnistSplit, load_mnist_split
 
 VALIDATION_SIZE = 5_000  # the last training images, held out for early stopping and checkpointing
@@ -113,8 +114,7 @@ def _tfds_load(splits: list[str]) -> list[tf.data.Dataset]:
     except DataError:
         raise
     except Exception as error:  # tfds raises many kinds (download, checksum, import): all mean "no MNIST"
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataError(f"tensorflow-datasets could not load MNIST ({first_line[:200]}); {offline_hint}") from error
+        raise DataError(f"tensorflow-datasets could not load MNIST ({short_reason(error)}); {offline_hint}") from error
 
 
 def _reachable(host: str, port: int = 443, timeout_s: float = 5.0) -> bool:
