@@ -10,13 +10,12 @@ $DIGITS_MNIST_DIR. Runs on the host with the project's .venv (it needs digits.tr
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
 import numpy as np
 
+from digits.edge.files import write_bytes_atomic
 from digits.train.mnist import MnistError, load_mnist_split, resolve_mnist_dir
 from digits.train.synth import VideoError, render_video
 
@@ -31,10 +30,7 @@ def write_schedule(path: Path, schedule: list[tuple[int, int, int]], frames: int
     """The schedule as JSON, written atomically."""
     record = {"digits": [label for _, _, label in schedule], "schedule": [list(entry) for entry in schedule],
               "frames": frames}
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(record, handle)
-    os.replace(tmp_name, path)
+    write_bytes_atomic(path, json.dumps(record).encode())
 
 
 @click.command()
