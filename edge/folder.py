@@ -29,6 +29,26 @@ class FolderOptions:
 
 
 @dataclass(frozen=True)
+class FolderImage:
+    """One file of a folder: its image, or why it could not be read."""
+
+    file: Path
+    relative: str  # the path from the folder, with / separators
+    image: np.ndarray | None = None
+    skipped: str | None = None
+
+
+def read_folder(folder: Path, files: list[Path]) -> Iterator[FolderImage]:
+    """Read `files` (found under `folder`) one by one; an unreadable file is yielded with the reason."""
+    for file in files:
+        relative = file.relative_to(folder).as_posix()
+        try:
+            yield FolderImage(file, relative, image=read_image(file))
+        except ImageReadError as error:
+            yield FolderImage(file, relative, skipped=str(error))
+
+
+@dataclass(frozen=True)
 class FileResult:
     """One file: a prediction (digit None = no digit), or the reason it was skipped."""
 
@@ -61,16 +81,14 @@ def run_folder(options: FolderOptions, classifier: DigitClassifier, files: list[
     """
     if options.preprocess not in PREPROCESSORS:
         raise ValueError(f"unknown preprocessing {options.preprocess!r}; choose one of {', '.join(PREPROCESSORS)}")
-    for file in files if files is not None else list_images(options.folder, options.recursive):
-        relative = file.relative_to(options.folder).as_posix()
-        try:
-            image = read_image(file)
-        except ImageReadError as error:
-            yield FileResult(file, relative, skipped=str(error))
+    files = files if files is not None else list_images(options.folder, options.recursive)
+    for item in read_folder(options.folder, files):
+        if item.skipped is not None:
+            yield FileResult(item.file, item.relative, skipped=item.skipped)
             continue
-        prediction, model_input = classify_image(image, classifier, options.preprocess)
+        prediction, model_input = classify_image(item.image, classifier, options.preprocess)
         if options.save_crops is not None:
             crop = np.zeros((28, 28), np.float32) if model_input is None else model_input
-            target = (options.save_crops / relative).with_suffix(".png")
+            target = (options.save_crops / item.relative).with_suffix(".png")
             write_image_atomic(target, np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8))
-        yield FileResult(file, relative, prediction)
+        yield FileResult(item.file, item.relative, prediction)

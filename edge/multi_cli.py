@@ -12,7 +12,8 @@ import click
 from digits.edge.annotate import draw_reading
 from digits.edge.classifier import DigitClassifier
 from digits.edge.evaluation import LabelsError
-from digits.edge.images import FolderError, ImageReadError, list_images, read_image, write_image_atomic
+from digits.edge.folder import read_folder
+from digits.edge.images import FolderError, list_images, write_image_atomic
 from digits.edge.multi import MultiOptions, read_digits
 from digits.edge.multi_report import (MultiSummary, read_number_labels, reading_json, reading_text, summary_json,
                                       summary_text)
@@ -50,20 +51,18 @@ def run_multi_folder(folder: Path, classifier: DigitClassifier, options: MultiOp
         files = list_images(folder, recursive)
         labels = read_number_labels(labels_file) if labels_file else None
         summary = MultiSummary()
-        for file in files:
-            relative = file.relative_to(folder).as_posix()
-            try:
-                image = read_image(file)
-            except ImageReadError as error:
+        for item in read_folder(folder, files):
+            if item.skipped is not None:
                 summary.skipped += 1
-                click.echo(f"warning: skipped {error}", err=True)
+                click.echo(f"warning: skipped {item.skipped}", err=True)
                 continue
-            reading = read_digits(image, classifier, options)
-            label = labels.label_of(file, folder) if labels is not None else None
+            reading = read_digits(item.image, classifier, options)
+            label = labels.label_of(item.file, folder) if labels is not None else None
             summary.add(reading, label)
-            click.echo(reading_json(relative, reading, label) if as_json else reading_text(relative, reading, label))
+            click.echo(reading_json(item.relative, reading, label) if as_json
+                       else reading_text(item.relative, reading, label))
             if save_annotated is not None:
-                write_image_atomic(save_annotated / relative, draw_reading(image, reading))
+                write_image_atomic(save_annotated / item.relative, draw_reading(item.image, reading))
     except (FolderError, LabelsError, OSError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(summary_json(summary) if as_json else "\n" + summary_text(summary))
