@@ -1,8 +1,7 @@
 """`digits-edge`: read handwritten digits with numpy, OpenCV and a TFLite interpreter (never tensorflow)."""
 from __future__ import annotations
 
-import os
-import sys
+import signal
 from functools import partial
 from pathlib import Path
 
@@ -100,9 +99,6 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
         labels = read_labels_csv(labels_file) if labels_file else None
         options = FolderOptions(folder, recursive, preprocess, save_crops)
         summary = _print_results(options, classifier, labels, as_json)
-    except BrokenPipeError:  # the reader closed the pipe (e.g. `| head`): stop quietly, as other tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(1)
     except (FolderError, LabelsError, OSError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(summary_json(summary) if as_json else "\n" + summary_text(summary))
@@ -128,3 +124,11 @@ def _print_results(options: FolderOptions, classifier: DigitClassifier, labels: 
         click.echo(json_row(result.relative, result.prediction, label) if as_json
                    else table_row(result.relative, result.prediction, width))
     return summary
+
+
+def console_main() -> None:
+    """The `digits-edge` command: main, except that a reader closing the pipe (`| head`) ends it quietly in
+    every mode, as it ends other Unix tools, instead of an error about a broken pipe."""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    main()

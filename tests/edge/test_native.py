@@ -26,3 +26,15 @@ def test_the_runner_prints_no_native_chatter(repo_root):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_a_reader_closing_the_pipe_ends_every_mode_quietly(repo_root):
+    for mode in (["--dir", str(repo_root / "TestSet" / "Luis")], ["--dir", str(repo_root / "TestSet" / "ids"), "--multi"]):
+        process = subprocess.Popen([sys.executable, "-c", "from digits.edge.cli import console_main; console_main()",
+                                    *mode, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   bufsize=1)
+        assert process.stdout.readline().startswith("{")
+        process.stdout.close()  # as `| head -1` does
+        stderr = process.stderr.read()
+        process.wait(timeout=60)
+        assert stderr == "", mode
