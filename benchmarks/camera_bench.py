@@ -12,34 +12,18 @@ from __future__ import annotations
 import argparse
 import time
 
-import cv2
 import numpy as np
 
-from one_core import pin_to_one_core  # benchmarks/one_core.py (the script's own folder)
+from bench_common import PHOTO_SIZE as FRAME_SIZE  # benchmarks/bench_common.py (the script's own folder)
+from bench_common import paper_photos, pin_to_one_core
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.live import Smoother, centred_roi, frame_probabilities
 from digits.edge.preprocess import to_mnist
 from digits.edge.runtime import RUNTIMES, RuntimeMissing
 
-FRAME_SIZE = (640, 480)  # width, height
 TARGET_MS = 5.0
 WARMUP_FRAMES = 50
 BLANK_EVERY = 5  # one frame in five shows blank paper
-
-
-def make_frames(count: int = 40, seed: int = 0) -> list[np.ndarray]:
-    """Paper-toned frames with noise and uneven light, a handwritten-looking digit in most of them."""
-    rng = np.random.default_rng(seed)
-    width, height = FRAME_SIZE
-    frames = []
-    for index in range(count):
-        light = np.linspace(170, 215, width)[None, :] + rng.normal(0, 4, (height, width))
-        frame = np.clip(light, 0, 255).astype(np.uint8)
-        if index % BLANK_EVERY:
-            cv2.putText(frame, str(index % 10), (width // 2 - 45 + int(rng.integers(-15, 15)), height // 2 + 55),
-                        cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 5, 40, int(rng.integers(8, 14)), cv2.LINE_AA)
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-    return frames
 
 
 def time_frames(classifier: DigitClassifier, frames: list[np.ndarray], count: int) -> tuple[np.ndarray, float]:
@@ -77,7 +61,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="a .tflite model (default: the packaged int8 model)")
     args = parser.parse_args()
     pinned = pin_to_one_core()
-    frames = make_frames()
+    frames = paper_photos(40, blank_every=BLANK_EVERY)
     print(f"{FRAME_SIZE[0]}x{FRAME_SIZE[1]} frames, {pinned}, {args.frames} frames "
           f"(1 in {BLANK_EVERY} blank), capture excluded; to_mnist alone: p50 "
           f"{preprocess_p50_ms(frames, args.frames):.2f} ms")

@@ -21,15 +21,13 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 
-from one_core import pin_to_one_core  # benchmarks/one_core.py (the script's own folder)
+from bench_common import paper_photos, pin_to_one_core  # benchmarks/bench_common.py (the script's own folder)
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.folder import classify_image
 from digits.edge.runtime import RUNTIMES, RuntimeMissing
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PHOTO_SIZE = (640, 480)  # width, height
 TARGET_COLD_S, TARGET_RSS_MB, TARGET_MS = 1.0, 150.0, 3.0
 
 
@@ -45,23 +43,9 @@ def digits_edge_command() -> list[str]:
 def stand_in_folder(target: Path) -> Path:
     """8 JPEG photos of handwritten-looking digits on paper, 640x480."""
     target.mkdir(parents=True, exist_ok=True)
-    for index, photo in enumerate(photos(8)):
+    for index, photo in enumerate(paper_photos(8)):
         cv2.imwrite(str(target / f"{index + 1}.jpg"), photo)
     return target
-
-
-def photos(count: int, seed: int = 0) -> list[np.ndarray]:
-    """640x480 BGR photos: paper with uneven light and noise, one dark digit drawn by hand-like font."""
-    rng = np.random.default_rng(seed)
-    width, height = PHOTO_SIZE
-    out = []
-    for index in range(count):
-        light = np.linspace(175, 215, width)[None, :] + rng.normal(0, 4, (height, width))
-        photo = np.clip(light, 0, 255).astype(np.uint8)
-        cv2.putText(photo, str(index % 10), (width // 2 - 60 + int(rng.integers(-40, 40)), height // 2 + 70),
-                    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 6, 45, int(rng.integers(8, 16)), cv2.LINE_AA)
-        out.append(cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR))
-    return out
 
 
 def cold_start(folder: Path, model: Path | None, runs: int) -> tuple[list[float], float]:
@@ -81,7 +65,7 @@ def cold_start(folder: Path, model: Path | None, runs: int) -> tuple[list[float]
 def per_photo_ms(runtime: str, model: Path | None, repeats: int) -> tuple[float, float]:
     """Median wall and mean CPU milliseconds of to_mnist + inference for a 640x480 photo, one thread."""
     classifier = DigitClassifier(ClassifierOptions(model, runtime, threads=1))
-    images = photos(20, seed=1)
+    images = paper_photos(20, seed=1)
     for image in images:  # warm-up
         classify_image(image, classifier)
     walls = []

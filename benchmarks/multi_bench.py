@@ -21,7 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from one_core import pin_to_one_core  # benchmarks/one_core.py (the script's own folder)
+from bench_common import pin_to_one_core  # benchmarks/bench_common.py (the script's own folder)
 from digits.edge.classifier import ClassifierOptions, DigitClassifier  # noqa: E402
 from digits.edge.images import list_images, read_image  # noqa: E402
 from digits.edge.multi import digit_crop, find_digits, read_digits  # noqa: E402
