@@ -24,6 +24,7 @@ from digits.convert.steps import StepLog, format_size  # noqa: E402
 from digits.convert.verify import verify  # noqa: E402
 from digits.edge.runtime import RUNTIMES  # noqa: E402
 from digits.train.mnist import load_mnist_split, resolve_mnist_dir  # noqa: E402
+from digits.train.models import count_macs  # noqa: E402
 
 UNTRAINED_TEST_SAMPLES = 100  # untrained models are only timed; a few images keep the check quick
 
@@ -44,17 +45,18 @@ def untrained_models(folder: Path) -> list[tuple[str, Path]]:
 
 def benchmark(name: str, keras_path: Path, out_dir: Path, train, test, trained: bool, runs: int,
               log: StepLog) -> list[list[str]]:
-    """Table rows (float32, int8) for one Keras model: params, size, latency per runtime, accuracy."""
+    """Table rows (float32, int8) for one Keras model: params, MACs, size, latency per runtime, accuracy."""
     models = convert(ConvertOptions(source=keras_path, out_dir=out_dir, int8=True), train, log)
     verification = verify(keras_path, models, test, None if trained else UNTRAINED_TEST_SAMPLES, runs, log=log)
-    parameters = load_keras_model(keras_path).count_params()
+    keras_model = load_keras_model(keras_path)
+    parameters, macs = keras_model.count_params(), count_macs(keras_model)
     rows = []
     for model in verification.models:
         checks = {check.runtime: check for check in model.runtimes}
         latencies = [f"{checks[runtime].latency_us:.0f} us" if runtime in checks and checks[runtime].latency_us
                      else "-" for runtime in RUNTIMES]
         accuracy = f"{model.runtimes[0].accuracy:.2%}" if trained and model.runtimes else "-"
-        rows.append([name, f"{parameters:,}", model.kind, format_size(model.size_bytes), *latencies, accuracy,
+        rows.append([name, f"{parameters:,}", f"{macs / 1e6:.2f} M", model.kind, format_size(model.size_bytes), *latencies, accuracy,
                      f"{verification.keras_accuracy:.2%}" if trained else "-"])
     return rows
 
@@ -90,7 +92,7 @@ def main() -> None:
         for index, (name, keras_path) in enumerate(models):
             rows += benchmark(name, keras_path, work / f"tflite{index}", train, test, bool(args.sources), args.runs,
                               log)
-    header = ["model", "params", "kind", "size", *(f"latency {runtime}" for runtime in RUNTIMES),
+    header = ["model", "params", "MACs", "kind", "size", *(f"latency {runtime}" for runtime in RUNTIMES),
               "accuracy (TFLite)", "accuracy (Keras)"]
     print(f"\nMNIST test set, single image, 1 thread, median of {args.runs} invokes; sizes in decimal KB/MB")
     print(markdown_table(header, rows))
