@@ -56,14 +56,15 @@ class ArchSpec:
     build: Callable[[], keras.Model]
     epochs: int
     learning_rate: float
+    cosine_decay: bool  # anneal the learning rate over the run (the notebook kept it constant)
     augment: bool
     description: str
 
 
 ARCHITECTURES = {
-    "compact": ArchSpec(build_compact, epochs=40, learning_rate=2e-3, augment=True,
+    "compact": ArchSpec(build_compact, epochs=40, learning_rate=2e-3, cosine_decay=True, augment=True,
                         description="small CNN for int8 on a Raspberry Pi, trained with photo-like augmentation"),
-    "seed": ArchSpec(build_seed, epochs=3, learning_rate=1e-3, augment=False,
+    "seed": ArchSpec(build_seed, epochs=3, learning_rate=1e-3, cosine_decay=False, augment=False,
                      description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
 }
 DEFAULT_ARCH = "compact"

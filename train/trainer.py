@@ -102,7 +102,7 @@ def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path, ver
     model = build_model(options.arch)
     steps = steps_per_epoch(splits.sizes["train"], options.batch_size)
     learning_rate = options.learning_rate
-    if options.arch != "seed":  # the notebook used a constant rate; ours anneals it
+    if ARCHITECTURES[options.arch].cosine_decay:
         learning_rate = keras.optimizers.schedules.CosineDecay(options.learning_rate, options.epochs * steps,
                                                                alpha=0.02)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
