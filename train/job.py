@@ -83,8 +83,8 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
         if created and not any(run_dir.iterdir()):
             run_dir.rmdir()  # leave nothing behind when there is no data to train on
         raise
+    # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose)
-    report.save_model_atomically(result.model, run_dir / report.MODEL_FILE)
 
     test_loss, _ = result.model.evaluate(eval_pipeline(splits.test, options.batch_size), verbose=0)
     test_images, test_labels = as_arrays(splits.test)
