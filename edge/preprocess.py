@@ -7,14 +7,15 @@ Public API (used by the runner, the camera, multi-digit reading and training-sid
 
 The robust pipeline (`to_mnist`), in order:
  1. grayscale, downscaled early to at most WORK_SIDE pixels (tiny crops are upscaled to SMALL_SIDE);
- 2. polarity from the background seen on the image border, not from the pixel majority;
- 3. lighting: the paper is estimated by a morphological opening larger than any stroke, on a tiny copy,
+ 2. a dark table beyond the paper's straight edge along a side is painted over with the paper next to it;
+ 3. polarity from the background seen on the image border, not from the pixel majority;
+ 4. lighting: the paper is estimated by a morphological opening larger than any stroke, on a tiny copy,
     and divided out (dark ink) or subtracted (light ink), giving an "ink map" in [0, 1];
- 4. blank check (too little contrast -> None), then Otsu threshold with hysteresis;
- 5. connected components scored by mass, centrality, border contact and line-likeness; the best one and
-    its nearby pieces (broken strokes) form the digit;
- 6. stroke width measured with the distance transform and brought into MNIST's range by gray dilation/erosion;
- 7. the gray ink (not a hard mask) fitted into 20x20 with INTER_AREA and shifted so that its centre of mass
+ 5. blank check (too little contrast -> None), then Otsu threshold with hysteresis;
+ 6. connected components scored by mass, centrality, border contact and line-likeness (and running edge to
+    edge along a side, as a paper's edge does); the best one and its nearby pieces (broken strokes) form the digit;
+ 7. stroke width measured with the distance transform and brought into MNIST's range by gray dilation/erosion;
+ 8. the gray ink (not a hard mask) fitted into 20x20 with INTER_AREA and shifted so that its centre of mass
     sits at MNIST's (14, 14).
 """
 from __future__ import annotations
@@ -45,6 +46,11 @@ LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit 
 CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
 RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
 RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side
+TABLE_DEPTH = 0.35  # a paper edge is looked for this far (fraction of the side) into the frame from each side
+TABLE_ROWS = 0.9  # ... and must run along this fraction of that side, ...
+TABLE_FIT_PX = 2.0  # ... straight: the edge's median distance from a fitted line, px in the working copy
+TABLE_SLOPE = 0.15  # ... and about parallel to the side (8.5 degrees)
+SIDE_BAND = 0.3  # a component running edge to edge within this fraction of the image from a side: the paper's edge
 FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
 ZOOM_BELOW = 0.15  # a digit smaller than this fraction of WORK_SIDE in a downscaled photo is re-read ...
@@ -191,6 +197,7 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
     low, high = _percentiles(work, (0.05, 99.95))
     if high - low < MIN_CONTRAST:
         return None
+    work = _without_table(work)
     dark_ink = _is_dark_ink(work)
     inverted = 1.0 - work if dark_ink else work
     background = _background(inverted)
@@ -203,6 +210,40 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
     if peak < MIN_CONTRAST:
         return None
     return ink
+
+
+def _without_table(work: np.ndarray) -> np.ndarray:
+    """The image with a dark table beyond the paper's straight edge painted over with the paper next to it.
+
+    Then neither the polarity vote nor the paper's shading estimate sees the table, and no component can be
+    cut from it. On each side, the dark run in from the border is measured along every row (or column); a
+    paper edge makes it nearly the same for almost all of them, changing along a straight line. A digit
+    touching the border, shadows and vignetting do not.
+    """
+    work8 = np.round(work * 255).astype(np.uint8)
+    _, dark = cv2.threshold(work8, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    painted = None
+    for turns in range(4):  # each side in turn as the left one
+        side = np.rot90(dark, turns)
+        rows, columns = side.shape
+        runs = np.where(side.all(axis=1), columns, np.argmin(side, axis=1)).astype(np.float32)
+        edge_rows = np.flatnonzero((runs > 0) & (runs < TABLE_DEPTH * columns))
+        if edge_rows.size < TABLE_ROWS * rows:
+            continue
+        slope, offset = np.polyfit(edge_rows, runs[edge_rows], 1)
+        if abs(slope) > TABLE_SLOPE or np.median(np.abs(runs[edge_rows] - (slope * edge_rows + offset))) > TABLE_FIT_PX:
+            continue
+        if painted is None:
+            painted = work.copy()
+        view = np.rot90(painted, turns)  # a view: writing to it paints `painted`
+        edge = np.clip(np.round(slope * np.arange(rows) + offset + TABLE_FIT_PX + 1), 0, columns - 3).astype(int)
+        # The paper just inside the edge, smoothed along it, continued out to the border.
+        paper = view[np.arange(rows), edge + 2].reshape(-1, 1)
+        paper = cv2.blur(paper, (1, 9), borderType=cv2.BORDER_REPLICATE).ravel()
+        beyond = np.arange(columns)[None, :] <= edge[:, None]
+        view[beyond] = np.broadcast_to(paper[:, None], beyond.shape)[beyond]
+    return work if painted is None else painted
 
 
 def _percentiles(image: np.ndarray, percents: tuple[float, ...]) -> tuple[float, ...]:
@@ -427,6 +468,8 @@ def _clutter_factor(stat: np.ndarray, contact: int, shape: tuple[int, int]) -> f
     spans = (x == 0 and x + box_w == width) or (y == 0 and y + box_h == height)
     if spans and _is_thin(stat):
         factor *= 0.02  # edge to edge and thin: a ruled line (a bold digit cut by the frame may span too)
+    elif spans and _along_side(stat, shape):
+        factor *= 0.05  # edge to edge beside a side of the frame: the paper's edge with the table beyond it
     elif contact > 0.6 * long_side:
         factor *= 0.1  # a long run along the border: a frame or the paper's edge
     elif contact:
@@ -434,6 +477,16 @@ def _clutter_factor(stat: np.ndarray, contact: int, shape: tuple[int, int]) -> f
     if _is_thin(stat) and contact:
         factor *= 0.2  # a thin line running in from the border
     return factor
+
+
+def _along_side(stat: np.ndarray, shape: tuple[int, int]) -> bool:
+    """A box in a band along one side of the image (SIDE_BAND deep, touching or nearly touching that side)."""
+    height, width = shape
+    x, y, box_w, box_h = _stats_box(stat)
+    near = 0.02
+    beside_left_or_right = box_w <= SIDE_BAND * width and (x <= near * width or x + box_w >= (1 - near) * width)
+    above_or_below = box_h <= SIDE_BAND * height and (y <= near * height or y + box_h >= (1 - near) * height)
+    return beside_left_or_right or above_or_below
 
 
 def _is_frame(stats: np.ndarray, label: int) -> bool:

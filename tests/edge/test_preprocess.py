@@ -81,6 +81,17 @@ def with_frame(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def with_slanted_table(image: np.ndarray) -> np.ndarray:
+    """A phone photo of a sheet on a desk: the desk beyond the paper's slanted edge along the right side,
+    the paper darkening toward it (the sheet's shadow)."""
+    height, width = image.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    edge = 0.85 * width + 0.1 * (ys - height / 2)  # about 6 degrees off the vertical
+    shade = 1.0 - 0.4 * np.exp(-np.maximum(edge - xs, 0) / 30.0)
+    out = np.where(xs > edge, 70.0, image * shade)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def with_broken_strokes(image: np.ndarray) -> np.ndarray:
     """Strokes cut by two paper-coloured gaps (a pen skipping), the digit in several pieces."""
     out = image.copy()
@@ -118,6 +129,7 @@ CASES = {
     "specks": with_specks,
     "ruled lines and margin": lambda image, rng: with_ruled_lines(image),
     "paper edge and table": lambda image, rng: with_frame(image),
+    "slanted paper edge, desk and shadow": lambda image, rng: with_slanted_table(image),
     "broken strokes": lambda image, rng: with_broken_strokes(image),
     "form cell around the digit": lambda image, rng: with_box(image),
     "dark object in a corner": lambda image, rng: with_object_in_corner(image),
@@ -188,7 +200,7 @@ def test_the_output_is_an_mnist_like_input(samples):
         assert np.all(np.abs(centre - 14.0) < 1.0)
 
 
-@pytest.mark.parametrize("blank", ["white", "black", "noisy paper", "shadowed paper", "tiny"])
+@pytest.mark.parametrize("blank", ["white", "black", "noisy paper", "shadowed paper", "blank sheet on a desk", "tiny"])
 def test_a_blank_image_has_no_digit(blank):
     rng = np.random.default_rng(1)
     images = {
@@ -196,6 +208,7 @@ def test_a_blank_image_has_no_digit(blank):
         "black": np.zeros((100, 100), np.uint8),
         "noisy paper": np.clip(rng.normal(200, 4, (480, 640)), 0, 255).astype(np.uint8),
         "shadowed paper": with_shadow(np.full((480, 640), 220, np.uint8)),
+        "blank sheet on a desk": with_slanted_table(np.clip(rng.normal(215, 3, (480, 640)), 0, 255)),
         "tiny": np.full((1, 1), 128, np.uint8),
     }
     assert to_mnist(images[blank]) is None
