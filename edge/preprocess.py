@@ -340,8 +340,13 @@ def _background(inverted: np.ndarray) -> np.ndarray:
 def _ink_mask(ink: np.ndarray) -> np.ndarray:
     """Binary ink: Otsu on the ink map, plus weaker ink connected to it (hysteresis keeps faint strokes)."""
     ink8 = np.round(ink * 255).astype(np.uint8)
-    otsu, strong = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    otsu, _ = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(otsu, MIN_CONTRAST * 255)
+    if otsu < MIN_CONTRAST * 255:
+        # Otsu split the paper's own noise: the ink is too small a share of the image to pull it up (a small
+        # digit far away). Split again among the pixels above the floor: faint washes (what a shadow's edge
+        # leaves) below, pen strokes above.
+        threshold = max(threshold, _otsu_above(ink8, int(threshold)))
     strong = ink8 > threshold
     weak = (ink8 > threshold * HYSTERESIS_LOW).astype(np.uint8)
     count, labels = cv2.connectedComponents(weak, connectivity=8)
@@ -349,6 +354,21 @@ def _ink_mask(ink: np.ndarray) -> np.ndarray:
     keep[labels[strong]] = True
     keep[0] = False
     return keep[labels]
+
+
+def _otsu_above(image8: np.ndarray, floor: int) -> float:
+    """Otsu's threshold among the pixels brighter than `floor` (`floor` when there are too few to split)."""
+    counts = np.bincount(image8.ravel(), minlength=256)[floor + 1:].astype(np.float64)
+    if counts.sum() < 2:
+        return float(floor)
+    levels = np.arange(floor + 1, 256, dtype=np.float64)
+    weight_low = np.cumsum(counts)
+    weight_high = weight_low[-1] - weight_low
+    mass_low = np.cumsum(counts * levels)
+    mean_low = mass_low / np.maximum(weight_low, 1e-9)
+    mean_high = (mass_low[-1] - mass_low) / np.maximum(weight_high, 1e-9)
+    between = weight_low * weight_high * (mean_low - mean_high) ** 2
+    return float(levels[int(np.argmax(between))])
 
 
 @dataclass(frozen=True)
