@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import math
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from digits.edge.messages import short_reason
-from digits.train.mnist import MnistSplit, load_mnist_split
+from digits.train.mnist import VALIDATION_SIZE, MnistSplit, load_mnist_split
 
-VALIDATION_SIZE = 5_000  # the last training images, held out for early stopping and checkpointing
 TFDS_MNIST_HOST = "storage.googleapis.com"  # where tensorflow-datasets downloads MNIST from
 SHUFFLE_SEED_OFFSET = 1  # the augmentation seeds use a different stream than the shuffle
 
@@ -84,6 +83,22 @@ def _tfds_splits(limit: int | None, validation_size: int) -> MnistSplits:
     if limit:
         datasets = {split: dataset.take(limit) for split, dataset in datasets.items()}
     return MnistSplits(**datasets, sizes=sizes, source="tensorflow-datasets mnist")
+
+
+def with_extra_training(splits: MnistSplits, images: np.ndarray, labels: np.ndarray) -> MnistSplits:
+    """`splits` with uint8 images (N x 28 x 28) and their labels appended to the training split."""
+    extra = tf.data.Dataset.from_tensor_slices((images[..., None], labels.astype(np.int64)))
+    return replace(splits, train=splits.train.concatenate(extra),
+                   sizes={**splits.sizes, "train": splits.sizes["train"] + len(images)})
+
+
+def uint8_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """An unbatched (uint8 image (28, 28, 1), label) dataset as arrays: images N x 28 x 28, labels N."""
+    images, labels = [], []
+    for image_batch, label_batch in dataset.batch(10_000).as_numpy_iterator():
+        images.append(image_batch[..., 0])
+        labels.append(label_batch)
+    return np.concatenate(images), np.concatenate(labels)
 
 
 def load_split_arrays(mnist_dir: Path | None, split: str) -> MnistSplit:

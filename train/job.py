@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from digits.train import report
-from digits.train.data import as_arrays, eval_pipeline, load_splits
+from digits.train.data import MnistSplits, as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
+from digits.train.rendered import render_training_photos
 from digits.train.trainer import TrainOptions, make_deterministic, train
 
 
@@ -83,6 +84,9 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
         if created and not any(run_dir.iterdir()):
             run_dir.rmdir()  # leave nothing behind when there is no data to train on
         raise
+    mnist_sizes = splits.sizes
+    if options.photo_share > 0:
+        splits = add_rendered_photos(splits, options.photo_share, options.seed, workers=threads or None)
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose)
 
@@ -118,11 +122,34 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
         "seed": options.seed,
         "options": asdict(options),
         "arguments": arguments or {},
-        "data": {"source": splits.source, "sizes": splits.sizes, "limit": limit},
+        "data": {"source": splits.source, "sizes": mnist_sizes, "limit": limit,
+                 "rendered_photos": splits.sizes["train"] - mnist_sizes["train"]},
         "versions": report.library_versions(),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     return summary
+
+
+def add_rendered_photos(splits: MnistSplits, share: float, seed: int, workers: int | None = None) -> MnistSplits:
+    """The training split plus `share` of it again as digits rendered as photos and read back (see rendered.py).
+
+    Rendering runs in `workers` processes (None: one per core) and prints its progress.
+    """
+    images, labels = uint8_arrays(splits.train)
+    count = round(share * len(images))
+    print(f"Rendering {count:,} training digits as phone photos and preprocessing them like the edge runner ...")
+    start = time.perf_counter()
+    reported = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done / total >= reported[0] + 0.2:
+            reported[0] = done / total
+            print(f"  {done:,}/{total:,} ({time.perf_counter() - start:.0f} s)", flush=True)
+
+    photos, photo_labels = render_training_photos(images, labels, count, seed, workers=workers, progress=progress)
+    print(f"  {len(photos):,} rendered digits added to the {len(images):,} training images "
+          f"({count - len(photos)} gave no digit)")
+    return with_extra_training(splits, photos, photo_labels)
 
 
 def _at_epoch(history: dict[str, list[float]], key: str, epoch: int) -> float | None:

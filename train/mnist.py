@@ -13,6 +13,7 @@ MNIST_DIR_ENV = "DIGITS_MNIST_DIR"
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
 IMAGE_SIDE = 28
+VALIDATION_SIZE = 5_000  # the last training images, held out by digits-train for early stopping and checkpointing
 
 # split -> (images file, labels file, expected count)
 MNIST_FILES = {

@@ -25,6 +25,7 @@ class TrainOptions:
     seed: int = 0
     patience: int = 10
     augment: bool | None = None
+    photo_share: float = 0.0  # rendered photos of training digits added, as a fraction of the training split
 
     def resolved(self) -> "TrainOptions":
         """These options with the architecture's defaults filled in."""

@@ -46,6 +46,7 @@ def test_metrics_json(tiny_run, mnist_dir):
     assert {"precision", "recall", "f1-score"} <= set(metrics["test"]["classification_report"]["3"])
     assert metrics["arguments"]["limit"] == 256 and metrics["options"]["augment"] is True
     assert metrics["data"]["sizes"] == {"train": 256, "validation": 256, "test": 256}
+    assert metrics["options"]["photo_share"] == 0 and metrics["data"]["rendered_photos"] == 0
     assert {"python", "keras", "numpy", "scikit-learn"} <= set(metrics["versions"])
     assert {"tensorflow", "tensorflow-cpu"} & set(metrics["versions"])
     assert metrics["wall_seconds"] > 0 and metrics["epochs_run"] == 1
@@ -94,10 +95,21 @@ def test_unwritable_out_is_refused(tmp_path, mnist_dir):
     assert result.exit_code == 1 and "cannot write to --out" in result.output
 
 
+@pytest.mark.slow
+def test_photo_share_adds_rendered_training_digits(tmp_path, mnist_dir):
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.25")
+    assert result.exit_code == 0, result.output
+    assert "Rendering 64 training digits as phone photos" in result.output
+    metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
+    assert metrics["options"]["photo_share"] == 0.25 and 56 <= metrics["data"]["rendered_photos"] <= 64
+    assert metrics["data"]["sizes"]["train"] == 256
+
+
 @pytest.mark.parametrize("args, message", [
     (["--arch", "resnet"], "'resnet' is not one of 'compact', 'seed'"),
     (["--epochs", "0"], "0 is not in the range x>=1"),
     (["--epochs", "-2"], "-2 is not in the range x>=1"),
+    (["--photo-share", "2"], "2.0 is not in the range 0<=x<=1"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])

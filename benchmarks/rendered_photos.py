@@ -1,0 +1,95 @@
+"""Accuracy on MNIST test digits rendered as phone photos: a large, seeded measure of the whole edge path.
+
+Each digit is written as pen ink on paper and photographed by `digits.train.synth` (random paper, pen, light,
+shadow, ruled lines, the desk beyond the paper's edge, blur, noise, JPEG), then read with the edge runner's
+preprocessing and a TFLite model, as `digits-edge --dir` would. The same digits are also read as the clean
+MNIST originals, so the gap between the two columns is what the photo costs.
+
+The digits are MNIST test digits, or with `--split validation` the 5,000 training digits digits-train holds
+out (for choosing between models without looking at the test set): the model never trained on either. Its
+photo-rendered training share (`digits-train --photo-share`) comes from the same renderer, though, so this is
+not a measure of real handwriting: ../shared/photos (benchmarks/edge_photos.py) is.
+
+Usage: .venv/bin/python benchmarks/rendered_photos.py [--count 2000] [--split test|validation] [--seed 0] [--model PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from dataclasses import replace
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from digits.edge.classifier import ClassifierOptions, DigitClassifier
+from digits.edge.preprocess import to_mnist
+from digits.train.mnist import VALIDATION_SIZE, load_mnist_split, resolve_mnist_dir
+from digits.train.synth import random_style, render_digit_photo
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PHOTO_SIZE = (640, 480)
+CHUNK = 100
+
+
+def conditions(style) -> list[str]:
+    """The photo conditions a style shows, for the breakdown ("plain" when none)."""
+    found = [name for name, present in (("ruled lines", style.ruled_spacing is not None),
+                                        ("desk beyond the paper", style.paper_edge > 0),
+                                        ("shadow", style.shadow > 0)) if present]
+    return found or ["plain"]
+
+
+def read_chunk(job: tuple[np.ndarray, list[int]]) -> list[tuple[np.ndarray | None, list[str]]]:
+    """Render and preprocess one chunk of digits with its own seed (so results do not depend on workers)."""
+    digits, seed = job
+    rng = np.random.default_rng(seed)
+    out = []
+    for digit in digits:
+        style = random_style(rng)
+        out.append((to_mnist(render_digit_photo(digit, rng, PHOTO_SIZE, style)), conditions(style)))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=2000, help="test digits to render (default 2000)")
+    parser.add_argument("--split", choices=("test", "validation"), default="test",
+                        help="MNIST test digits, or digits-train's held-out validation digits (default test)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", type=Path, default=None, help="TFLite model (default: the packaged one)")
+    parser.add_argument("--mnist-dir", type=Path, default=None, help="MNIST IDX folder (default $DIGITS_MNIST_DIR)")
+    parser.add_argument("--workers", type=int, default=None, help="rendering processes (default: every core)")
+    args = parser.parse_args()
+
+    mnist_dir = resolve_mnist_dir(args.mnist_dir) or REPO_ROOT.parent / "shared" / "mnist"
+    digits = load_mnist_split(mnist_dir, "test" if args.split == "test" else "train")
+    if args.split == "validation":
+        digits = replace(digits, images=digits.images[-VALIDATION_SIZE:], labels=digits.labels[-VALIDATION_SIZE:])
+    chosen = np.sort(np.random.default_rng(args.seed).choice(len(digits.images), args.count, replace=False))
+    jobs = [(digits.images[chosen[i:i + CHUNK]], [args.seed, i // CHUNK]) for i in range(0, args.count, CHUNK)]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(args.workers) as pool:
+        read = [item for chunk in pool.map(read_chunk, jobs) for item in chunk]
+    print(f"rendered and preprocessed {args.count} MNIST {args.split} digits in {time.perf_counter() - start:.0f} s")
+
+    classifier = DigitClassifier(ClassifierOptions(args.model, threads=1))
+    score = defaultdict(lambda: [0, 0, 0])  # condition -> [photo right, original right, total]
+    for (model_input, found), index in zip(read, chosen):
+        label = int(digits.labels[index])
+        photo_right = model_input is not None and classifier.predict(model_input).digit == label
+        original_right = classifier.predict(digits.images[index] / 255.0).digit == label
+        for name in ["all", *found]:
+            score[name][0] += photo_right
+            score[name][1] += original_right
+            score[name][2] += 1
+    print(f"model: {classifier.model_path.name} ({classifier.runtime})")
+    print(f"{'condition':24s} {'digits':>6s} {'as photos':>10s} {'originals':>10s}")
+    for name in sorted(score, key=lambda name: (name != "all", name)):
+        photo, original, total = score[name]
+        print(f"{name:24s} {total:6d} {photo / total:10.2%} {original / total:10.2%}")
+
+
+if __name__ == "__main__":
+    main()
