@@ -234,14 +234,16 @@ def _without_table(work: np.ndarray) -> np.ndarray:
         slope, offset = np.polyfit(edge_rows, runs[edge_rows], 1)
         if abs(slope) > TABLE_SLOPE or np.median(np.abs(runs[edge_rows] - (slope * edge_rows + offset))) > TABLE_FIT_PX:
             continue
+        edge = np.clip(np.round(slope * np.arange(rows) + offset + TABLE_FIT_PX + 1), 0, columns - 3).astype(int)
+        beyond = np.arange(columns)[None, :] <= edge[:, None]
+        if side[~beyond].mean() > 0.5:
+            continue  # the rest is dark too: no light paper there (light ink on a dark ground, e.g. a tall 1)
         if painted is None:
             painted = work.copy()
         view = np.rot90(painted, turns)  # a view: writing to it paints `painted`
-        edge = np.clip(np.round(slope * np.arange(rows) + offset + TABLE_FIT_PX + 1), 0, columns - 3).astype(int)
         # The paper just inside the edge, smoothed along it, continued out to the border.
         paper = view[np.arange(rows), edge + 2].reshape(-1, 1)
         paper = cv2.blur(paper, (1, 9), borderType=cv2.BORDER_REPLICATE).ravel()
-        beyond = np.arange(columns)[None, :] <= edge[:, None]
         view[beyond] = np.broadcast_to(paper[:, None], beyond.shape)[beyond]
     return work if painted is None else painted
 

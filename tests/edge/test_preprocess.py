@@ -272,3 +272,18 @@ def test_a_bold_digit_cut_in_two_by_the_frame_stays_whole():
     out = to_mnist(photo)
     left, right = out[:, :14].sum(), out[:, 14:].sum()
     assert 0.7 < left / right < 1.4  # both halves, not just one stroke
+
+
+def test_only_a_desk_beyond_the_paper_edge_is_painted_over():
+    from digits.edge.preprocess import _without_table
+
+    paper = np.full((150, 200), 0.8, np.float32)
+    on_desk = paper.copy()
+    on_desk[:, :25] = 0.2  # the desk along the left side
+    painted = _without_table(on_desk)
+    assert painted[:, :25].min() > 0.7 and np.array_equal(painted[:, 40:], on_desk[:, 40:])
+    tall_one_on_paper = paper.copy()
+    tall_one_on_paper[2:148, 30:36] = 0.1  # dark ink, a long stroke near the left side
+    light_one_on_dark = 1.0 - tall_one_on_paper  # light ink on a dark ground: the whole ground is "dark"
+    for image in (paper, tall_one_on_paper, light_one_on_dark):
+        assert _without_table(image) is image
