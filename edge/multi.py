@@ -134,7 +134,9 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     removed. Lighting: a closing (dark ink) or opening (light ink) wider than any stroke, on a small copy,
     gives the paper with its shading and with large dark or light things (a desk, a phone) but without the
     strokes, however large the digits. Threshold: Otsu's, but never within the paper's own noise, so a
-    blank page has no ink.
+    blank page has no ink; fainter ink (down to 0.6 of it, still above the noise) is kept where it touches
+    ink above it (hysteresis), so the faint part of a stroke stays with its digit instead of being blanked
+    out of its crop.
     """
     height, width = gray.shape
     shrink = BACKGROUND_SIDE / max(height, width)
@@ -157,7 +159,13 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
     otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(otsu, typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
-    return cv2.threshold(strength, threshold, 255, cv2.THRESH_BINARY)[1]
+    strong = strength > threshold
+    weak = (strength > max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise, 0.6 * threshold)).astype(np.uint8)
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[labels[strong]] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8) * 255
 
 
 def _enlarge(small: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -73,6 +73,18 @@ def test_broken_strokes_of_one_digit_are_joined(digits, classifier):
     assert overlap(boxes_of(reading)[0], page.boxes[0]) > 0.8
 
 
+@pytest.mark.parametrize("text, faded", [("368", 1), ("920", 0), ("485", 2)])
+def test_the_faint_part_of_a_stroke_stays_with_its_digit(text, faded, digits, classifier):
+    page = draw_number([digits(text)])
+    image = page.image.astype(np.float32)
+    x, y, w, h = page.boxes[faded]
+    half = slice(y + h // 2, y + h), slice(x, x + w)  # the pen ran dry: the lower half is much fainter
+    image[half] = PAPER - 0.45 * (PAPER - image[half])
+    reading = read_digits(np.clip(image, 0, 255).astype(np.uint8), classifier)
+    assert reading.text == text
+    assert overlap(boxes_of(reading)[faded], page.boxes[faded]) > 0.8
+
+
 @pytest.mark.parametrize("digit, width", [("0", 52), ("5", 48)])
 def test_a_wide_digit_is_not_cut_in_two(digit, width, digits, classifier):
     (image28,) = digits(digit)
