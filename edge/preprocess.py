@@ -39,7 +39,8 @@ BACKGROUND_SIDE = 48  # px: the paper/background is estimated on a copy this sma
 BACKGROUND_KERNEL = 0.3  # opening kernel as a fraction of the long side: wider than any stroke
 BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows the background
 MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fraction of the range): blank
-HYSTERESIS_LOW = 0.5  # weak ink (>= this fraction of the Otsu threshold) is kept when touching strong ink
+HYSTERESIS_LOW = 0.5  # weak ink (>= this fraction of the Otsu threshold) is kept near strong ink ...
+HYSTERESIS_STEPS = 4  # ... within this many pixels of it (in the working copy, at most 200 px)
 SPECK_FRACTION = 0.02  # components smaller than this fraction of the best one are specks
 LINE_ASPECT = 8  # ... or a box this many times longer than wide
 LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit is ~5-10, a ruled line 30+)
@@ -340,7 +341,12 @@ def _background(inverted: np.ndarray) -> np.ndarray:
 
 
 def _ink_mask(ink: np.ndarray) -> np.ndarray:
-    """Binary ink: Otsu on the ink map, plus weaker ink connected to it (hysteresis keeps faint strokes)."""
+    """Binary ink: Otsu on the ink map, plus weaker ink near it (hysteresis keeps faint strokes).
+
+    The weaker ink is grown from the strong ink a few pixels at a time (HYSTERESIS_STEPS), not taken whole
+    wherever it touches: with faint ink (pencil) the floor is low enough for a shadow's edge to pass it, and
+    a wash touching the digit would otherwise join it.
+    """
     ink8 = np.round(ink * 255).astype(np.uint8)
     otsu, _ = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(otsu, MIN_CONTRAST * 255)
@@ -349,13 +355,11 @@ def _ink_mask(ink: np.ndarray) -> np.ndarray:
         # digit far away). Split again among the pixels above the floor: faint washes (what a shadow's edge
         # leaves) below, pen strokes above.
         threshold = max(threshold, _otsu_above(ink8, int(threshold)))
-    strong = ink8 > threshold
+    grown = (ink8 > threshold).astype(np.uint8)
     weak = (ink8 > threshold * HYSTERESIS_LOW).astype(np.uint8)
-    count, labels = cv2.connectedComponents(weak, connectivity=8)
-    keep = np.zeros(count, bool)
-    keep[labels[strong]] = True
-    keep[0] = False
-    return keep[labels]
+    for _ in range(HYSTERESIS_STEPS):
+        grown = cv2.dilate(grown, np.ones((3, 3), np.uint8)) & weak
+    return grown.astype(bool)
 
 
 def _otsu_above(image8: np.ndarray, floor: int) -> float:

@@ -287,3 +287,16 @@ def test_only_a_desk_beyond_the_paper_edge_is_painted_over():
     light_one_on_dark = 1.0 - tall_one_on_paper  # light ink on a dark ground: the whole ground is "dark"
     for image in (paper, tall_one_on_paper, light_one_on_dark):
         assert _without_table(image) is image
+
+
+def test_faint_ink_is_kept_next_to_firm_ink_but_a_wash_touching_it_is_not():
+    from digits.edge.preprocess import HYSTERESIS_STEPS, _ink_mask
+
+    ink = np.zeros((120, 120), np.float32)
+    ink[20:100, 58:62] = 0.8  # a firm stroke
+    ink[100:103, 58:62] = 0.3  # its faint end, right beside it
+    ink[20:100, 62:110] = 0.3  # a faint wash (a shadow's edge) touching the stroke's side, 48 px wide
+    mask = _ink_mask(ink)
+    assert mask[20:100, 58:62].all() and mask[100:103, 58:62].all()
+    assert mask[20:100, 62:62 + HYSTERESIS_STEPS].all()  # the wash only as far as the growth reaches
+    assert not mask[20:100, 62 + HYSTERESIS_STEPS + 1:].any()
