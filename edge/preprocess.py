@@ -47,10 +47,15 @@ LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit 
 CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
 RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
 RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side
-TABLE_DEPTH = 0.35  # a paper edge is looked for this far (fraction of the side) into the frame from each side
-TABLE_ROWS = 0.9  # ... and must run along this fraction of that side, ...
-TABLE_FIT_PX = 2.0  # ... straight: the edge's median distance from a fitted line, px in the working copy
-TABLE_SLOPE = 0.15  # ... and about parallel to the side (8.5 degrees)
+TABLE_DEPTH = 0.35  # a paper edge is looked for this far (fraction of the side) into the frame from each side;
+TABLE_FIT_PX = 2.0  # ... it is straight: its median distance from a fitted line, px in the working copy, ...
+TABLE_SLOPE = 0.6  # ... within 31 degrees of parallel to the side, ...
+TABLE_ROWS = 0.9  # ... and runs along this fraction of the side (a band), or else from a corner (a wedge:
+TABLE_WEDGE_ROWS = 0.3  # a turned sheet) along at least this fraction, ...
+TABLE_WEDGE_SLOPE = 0.1  # ... clearly slanted (6 degrees) ...
+TABLE_WEDGE_DEPTH = 0.05  # ... and reaching this far in; ...
+TABLE_SHARPNESS = 0.6  # ... and sharp: the step across 4 px at least this share of the step across 12 px
+# (a shadow's edge is soft and fails it)
 SIDE_BAND = 0.3  # a component running edge to edge within this fraction of the image from a side: the paper's edge
 FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
@@ -214,12 +219,10 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
 
 
 def _without_table(work: np.ndarray) -> np.ndarray:
-    """The image with a dark table beyond the paper's straight edge painted over with the paper next to it.
+    """The image with a dark desk beyond the paper's straight edge painted over with the paper next to it.
 
-    Then neither the polarity vote nor the paper's shading estimate sees the table, and no component can be
-    cut from it. On each side, the dark run in from the border is measured along every row (or column); a
-    paper edge makes it nearly the same for almost all of them, changing along a straight line. A digit
-    touching the border, shadows and vignetting do not.
+    Then neither the polarity vote nor the paper's shading estimate sees the desk, and no component can be
+    cut from it (see _desk_edge and _is_sharp for what counts as a desk).
     """
     work8 = np.round(work * 255).astype(np.uint8)
     _, dark = cv2.threshold(work8, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
@@ -227,26 +230,76 @@ def _without_table(work: np.ndarray) -> np.ndarray:
     painted = None
     for turns in range(4):  # each side in turn as the left one
         side = np.rot90(dark, turns)
+        edge = _desk_edge(side)
+        if edge is None or not _is_sharp(np.rot90(work, turns), edge):
+            continue
         rows, columns = side.shape
-        runs = np.where(side.all(axis=1), columns, np.argmin(side, axis=1)).astype(np.float32)
-        edge_rows = np.flatnonzero((runs > 0) & (runs < TABLE_DEPTH * columns))
-        if edge_rows.size < TABLE_ROWS * rows:
-            continue
-        slope, offset = np.polyfit(edge_rows, runs[edge_rows], 1)
-        if abs(slope) > TABLE_SLOPE or np.median(np.abs(runs[edge_rows] - (slope * edge_rows + offset))) > TABLE_FIT_PX:
-            continue
-        edge = np.clip(np.round(slope * np.arange(rows) + offset + TABLE_FIT_PX + 1), 0, columns - 3).astype(int)
-        beyond = np.arange(columns)[None, :] <= edge[:, None]
+        depth = np.clip(np.round(edge + TABLE_FIT_PX + 2), 0, columns - 8).astype(int)  # past the blurred edge
+        beyond = np.arange(columns)[None, :] < depth[:, None]
         if side[~beyond].mean() > 0.5:
             continue  # the rest is dark too: no light paper there (light ink on a dark ground, e.g. a tall 1)
         if painted is None:
             painted = work.copy()
         view = np.rot90(painted, turns)  # a view: writing to it paints `painted`
-        # The paper just inside the edge, smoothed along it, continued out to the border.
-        paper = view[np.arange(rows), edge + 2].reshape(-1, 1)
-        paper = cv2.blur(paper, (1, 9), borderType=cv2.BORDER_REPLICATE).ravel()
+        # The paper just inside the edge, continued out to the border: the pixel next to it, or where a stroke
+        # darkens that one, the brightest of the next few; steadied along the edge.
+        nearby = view[np.arange(rows)[:, None], depth[:, None] + np.arange(6)[None, :]]
+        brightest = nearby.max(axis=1)
+        inside = np.where(nearby[:, 0] < brightest - 0.1, brightest, nearby[:, 0])
+        paper = cv2.medianBlur(np.round(inside * 255).astype(np.uint8).reshape(-1, 1), 9).ravel() / 255.0
         view[beyond] = np.broadcast_to(paper[:, None], beyond.shape)[beyond]
     return work if painted is None else painted
+
+
+def _is_sharp(image: np.ndarray, edge: np.ndarray) -> bool:
+    """Whether the gray step across a fitted edge (x position per row) is sharp, as a paper's edge is.
+
+    Near the line (its dark-mask boundary may sit a few pixels into shaded paper), the steepest 4-px step is
+    compared with the 12-px step around the same place, row by row.
+    """
+    rows, columns = image.shape
+    at = np.flatnonzero((edge >= 1) & (edge < columns - 1))
+    if at.size < 3:
+        return False
+    x = np.round(edge[at]).astype(int)[:, None] + np.arange(-8, 9)[None, :]  # candidate places, per row
+
+    def step(half: int) -> np.ndarray:
+        after = image[at[:, None], np.clip(x + half, 0, columns - 1)]
+        before = image[at[:, None], np.clip(x - half, 0, columns - 1)]
+        return np.abs(after - before)
+
+    narrow, wide = step(2), step(6)
+    steepest = np.argmax(narrow, axis=1)
+    rows_at = np.arange(at.size)
+    narrow_step = float(np.median(narrow[rows_at, steepest]))
+    wide_step = float(np.median(wide[rows_at, steepest]))
+    return wide_step > 0 and narrow_step >= TABLE_SHARPNESS * wide_step
+
+
+def _desk_edge(side: np.ndarray) -> np.ndarray | None:
+    """Where the paper's edge lies on each row of a dark mask, as a distance from the left border (the fitted
+    line: zero or less where the desk does not reach the row), or None when there is no desk there.
+
+    The dark run in from the border is measured on every row. A paper edge makes it follow a straight line,
+    nearly parallel to the side, along almost the whole side (a band), or, for a turned sheet, along part of
+    it from a corner, clearly slanted, and absent beyond the point where the line meets the border (a wedge).
+    A digit touching the border, shadows and vignetting do not.
+    """
+    rows, columns = side.shape
+    runs = np.where(side.all(axis=1), columns, np.argmin(side, axis=1)).astype(np.float32)
+    edge_rows = np.flatnonzero((runs > 0) & (runs < TABLE_DEPTH * columns))
+    if edge_rows.size < TABLE_WEDGE_ROWS * rows:
+        return None
+    slope, offset = np.polyfit(edge_rows, runs[edge_rows], 1)
+    line = slope * np.arange(rows) + offset
+    if abs(slope) > TABLE_SLOPE or np.median(np.abs(runs[edge_rows] - line[edge_rows])) > TABLE_FIT_PX:
+        return None
+    if edge_rows.size < TABLE_ROWS * rows:
+        deep_end = rows - 1 if slope > 0 else 0
+        if (abs(slope) < TABLE_WEDGE_SLOPE or runs[deep_end] == 0 or line.max() < TABLE_WEDGE_DEPTH * columns
+                or np.any(line[runs == 0] > TABLE_FIT_PX + 1)):
+            return None  # not a wedge from a corner: the dark run is missing where the line says it is
+    return line
 
 
 def _percentiles(image: np.ndarray, percents: tuple[float, ...]) -> tuple[float, ...]:

@@ -237,6 +237,18 @@ def test_a_small_digit_beside_a_soft_shadow_is_read(classifier, samples):
     assert read_all(classifier, photos, labels) >= MIN_RIGHT
 
 
+def test_a_sheet_turned_on_a_desk_is_read(classifier, samples):
+    """Phone photos (train/synth.py) of a sheet turned 15 degrees on a desk: the desk shows as a wedge from a
+    corner, its slanted edge easily taken for a 1 or joined to the digit (16/20 read without the wedge rule)."""
+    from digits.train import synth
+
+    rng = np.random.default_rng(0)
+    images, labels = samples
+    photos = [synth.render_digit_photo(digit, rng, (640, 480), style=synth.random_style(
+        rng, paper_edge=0.12, rotation_deg=15.0, shadow=0.0, ruled_spacing=None)) for digit in images]
+    assert read_all(classifier, photos, labels) >= MIN_RIGHT
+
+
 def test_gray_conversion_handles_bgra_and_transparency():
     drawn = np.zeros((40, 40, 4), np.uint8)
     cv2.circle(drawn, (20, 20), 10, (0, 0, 0, 255), 3)  # black ink, everything else transparent black
@@ -282,10 +294,16 @@ def test_only_a_desk_beyond_the_paper_edge_is_painted_over():
     on_desk[:, :25] = 0.2  # the desk along the left side
     painted = _without_table(on_desk)
     assert painted[:, :25].min() > 0.7 and np.array_equal(painted[:, 40:], on_desk[:, 40:])
+    wedge = paper.copy()
+    ys, xs = np.mgrid[0:150, 0:200]
+    wedge[xs < 0.4 * (ys - 60)] = 0.2  # a turned sheet: the desk in the lower left corner only
+    painted = _without_table(wedge)
+    assert painted[wedge < 0.5].min() > 0.7
+    soft_shadow = paper * (1.0 - 0.5 / (1.0 + np.exp((xs - 40.0 - 0.3 * ys) / 12.0)))  # a shadow's soft edge
     tall_one_on_paper = paper.copy()
     tall_one_on_paper[2:148, 30:36] = 0.1  # dark ink, a long stroke near the left side
     light_one_on_dark = 1.0 - tall_one_on_paper  # light ink on a dark ground: the whole ground is "dark"
-    for image in (paper, tall_one_on_paper, light_one_on_dark):
+    for image in (paper, soft_shadow.astype(np.float32), tall_one_on_paper, light_one_on_dark):
         assert _without_table(image) is image
 
 
