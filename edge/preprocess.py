@@ -316,10 +316,18 @@ def _is_dark_ink(work: np.ndarray) -> bool:
     (light falling off toward the border) do not make the border look like ink; if that ring is mixed (a
     bold digit filling the frame bends the fit), on the image itself; if that ring is mixed too (a dark
     table along some sides of light paper), the middle half decides: there the paper dominates and the ink
-    is the long tail away from its median.
+    is the long tail away from its median. A digit too small to show on the tiny copy (the copy minus its
+    illumination is flat but for a few pixels) is looked for at the working size instead: it is the longer
+    tail there.
     """
     small = _shrink(work, BACKGROUND_SIDE)
-    relative = small - _illumination(small)  # subtracted, not divided: stable on black backgrounds too
+    illumination = _illumination(small)
+    relative = small - illumination  # subtracted, not divided: stable on black backgrounds too
+    low, high = _percentiles(np.clip(relative + 0.5, 0.0, 1.0), (1, 99))
+    if high - low < MIN_CONTRAST:
+        detail = work - cv2.resize(illumination, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_LINEAR)
+        low, median, high = _percentiles(np.clip(detail + 0.5, 0.0, 1.0), (0.05, 50, 99.95))
+        return high - median < median - low
     for image in (np.clip(relative + 0.5, 0.0, 1.0), small):
         image8 = np.round(image * 255).astype(np.uint8)
         threshold, _ = cv2.threshold(image8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
