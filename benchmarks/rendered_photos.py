@@ -10,7 +10,11 @@ out (for choosing between models without looking at the test set): the model nev
 photo-rendered training share (`digits-train --photo-share`) comes from the same renderer, though, so this is
 not a measure of real handwriting: ../shared/photos (benchmarks/edge_photos.py) is.
 
+`--stress` renders every digit again under each hard condition in turn (pencil, a tiny digit, a sheet
+turned on a desk, ...: STRESS below) and prints accuracy and "no digit" answers per condition.
+
 Usage: .venv/bin/python benchmarks/rendered_photos.py [--count 2000] [--split test|validation] [--seed 0] [--model PATH]
+       .venv/bin/python benchmarks/rendered_photos.py --stress --split validation --count 400
 """
 from __future__ import annotations
 
@@ -31,6 +35,19 @@ from digits.train.synth import random_style, render_digit_photo
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PHOTO_SIZE = (640, 480)
 CHUNK = 100
+# name -> (PhotoStyle fields fixed, digit height as a fraction of the photo's height or None for random)
+STRESS = {
+    "pencil (faint grey ink)": ({"ink_bgr": (110.0, 110.0, 110.0), "ink_opacity": 0.55}, None),
+    "strong perspective": ({"perspective": 0.12, "rotation_deg": 12.0}, None),
+    "sheet turned on a desk": ({"paper_edge": 0.12, "rotation_deg": 15.0}, None),
+    "small digit (10% high)": ({}, 0.1),
+    "tiny digit (7% high)": ({}, 0.07),
+    "digit filling the frame": ({}, 0.85),
+    "heavy blur": ({"blur_sigma": 2.5}, None),
+    "dim and noisy": ({"exposure": 0.45, "noise_sigma": 12.0}, None),
+    "thin pen": ({"pen_thinness": 0.3}, None),
+    "marker": ({"pen_thinness": 1.6}, None),
+}
 
 
 def conditions(style) -> list[str]:
@@ -41,14 +58,17 @@ def conditions(style) -> list[str]:
     return found or ["plain"]
 
 
-def read_chunk(job: tuple[np.ndarray, list[int]]) -> list[tuple[np.ndarray | None, list[str]]]:
-    """Render and preprocess one chunk of digits with its own seed (so results do not depend on workers)."""
-    digits, seed = job
+def read_chunk(job: tuple[np.ndarray, list[int], str | None]) -> list[tuple[np.ndarray | None, list[str]]]:
+    """Render and preprocess one chunk of digits with its own seed (so results do not depend on workers),
+    in random styles or under one STRESS condition."""
+    digits, seed, stress = job
+    overrides, digit_height = STRESS[stress] if stress else ({}, None)
     rng = np.random.default_rng(seed)
     out = []
     for digit in digits:
-        style = random_style(rng)
-        out.append((to_mnist(render_digit_photo(digit, rng, PHOTO_SIZE, style)), conditions(style)))
+        style = random_style(rng, **overrides)
+        photo = render_digit_photo(digit, rng, PHOTO_SIZE, style, digit_height=digit_height)
+        out.append((to_mnist(photo), [stress] if stress else conditions(style)))
     return out
 
 
@@ -61,6 +81,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="TFLite model (default: the packaged one)")
     parser.add_argument("--mnist-dir", type=Path, default=None, help="MNIST IDX folder (default $DIGITS_MNIST_DIR)")
     parser.add_argument("--workers", type=int, default=None, help="rendering processes (default: every core)")
+    parser.add_argument("--stress", action="store_true", help="each STRESS condition in turn instead of random styles")
     args = parser.parse_args()
 
     mnist_dir = resolve_mnist_dir(args.mnist_dir) or REPO_ROOT.parent / "shared" / "mnist"
@@ -68,27 +89,31 @@ def main() -> None:
     if args.split == "validation":
         digits = replace(digits, images=digits.images[-VALIDATION_SIZE:], labels=digits.labels[-VALIDATION_SIZE:])
     chosen = np.sort(np.random.default_rng(args.seed).choice(len(digits.images), args.count, replace=False))
-    jobs = [(digits.images[chosen[i:i + CHUNK]], [args.seed, i // CHUNK]) for i in range(0, args.count, CHUNK)]
+    runs = list(enumerate(STRESS, start=1)) if args.stress else [(0, None)]
+    jobs = [(digits.images[chosen[i:i + CHUNK]], [args.seed, number, i // CHUNK], stress)
+            for number, stress in runs for i in range(0, args.count, CHUNK)]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         read = [item for chunk in pool.map(read_chunk, jobs) for item in chunk]
-    print(f"rendered and preprocessed {args.count} MNIST {args.split} digits in {time.perf_counter() - start:.0f} s")
+    print(f"rendered and preprocessed {len(read)} photos of MNIST {args.split} digits in "
+          f"{time.perf_counter() - start:.0f} s")
 
     classifier = DigitClassifier(ClassifierOptions(args.model, threads=1))
-    score = defaultdict(lambda: [0, 0, 0])  # condition -> [photo right, original right, total]
-    for (model_input, found), index in zip(read, chosen):
+    score = defaultdict(lambda: [0, 0, 0, 0])  # condition -> [photo right, original right, no digit, total]
+    for (model_input, found), index in zip(read, np.tile(chosen, len(runs))):
         label = int(digits.labels[index])
         photo_right = model_input is not None and classifier.predict(model_input).digit == label
         original_right = classifier.predict(digits.images[index] / 255.0).digit == label
-        for name in ["all", *found]:
+        for name in found if args.stress else ["all", *found]:
             score[name][0] += photo_right
             score[name][1] += original_right
-            score[name][2] += 1
+            score[name][2] += model_input is None
+            score[name][3] += 1
     print(f"model: {classifier.model_path.name} ({classifier.runtime})")
-    print(f"{'condition':24s} {'digits':>6s} {'as photos':>10s} {'originals':>10s}")
-    for name in sorted(score, key=lambda name: (name != "all", name)):
-        photo, original, total = score[name]
-        print(f"{name:24s} {total:6d} {photo / total:10.2%} {original / total:10.2%}")
+    print(f"{'condition':24s} {'digits':>6s} {'as photos':>10s} {'no digit':>9s} {'originals':>10s}")
+    for name in sorted(score, key=lambda name: (name != "all", name)) if not args.stress else STRESS:
+        photo, original, empty, total = score[name]
+        print(f"{name:24s} {total:6d} {photo / total:10.2%} {empty:9d} {original / total:10.2%}")
 
 
 if __name__ == "__main__":
