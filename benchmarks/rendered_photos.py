@@ -90,7 +90,7 @@ def main() -> None:
         digits = replace(digits, images=digits.images[-VALIDATION_SIZE:], labels=digits.labels[-VALIDATION_SIZE:])
     chosen = np.sort(np.random.default_rng(args.seed).choice(len(digits.images), args.count, replace=False))
     runs = list(enumerate(STRESS, start=1)) if args.stress else [(0, None)]
-    jobs = [(digits.images[chosen[i:i + CHUNK]], [args.seed, number, i // CHUNK], stress)
+    jobs = [(digits.images[chosen[i:i + CHUNK]], [args.seed, *([number] if stress else []), i // CHUNK], stress)
             for number, stress in runs for i in range(0, args.count, CHUNK)]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:

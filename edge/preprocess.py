@@ -55,7 +55,7 @@ TABLE_WEDGE_ROWS = 0.3  # a turned sheet) along at least this fraction, ...
 TABLE_WEDGE_SLOPE = 0.1  # ... clearly slanted (6 degrees) ...
 TABLE_WEDGE_DEPTH = 0.05  # ... and reaching this far in; ...
 TABLE_SHARPNESS = 0.6  # ... and sharp: the step across 4 px at least this share of the step across 12 px
-# (a shadow's edge is soft and fails it)
+# (a shadow's edge is soft and fails it), with the desk at least MIN_CONTRAST darker than the paper
 SIDE_BAND = 0.3  # a component running edge to edge within this fraction of the image from a side: the paper's edge
 FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
@@ -252,10 +252,12 @@ def _without_table(work: np.ndarray) -> np.ndarray:
 
 
 def _is_sharp(image: np.ndarray, edge: np.ndarray) -> bool:
-    """Whether the gray step across a fitted edge (x position per row) is sharp, as a paper's edge is.
+    """Whether the gray step across a fitted edge (x position per row) is strong and sharp, as a paper's edge
+    on a desk is: a shadow's edge is soft or faint.
 
-    Near the line (its dark-mask boundary may sit a few pixels into shaded paper), the steepest 4-px step is
-    compared with the 12-px step around the same place, row by row.
+    Near the line (its dark-mask boundary may sit a few pixels into shaded paper), at the offset where the
+    4-px step is steepest along the whole edge (medians over the rows, so a stroke crossing it does not count),
+    that step is compared with the 12-px step around the same place.
     """
     rows, columns = image.shape
     at = np.flatnonzero((edge >= 1) & (edge < columns - 1))
@@ -266,14 +268,11 @@ def _is_sharp(image: np.ndarray, edge: np.ndarray) -> bool:
     def step(half: int) -> np.ndarray:
         after = image[at[:, None], np.clip(x + half, 0, columns - 1)]
         before = image[at[:, None], np.clip(x - half, 0, columns - 1)]
-        return np.abs(after - before)
+        return np.median(after - before, axis=0)  # paper minus desk: positive across a desk's edge
 
     narrow, wide = step(2), step(6)
-    steepest = np.argmax(narrow, axis=1)
-    rows_at = np.arange(at.size)
-    narrow_step = float(np.median(narrow[rows_at, steepest]))
-    wide_step = float(np.median(wide[rows_at, steepest]))
-    return wide_step > 0 and narrow_step >= TABLE_SHARPNESS * wide_step
+    steepest = int(np.argmax(narrow))
+    return wide[steepest] >= MIN_CONTRAST and narrow[steepest] >= TABLE_SHARPNESS * wide[steepest]
 
 
 def _desk_edge(side: np.ndarray) -> np.ndarray | None:
