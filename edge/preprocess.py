@@ -7,7 +7,7 @@ Public API (used by the runner, the camera, multi-digit reading and training-sid
 
 The robust pipeline (`to_mnist`), in order:
  1. grayscale, downscaled early to at most WORK_SIDE pixels (tiny crops are upscaled to SMALL_SIDE);
- 2. a dark table beyond the paper's straight edge along a side is painted over with the paper next to it;
+ 2. a dark desk beyond the paper's straight edge along a side is painted over with the paper next to it;
  3. polarity from the background seen on the image border, not from the pixel majority;
  4. lighting: the paper is estimated by a morphological opening larger than any stroke, on a tiny copy,
     and divided out (dark ink) or subtracted (light ink), giving an "ink map" in [0, 1];
@@ -47,14 +47,14 @@ LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit 
 CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
 RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
 RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side
-TABLE_DEPTH = 0.35  # a paper edge is looked for this far (fraction of the side) into the frame from each side;
-TABLE_FIT_PX = 2.0  # ... it is straight: its median distance from a fitted line, px in the working copy, ...
-TABLE_SLOPE = 0.6  # ... within 31 degrees of parallel to the side, ...
-TABLE_ROWS = 0.9  # ... and runs along this fraction of the side (a band), or else from a corner (a wedge:
-TABLE_WEDGE_ROWS = 0.3  # a turned sheet) along at least this fraction, ...
-TABLE_WEDGE_SLOPE = 0.1  # ... clearly slanted (6 degrees) ...
-TABLE_WEDGE_DEPTH = 0.05  # ... and reaching this far in; ...
-TABLE_SHARPNESS = 0.6  # ... and sharp: the step across 4 px at least this share of the step across 12 px
+DESK_DEPTH = 0.35  # a paper edge is looked for this far (fraction of the side) into the frame from each side;
+DESK_FIT_PX = 2.0  # ... it is straight: its median distance from a fitted line, px in the working copy, ...
+DESK_SLOPE = 0.6  # ... within 31 degrees of parallel to the side, ...
+DESK_ROWS = 0.9  # ... and runs along this fraction of the side (a band), or else from a corner (a wedge:
+DESK_WEDGE_ROWS = 0.3  # a turned sheet) along at least this fraction, ...
+DESK_WEDGE_SLOPE = 0.1  # ... clearly slanted (6 degrees) ...
+DESK_WEDGE_DEPTH = 0.05  # ... and reaching this far in; ...
+DESK_SHARPNESS = 0.6  # ... and sharp: the step across 4 px at least this share of the step across 12 px
 # (a shadow's edge is soft and fails it), with the desk at least MIN_CONTRAST darker than the paper
 SIDE_BAND = 0.3  # a component running edge to edge within this fraction of the image from a side: the paper's edge
 FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
@@ -203,7 +203,7 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
     low, high = _percentiles(work, (0.05, 99.95))
     if high - low < MIN_CONTRAST:
         return None
-    work = _without_table(work)
+    work = _without_desk(work)
     dark_ink = _is_dark_ink(work)
     inverted = 1.0 - work if dark_ink else work
     background = _background(inverted)
@@ -218,7 +218,7 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
     return ink
 
 
-def _without_table(work: np.ndarray) -> np.ndarray:
+def _without_desk(work: np.ndarray) -> np.ndarray:
     """The image with a dark desk beyond the paper's straight edge painted over with the paper next to it.
 
     Then neither the polarity vote nor the paper's shading estimate sees the desk, and no component can be
@@ -234,7 +234,7 @@ def _without_table(work: np.ndarray) -> np.ndarray:
         if edge is None or not _is_sharp(np.rot90(work, turns), edge):
             continue
         rows, columns = side.shape
-        depth = np.clip(np.round(edge + TABLE_FIT_PX + 2), 0, columns - 8).astype(int)  # past the blurred edge
+        depth = np.clip(np.round(edge + DESK_FIT_PX + 2), 0, columns - 8).astype(int)  # past the blurred edge
         beyond = np.arange(columns)[None, :] < depth[:, None]
         if side[~beyond].mean() > 0.5:
             continue  # the rest is dark too: no light paper there (light ink on a dark ground, e.g. a tall 1)
@@ -272,7 +272,7 @@ def _is_sharp(image: np.ndarray, edge: np.ndarray) -> bool:
 
     narrow, wide = step(2), step(6)
     steepest = int(np.argmax(narrow))
-    return wide[steepest] >= MIN_CONTRAST and narrow[steepest] >= TABLE_SHARPNESS * wide[steepest]
+    return wide[steepest] >= MIN_CONTRAST and narrow[steepest] >= DESK_SHARPNESS * wide[steepest]
 
 
 def _desk_edge(side: np.ndarray) -> np.ndarray | None:
@@ -286,17 +286,17 @@ def _desk_edge(side: np.ndarray) -> np.ndarray | None:
     """
     rows, columns = side.shape
     runs = np.where(side.all(axis=1), columns, np.argmin(side, axis=1)).astype(np.float32)
-    edge_rows = np.flatnonzero((runs > 0) & (runs < TABLE_DEPTH * columns))
-    if edge_rows.size < TABLE_WEDGE_ROWS * rows:
+    edge_rows = np.flatnonzero((runs > 0) & (runs < DESK_DEPTH * columns))
+    if edge_rows.size < DESK_WEDGE_ROWS * rows:
         return None
     slope, offset = np.polyfit(edge_rows, runs[edge_rows], 1)
     line = slope * np.arange(rows) + offset
-    if abs(slope) > TABLE_SLOPE or np.median(np.abs(runs[edge_rows] - line[edge_rows])) > TABLE_FIT_PX:
+    if abs(slope) > DESK_SLOPE or np.median(np.abs(runs[edge_rows] - line[edge_rows])) > DESK_FIT_PX:
         return None
-    if edge_rows.size < TABLE_ROWS * rows:
+    if edge_rows.size < DESK_ROWS * rows:
         deep_end = rows - 1 if slope > 0 else 0
-        if (abs(slope) < TABLE_WEDGE_SLOPE or runs[deep_end] == 0 or line.max() < TABLE_WEDGE_DEPTH * columns
-                or np.any(line[runs == 0] > TABLE_FIT_PX + 1)):
+        if (abs(slope) < DESK_WEDGE_SLOPE or runs[deep_end] == 0 or line.max() < DESK_WEDGE_DEPTH * columns
+                or np.any(line[runs == 0] > DESK_FIT_PX + 1)):
             return None  # not a wedge from a corner: the dark run is missing where the line says it is
     return line
 
@@ -424,17 +424,11 @@ def _ink_mask(ink: np.ndarray) -> np.ndarray:
 
 def _otsu_above(image8: np.ndarray, floor: int) -> float:
     """Otsu's threshold among the pixels brighter than `floor` (`floor` when there are too few to split)."""
-    counts = np.bincount(image8.ravel(), minlength=256)[floor + 1:].astype(np.float64)
-    if counts.sum() < 2:
+    above = image8[image8 > floor]
+    if above.size < 2:
         return float(floor)
-    levels = np.arange(floor + 1, 256, dtype=np.float64)
-    weight_low = np.cumsum(counts)
-    weight_high = weight_low[-1] - weight_low
-    mass_low = np.cumsum(counts * levels)
-    mean_low = mass_low / np.maximum(weight_low, 1e-9)
-    mean_high = (mass_low[-1] - mass_low) / np.maximum(weight_high, 1e-9)
-    between = weight_low * weight_high * (mean_low - mean_high) ** 2
-    return float(levels[int(np.argmax(between))])
+    threshold, _ = cv2.threshold(above.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(threshold)
 
 
 @dataclass(frozen=True)
@@ -546,7 +540,7 @@ def _component_score(stat: np.ndarray, centroid: np.ndarray, clutter: float, sha
 
 
 def _clutter_factor(stat: np.ndarray, contact: int, shape: tuple[int, int]) -> float:
-    """1 for a digit-like component; less for ruled lines, paper edges, frames and table corners."""
+    """1 for a digit-like component; less for ruled lines, paper edges, frames and desk corners."""
     height, width = shape
     x, y, box_w, box_h = _stats_box(stat)
     long_side = max(box_w, box_h)
@@ -555,7 +549,7 @@ def _clutter_factor(stat: np.ndarray, contact: int, shape: tuple[int, int]) -> f
     if spans and _is_thin(stat):
         factor *= 0.02  # edge to edge and thin: a ruled line (a bold digit cut by the frame may span too)
     elif spans and _along_side(stat, shape):
-        factor *= 0.05  # edge to edge beside a side of the frame: the paper's edge with the table beyond it
+        factor *= 0.05  # edge to edge beside a side of the frame: the paper's edge with the desk beyond it
     elif contact > 0.6 * long_side:
         factor *= 0.1  # a long run along the border: a frame or the paper's edge
     elif contact:

@@ -81,7 +81,7 @@ def with_frame(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def with_slanted_table(image: np.ndarray) -> np.ndarray:
+def with_slanted_desk(image: np.ndarray) -> np.ndarray:
     """A phone photo of a sheet on a desk: the desk beyond the paper's slanted edge along the right side,
     the paper darkening toward it (the sheet's shadow)."""
     height, width = image.shape
@@ -129,7 +129,7 @@ CASES = {
     "specks": with_specks,
     "ruled lines and margin": lambda image, rng: with_ruled_lines(image),
     "paper edge and table": lambda image, rng: with_frame(image),
-    "slanted paper edge, desk and shadow": lambda image, rng: with_slanted_table(image),
+    "slanted paper edge, desk and shadow": lambda image, rng: with_slanted_desk(image),
     "broken strokes": lambda image, rng: with_broken_strokes(image),
     "form cell around the digit": lambda image, rng: with_box(image),
     "dark object in a corner": lambda image, rng: with_object_in_corner(image),
@@ -208,7 +208,7 @@ def test_a_blank_image_has_no_digit(blank):
         "black": np.zeros((100, 100), np.uint8),
         "noisy paper": np.clip(rng.normal(200, 4, (480, 640)), 0, 255).astype(np.uint8),
         "shadowed paper": with_shadow(np.full((480, 640), 220, np.uint8)),
-        "blank sheet on a desk": with_slanted_table(np.clip(rng.normal(215, 3, (480, 640)), 0, 255)),
+        "blank sheet on a desk": with_slanted_desk(np.clip(rng.normal(215, 3, (480, 640)), 0, 255)),
         "tiny": np.full((1, 1), 128, np.uint8),
     }
     assert to_mnist(images[blank]) is None
@@ -299,24 +299,24 @@ def test_a_bold_digit_cut_in_two_by_the_frame_stays_whole():
 
 
 def test_only_a_desk_beyond_the_paper_edge_is_painted_over():
-    from digits.edge.preprocess import _without_table
+    from digits.edge.preprocess import _without_desk
 
     paper = np.full((150, 200), 0.8, np.float32)
     on_desk = paper.copy()
     on_desk[:, :25] = 0.2  # the desk along the left side
-    painted = _without_table(on_desk)
+    painted = _without_desk(on_desk)
     assert painted[:, :25].min() > 0.7 and np.array_equal(painted[:, 40:], on_desk[:, 40:])
     wedge = paper.copy()
     ys, xs = np.mgrid[0:150, 0:200]
     wedge[xs < 0.4 * (ys - 60)] = 0.2  # a turned sheet: the desk in the lower left corner only
-    painted = _without_table(wedge)
+    painted = _without_desk(wedge)
     assert painted[wedge < 0.5].min() > 0.7
     soft_shadow = paper * (1.0 - 0.5 / (1.0 + np.exp((xs - 40.0 - 0.3 * ys) / 12.0)))  # a shadow's soft edge
     tall_one_on_paper = paper.copy()
     tall_one_on_paper[2:148, 30:36] = 0.1  # dark ink, a long stroke near the left side
     light_one_on_dark = 1.0 - tall_one_on_paper  # light ink on a dark ground: the whole ground is "dark"
     for image in (paper, soft_shadow.astype(np.float32), tall_one_on_paper, light_one_on_dark):
-        assert _without_table(image) is image
+        assert _without_desk(image) is image
 
 
 def test_faint_ink_is_kept_next_to_firm_ink_but_a_wash_touching_it_is_not():
