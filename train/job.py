@@ -139,11 +139,12 @@ def add_rendered_photos(splits: MnistSplits, share: float, seed: int, workers: i
     count = round(share * len(images))
     print(f"Rendering {count:,} training digits as phone photos and preprocessing them like the edge runner ...")
     start = time.perf_counter()
-    reported = [0.0]
+    reported = 0.0
 
     def progress(done: int, total: int) -> None:
-        if done == total or done / total >= reported[0] + 0.2:
-            reported[0] = done / total
+        nonlocal reported
+        if done == total or done / total >= reported + 0.2:  # a line every fifth of the way
+            reported = done / total
             print(f"  {done:,}/{total:,} ({time.perf_counter() - start:.0f} s)", flush=True)
 
     photos, photo_labels = render_training_photos(images, labels, count, seed, workers=workers, progress=progress)
