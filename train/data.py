@@ -111,8 +111,8 @@ def load_split_arrays(mnist_dir: Path | None, split: str) -> MnistSplit:
     if mnist_dir is not None:
         return load_mnist_split(mnist_dir, split)
     (dataset,) = _tfds_load([split])
-    images, labels = next(iter(dataset.batch(70_000).as_numpy_iterator()))
-    return MnistSplit(images=images[..., 0].astype(np.uint8), labels=labels.astype(np.uint8))
+    images, labels = uint8_arrays(dataset)
+    return MnistSplit(images=images.astype(np.uint8), labels=labels.astype(np.uint8))
 
 
 def _tfds_load(splits: list[str]) -> list[tf.data.Dataset]:
