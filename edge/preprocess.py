@@ -14,6 +14,7 @@ The robust pipeline (`to_mnist`), in order:
  5. blank check (too little contrast -> None), then Otsu threshold with hysteresis;
  6. connected components scored by mass, centrality, border contact and line-likeness (and running edge to
     edge along a side, as a paper's edge does); the best one and its nearby pieces (broken strokes) form the digit;
+    when the best looks like a line, the ruled lines or grid are taken out of the ink map and it is picked again;
  7. stroke width measured with the distance transform and brought into MNIST's range by gray dilation/erosion;
  8. the gray ink (not a hard mask) fitted into 20x20 with INTER_AREA and shifted so that its centre of mass
     sits at MNIST's (14, 14).
@@ -46,7 +47,8 @@ LINE_ASPECT = 8  # ... or a box this many times longer than wide
 LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit is ~5-10, a ruled line 30+)
 CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
 RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
-RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side
+RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side; ...
+LINE_DRIFT = 2  # ... px (working copy) a line may wander off its axis over that length (a slightly turned page)
 DESK_DEPTH = 0.35  # a paper edge is looked for this far (fraction of the side) into the frame from each side;
 DESK_FIT_PX = 2.0  # ... it is straight: its median distance from a fitted line, px in the working copy, ...
 DESK_SLOPE = 0.6  # ... within 31 degrees of parallel to the side, ...
@@ -119,10 +121,14 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
     digit = _pick_digit(mask)
     if digit is None or digit.clutter < CLUTTER_LIMIT or digit.spans:
         # The best candidate looks like a line or the page's edge, or runs edge to edge: the digit may be
-        # joined to ruled lines.
-        cleaned = _pick_digit_without_lines(mask)
-        if cleaned is not None and (digit is None or cleaned.clutter > digit.clutter):
-            digit = cleaned
+        # joined to ruled lines or a grid. Take the lines out of the ink map and look again.
+        lines = _ruled_lines(ink)
+        if lines is not None:
+            without_lines = ink - lines
+            cleaned = _pick_digit_across_lines(_ink_mask(without_lines), lines >= MIN_CONTRAST)
+            if cleaned is not None and (digit is None or cleaned.clutter > digit.clutter):
+                # The digit keeps its ink where it crosses a line; the lines around it are gone.
+                digit, ink = cleaned, np.where(cleaned.mask, ink, without_lines).astype(np.float32)
     if digit is None:
         return None
     downscaled = work.shape[0] < gray.shape[0] or work.shape[1] < gray.shape[1]
@@ -485,41 +491,42 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
     return _Digit(is_chosen[labels], box, float(clutter[best]), spans)
 
 
-def _ruled_lines(mask: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int]]]:
-    """Thin straight lines running a good part of the way across (ruled paper, grids, margins).
+def _ruled_lines(ink: np.ndarray) -> np.ndarray | None:
+    """The ink of thin straight lines running a good part of the way across (ruled paper, grids, margins).
 
-    Lines are runs at least RULED_LINE_LENGTH of the image long (opening with a long, 1 px kernel) that are
-    thinner than RULED_LINE_THICKNESS of its side; thick strokes (a big "1") survive. Returns, for the
-    horizontal and the vertical lines, their mask and the kernel size that bridges a stroke across them.
+    A line is a run at least RULED_LINE_LENGTH of the image long (a grey opening with a long kernel, on a
+    copy widened across by LINE_DRIFT so that a line a little off the axis still runs unbroken) that is
+    thinner than RULED_LINE_THICKNESS of the image's side: thick strokes (a big "1") survive. Where a stroke
+    crosses a line the run keeps the line's level, not the stroke's, so subtracting it leaves the stroke.
+    None when there are no such lines.
     """
-    mask8 = mask.astype(np.uint8)
-    height, width = mask.shape
+    height, width = ink.shape
     thickness = max(2, round(RULED_LINE_THICKNESS * max(height, width)))
-    found = []
-    for run, across in (((max(3, round(RULED_LINE_LENGTH * width)), 1), (1, thickness)),
-                        ((1, max(3, round(RULED_LINE_LENGTH * height))), (thickness, 1))):
-        runs = cv2.morphologyEx(mask8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
+    lines = np.zeros_like(ink)
+    for along, vertical in ((width, False), (height, True)):
+        # (width, height) kernels for horizontal lines, turned for vertical ones
+        run = (max(3, round(RULED_LINE_LENGTH * along)), 1)
+        across = (1, 1 + 2 * LINE_DRIFT + thickness)
+        widen = (1, 1 + 2 * LINE_DRIFT)
+        if vertical:
+            run, across, widen = run[::-1], across[::-1], widen[::-1]
+        widened = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, widen))
+        runs = cv2.morphologyEx(widened, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
         thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
-        # Grow the lines by a pixel across so their anti-aliased fringes go too.
-        lines = cv2.dilate(runs & (1 - thick), cv2.getStructuringElement(cv2.MORPH_RECT, (across[0] and 3, across[1] and 3)))
-        found.append((lines > 0, (across[0] + 4 if across[0] > 1 else 1, across[1] + 4 if across[1] > 1 else 1)))
-    return found
+        lines = np.maximum(lines, np.minimum(runs - thick, ink))
+    (peak,) = _percentiles(lines, (99.9,))
+    return lines if peak >= MIN_CONTRAST else None
 
 
-def _pick_digit_without_lines(mask: np.ndarray) -> _Digit | None:
-    """Pick the digit with ruled lines removed, then close the gaps the lines left where they crossed it."""
-    lines = _ruled_lines(mask)
-    cleaned = mask.copy()
-    for line_mask, _ in lines:
-        cleaned &= ~line_mask
-    digit = _pick_digit(cleaned)
+def _pick_digit_across_lines(mask: np.ndarray, line_mask: np.ndarray) -> _Digit | None:
+    """Pick the digit once the lines are out, then close the gaps that taking them out left in its strokes."""
+    digit = _pick_digit(mask)
     if digit is None:
         return None
-    bridged = digit.mask.astype(np.uint8)
-    for line_mask, bridge in lines:
-        closed = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
-        bridged |= (closed > 0) & line_mask
-    return replace(digit, mask=bridged > 0)
+    bridge = 2 * LINE_DRIFT + max(2, round(RULED_LINE_THICKNESS * max(mask.shape)))
+    digit_mask = digit.mask.astype(np.uint8)
+    closed = cv2.morphologyEx(digit_mask, cv2.MORPH_CLOSE, _disc(bridge))
+    return replace(digit, mask=(digit_mask > 0) | ((closed > 0) & line_mask))
 
 
 def _border_contact(labels: np.ndarray, count: int) -> np.ndarray:

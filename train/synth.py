@@ -54,6 +54,9 @@ class PhotoStyle:
     paper_bgr: tuple[float, float, float] = PAPER_TONES["white"]
     paper_texture: float = 0.02  # amplitude of the fibre texture, fraction of the paper's brightness
     ruled_spacing: float | None = None  # ruled lines every this fraction of the image height; None: plain paper
+    squared: bool = False  # with ruled_spacing: vertical lines too at the same pitch (squared paper)
+    rule_opacity: float = 0.6  # how dark the ruled lines are printed (1: fully the rule colour)
+    rule_width: float = 1 / 600  # their width as a fraction of the image height (a close-up shows them wider)
     paper_edge: float = 0.0  # fraction of the frame beyond the paper's edge (a table), 0: paper fills the frame
     table_bgr: tuple[float, float, float] = TABLE_TONES[0]
     ink_bgr: tuple[float, float, float] = INK_COLOURS["blue"]
@@ -404,17 +407,21 @@ def _stamp(ink: np.ndarray, placement: _Placement, thinness: float,
 
 
 def _rules(size: tuple[int, int], style: PhotoStyle) -> np.ndarray:
-    """Coverage of ruled notebook lines (zeros for plain paper)."""
+    """Coverage of ruled notebook lines, or of a grid on squared paper (zeros for plain paper)."""
     width, height = size
     rules = np.zeros((height, width), np.float32)
     if not style.ruled_spacing:
         return rules
     pitch = style.ruled_spacing * height
-    thickness = max(1, round(height / 600))
+    thickness = max(1, round(height * style.rule_width))
     y = pitch * 0.6
     while y < height:
         cv2.line(rules, (-width, round(y)), (2 * width, round(y)), 0.8, thickness, cv2.LINE_AA)
         y += pitch
+    x = pitch * 0.4
+    while style.squared and x < width:
+        cv2.line(rules, (round(x), -height), (round(x), 2 * height), 0.8, thickness, cv2.LINE_AA)
+        x += pitch
     return rules
 
 
@@ -508,7 +515,7 @@ def _photograph(sheet: np.ndarray, style: PhotoStyle, rng: np.random.Generator) 
         table = _paper(size, replace(style, paper_bgr=style.table_bgr, paper_texture=0.08), rng)
         image = image * paper_mask[..., None] + table * (1.0 - paper_mask[..., None])
     if style.ruled_spacing:
-        image = _lay_ink(image, rules * paper_mask, RULE_BGR, 0.6)
+        image = _lay_ink(image, rules * paper_mask, RULE_BGR, style.rule_opacity)
     image = _lay_ink(image, ink * paper_mask, style.ink_bgr, style.ink_opacity)
     return _camera(image, _light_field(size, style, rng), style, rng)
 

@@ -73,6 +73,15 @@ def with_ruled_lines(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def with_grid(image: np.ndarray) -> np.ndarray:
+    """Squared paper: faint lines every 24 px both ways, crossing the digit."""
+    out = image.copy()
+    for position in range(7, max(out.shape), 24):
+        cv2.line(out, (0, position), (out.shape[1] - 1, position), 130, 2)
+        cv2.line(out, (position, 0), (position, out.shape[0] - 1), 130, 2)
+    return np.minimum(out, image)
+
+
 def with_frame(image: np.ndarray) -> np.ndarray:
     """The paper's edge and the dark table around it showing along two sides."""
     out = image.copy()
@@ -128,6 +137,7 @@ CASES = {
     "shadow gradient": lambda image, rng: with_shadow(image),
     "specks": with_specks,
     "ruled lines and margin": lambda image, rng: with_ruled_lines(image),
+    "squared paper": lambda image, rng: with_grid(image),
     "paper edge and table": lambda image, rng: with_frame(image),
     "slanted paper edge, desk and shadow": lambda image, rng: with_slanted_desk(image),
     "broken strokes": lambda image, rng: with_broken_strokes(image),

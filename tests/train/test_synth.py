@@ -53,6 +53,19 @@ def test_digit_photo_is_bgr_uint8_of_the_asked_size_with_dark_ink_on_light_paper
     assert np.median(image) > 90  # the page is light, the ink a small dark part of it
 
 
+@pytest.mark.parametrize("squared", [False, True])
+def test_ruled_paper_has_lines_across_and_squared_paper_down_too(digits, squared):
+    style = synth.PhotoStyle(ruled_spacing=0.1, squared=squared, light_gradient=0.0, vignette=0.0, noise_sigma=0.0,
+                             blur_sigma=0.0, jpeg_quality=None, perspective=0.0)
+    gray = cv2.cvtColor(synth.render_digit_photo(digits[1], np.random.default_rng(0), size=SMALL, style=style,
+                                                 digit_height=0.3), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    paper = float(np.median(gray))
+    lines_across = int(np.sum(np.median(gray, axis=1) < paper - 10))
+    lines_down = int(np.sum(np.median(gray, axis=0) < paper - 10))
+    assert lines_across >= 8  # a line every 12 px of 120
+    assert (lines_down >= 10) == squared
+
+
 def test_number_photo_boxes_follow_reading_order_on_two_lines(digits):
     photo = synth.render_photo(synth.split_lines(digits[:8], 4), np.random.default_rng(2), size=(480, 360),
                                style=synth.random_style(np.random.default_rng(2), rotation_deg=0.0, perspective=0.0))
