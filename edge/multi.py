@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from digits.edge.classifier import DigitClassifier
-from digits.edge.preprocess import to_gray, to_mnist
+from digits.edge.preprocess import LINE_DRIFT, RULED_LINE_THICKNESS, WORK_SIDE, ruled_line_ink, to_gray, to_mnist
 
 # Finding marks (on the downscaled copy)
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
@@ -23,6 +23,11 @@ POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the i
 BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
+LINE_RUN = 0.25  # with a mark twice this long (of the page's side) that is a line, a grid or digits strung on a
+# line, the ink of straight runs this long is taken out: digits on a page are far shorter, and a run this
+# short stays within its band on a slightly turned page
+STRUNG_ASPECT = 3.0  # digits strung on a ruled line: a mark that wide and this many times wider than high; ...
+GRID_HOLES = 3  # ... a grid: a mark twice that long with more holes than this (an 8 has two)
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
 TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
 SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
@@ -127,7 +132,7 @@ class _Mark:
         return self.y1 - self.y0
 
 
-def ink_mask(gray: np.ndarray) -> np.ndarray:
+def ink_mask(gray: np.ndarray, without_lines: bool = False) -> np.ndarray:
     """Binary ink (255) on a uint8 grayscale image, for dark ink on light paper or light ink on dark.
 
     Polarity: the side with the stronger tail once a coarse median of the page (ink is the minority) is
@@ -136,7 +141,8 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     strokes, however large the digits. Threshold: Otsu's, but never within the paper's own noise, so a
     blank page has no ink; fainter ink (down to 0.6 of it, still above the noise) is kept where it touches
     ink above it (hysteresis), so the faint part of a stroke stays with its digit instead of being blanked
-    out of its crop.
+    out of its crop. With `without_lines`, the ink of ruled lines and grids is taken out before the
+    threshold (`ruled_line_ink`); strokes keep their ink where they cross a line.
     """
     height, width = gray.shape
     shrink = BACKGROUND_SIDE / max(height, width)
@@ -157,15 +163,41 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     # of a half-normal spread is 0.674 standard deviations
     away = _histogram(beyond[::2, ::2])[1:]
     noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
+    if without_lines:
+        # the allowed wander scales with the copy (LINE_DRIFT is in px of the single-digit working copy)
+        drift = max(LINE_DRIFT, round(LINE_DRIFT * max(height, width) / WORK_SIDE))
+        strength = cv2.subtract(strength, ruled_line_ink(strength, drift, LINE_RUN))
+    floor = max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
     otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    threshold = max(otsu, typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
+    threshold = max(otsu, floor)
     strong = strength > threshold
-    weak = (strength > max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise, 0.6 * threshold)).astype(np.uint8)
+    weak = (strength > max(floor, 0.6 * threshold)).astype(np.uint8)
     count, labels = cv2.connectedComponents(weak, connectivity=8)
     keep = np.zeros(count, bool)
     keep[labels[strong]] = True
     keep[0] = False
     return keep[labels].astype(np.uint8) * 255
+
+
+def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
+    """Whether ruled lines or a grid show: a mark a quarter of the page wide, many times wider than high and
+    not solid (digits strung on a ruled line), or half the page long and full of holes (a grid). A digit
+    filling the page is neither, nor is a desk (solid); a lone ruled line is dropped later as it is.
+    """
+    height, width = labels.shape
+    for label in range(1, len(stats)):
+        x, y, w, h, area = (int(value) for value in stats[label])
+        if w < LINE_RUN * width and h < LINE_RUN * height:
+            continue
+        if w >= LINE_RUN * width and w >= STRUNG_ASPECT * h and area < SOLID_FILL * w * h:
+            return True  # digits strung on a ruled line (a tall 1 is not wide)
+        if w < 2 * LINE_RUN * width and h < 2 * LINE_RUN * height:
+            continue
+        component = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
+        _, hierarchy = cv2.findContours(component, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        if hierarchy is not None and int(np.sum(hierarchy[0, :, 3] >= 0)) > GRID_HOLES:
+            return True
+    return False
 
 
 def _enlarge(small: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -199,6 +231,9 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     work = to_gray(image)
     ink = ink_mask(work)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if _crossed_by_lines(stats, labels):
+        ink = ink_mask(work, without_lines=True)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = _candidate_marks(stats, count, work.shape)
     if not marks:
         return []

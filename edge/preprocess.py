@@ -4,6 +4,7 @@ Public API (used by the runner, the camera, multi-digit reading and training-sid
     to_mnist(image) -> np.ndarray | None      28x28 float32 in [0, 1], white ink on black; None: no digit
     notebook_style(image) -> np.ndarray       the notebook's way: grayscale, resized, /255
     to_gray(image) -> np.ndarray              grayscale uint8 from gray, BGR or BGRA (alpha composited)
+    ruled_line_ink(ink) -> np.ndarray         the share of an ink map that is ruled lines or a grid
 
 The robust pipeline (`to_mnist`), in order:
  1. grayscale, downscaled early to at most WORK_SIDE pixels (tiny crops are upscaled to SMALL_SIDE);
@@ -122,8 +123,8 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
     if digit is None or digit.clutter < CLUTTER_LIMIT or digit.spans:
         # The best candidate looks like a line or the page's edge, or runs edge to edge: the digit may be
         # joined to ruled lines or a grid. Take the lines out of the ink map and look again.
-        lines = _ruled_lines(ink)
-        if lines is not None:
+        lines = ruled_line_ink(ink)
+        if _percentiles(lines, (99.9,))[0] >= MIN_CONTRAST:
             without_lines = ink - lines
             cleaned = _pick_digit_across_lines(_ink_mask(without_lines), lines >= MIN_CONTRAST)
             if cleaned is not None and (digit is None or cleaned.clutter > digit.clutter):
@@ -491,31 +492,35 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
     return _Digit(is_chosen[labels], box, float(clutter[best]), spans)
 
 
-def _ruled_lines(ink: np.ndarray) -> np.ndarray | None:
+def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RULED_LINE_LENGTH) -> np.ndarray:
     """The ink of thin straight lines running a good part of the way across (ruled paper, grids, margins).
 
-    A line is a run at least RULED_LINE_LENGTH of the image long (a grey opening with a long kernel, on a
-    copy widened across by LINE_DRIFT so that a line a little off the axis still runs unbroken) that is
-    thinner than RULED_LINE_THICKNESS of the image's side: thick strokes (a big "1") survive. Where a stroke
-    crosses a line the run keeps the line's level, not the stroke's, so subtracting it leaves the stroke.
-    None when there are no such lines.
+    Args:
+        ink: an ink map (ink bright on black), float or uint8.
+        drift: px a line may wander off its axis over `length` (a slightly turned page).
+        length: the shortest run that counts as a line, as a fraction of the image's width (or height).
+    Returns:
+        The lines' share of `ink` (same shape and type; zero off the lines). A line is a run at least
+        `length` of the image long (a grey opening with a long kernel, on a copy widened across by
+        `drift`) that is thinner than RULED_LINE_THICKNESS of the image's side: thick strokes (a big "1")
+        survive. Where a stroke crosses a line the run keeps the line's level, not the stroke's, so
+        subtracting it leaves the stroke.
     """
     height, width = ink.shape
     thickness = max(2, round(RULED_LINE_THICKNESS * max(height, width)))
     lines = np.zeros_like(ink)
     for along, vertical in ((width, False), (height, True)):
         # (width, height) kernels for horizontal lines, turned for vertical ones
-        run = (max(3, round(RULED_LINE_LENGTH * along)), 1)
-        across = (1, 1 + 2 * LINE_DRIFT + thickness)
-        widen = (1, 1 + 2 * LINE_DRIFT)
+        run = (max(3, round(length * along)), 1)
+        across = (1, 1 + 2 * drift + thickness)
+        widen = (1, 1 + 2 * drift)
         if vertical:
             run, across, widen = run[::-1], across[::-1], widen[::-1]
         widened = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, widen))
         runs = cv2.morphologyEx(widened, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
         thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
         lines = np.maximum(lines, np.minimum(runs - thick, ink))
-    (peak,) = _percentiles(lines, (99.9,))
-    return lines if peak >= MIN_CONTRAST else None
+    return lines
 
 
 def _pick_digit_across_lines(mask: np.ndarray, line_mask: np.ndarray) -> _Digit | None:

@@ -158,3 +158,20 @@ def test_big_bold_digits_filling_the_image_are_read(digits, classifier):
     page = draw_number([digits("47")], frame_px=240, margin=25)
     bold = cv2.erode(page.image, np.ones((9, 9), np.uint8))  # a marker pen: strokes ~1/6 of the digit height
     assert read_digits(bold, classifier).text == "47"
+
+
+@pytest.mark.parametrize("paper", ["squared", "ruled"])
+def test_numbers_on_paper_with_dark_lines_are_read(mnist_test, classifier, paper):
+    """Phone photos (train/synth.py) of 4-8 digit numbers on paper whose dark lines cross the digits and string
+    them into one mark, or wrap them in a grid: the lines' ink is taken out of the page before it is cut."""
+    from digits.train import synth
+
+    rng = np.random.default_rng(21)
+    lines = {"squared": {"ruled_spacing": 0.06, "squared": True}, "ruled": {"ruled_spacing": 0.08}}[paper]
+    exact = 0
+    for _ in range(10):
+        indices = rng.integers(0, len(mnist_test.labels), int(rng.integers(4, 9)))
+        style = synth.random_style(rng, rule_opacity=1.0, rule_width=0.004, **lines)
+        photo = synth.render_photo([list(mnist_test.images[indices])], rng, (1280, 960), style).image
+        exact += read_digits(photo, classifier).text == "".join(str(label) for label in mnist_test.labels[indices])
+    assert exact >= 7
