@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
-from digits.edge.preprocess import notebook_style, to_gray, to_mnist
+from digits.edge.preprocess import notebook_style, ruled_line_ink, to_gray, to_mnist
 
 DIGITS_PER_CASE = 20  # MNIST test digits drawn per case; the model reads >= MIN_RIGHT of them
 MIN_RIGHT = 18
@@ -340,3 +340,16 @@ def test_faint_ink_is_kept_next_to_firm_ink_but_a_wash_touching_it_is_not():
     assert mask[20:100, 58:62].all() and mask[100:103, 58:62].all()
     assert mask[20:100, 62:62 + HYSTERESIS_STEPS].all()  # the wash only as far as the growth reaches
     assert not mask[20:100, 62 + HYSTERESIS_STEPS + 1:].any()
+
+
+def test_ruled_line_ink_takes_out_thin_lines_but_not_strokes_or_a_bold_bar():
+    ink = np.zeros((150, 200), np.float32)
+    ink[40:42, :] = 0.4  # a ruled line ...
+    ink[:, 30:32] = 0.4  # ... and a margin
+    ink[:, 170:182] = 0.9  # a bold bar from top to bottom (a big marker "1"), not a ruled line
+    cv2.line(ink, (95, 20), (125, 90), 0.9, 5)  # a pen stroke crossing the ruled line
+    cleaned = ink - ruled_line_ink(ink)
+    assert cleaned[40:42, :25].max() < 0.05 and cleaned[60:, 30:32].max() < 0.05  # the lines are gone
+    assert cleaned[39:43, 95:110].max() >= 0.45  # the stroke keeps all but the line's level where it crosses
+    assert np.array_equal(cleaned[50:, 90:130], ink[50:, 90:130])  # and is untouched away from the line
+    assert cleaned[60:, 170:182].min() > 0.85  # the bold bar stays
