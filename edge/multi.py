@@ -23,11 +23,10 @@ POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the i
 BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
-LINE_RUN = 0.25  # with a mark twice this long (of the page's side) that is a line, a grid or digits strung on a
-# line, the ink of straight runs this long is taken out: digits on a page are far shorter, and a run this
-# short stays within its band on a slightly turned page
-STRUNG_ASPECT = 3.0  # digits strung on a ruled line: a mark that wide and this many times wider than high; ...
-GRID_HOLES = 3  # ... a grid: a mark twice that long with more holes than this (an 8 has two)
+LINE_RUN = 0.25  # when lines show (below), the ink of straight runs this long (of the page's side) is taken out:
+# digits on a page are far shorter, and a run this short stays within its band on a slightly turned page
+STRUNG_ASPECT = 3.0  # lines show: digits strung on one, a mark LINE_RUN wide and this many times wider than high; ...
+GRID_HOLES = 3  # ... or a grid, a mark twice LINE_RUN long with more holes than this (an 8 has two)
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
 TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
 SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
