@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from digits.edge.classifier import DigitClassifier
-from digits.edge.preprocess import LINE_DRIFT, RULED_LINE_THICKNESS, WORK_SIDE, ruled_line_ink, to_gray, to_mnist
+from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, ruled_line_ink, to_gray, to_mnist
 
 # Finding marks (on the downscaled copy)
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
@@ -131,17 +131,14 @@ class _Mark:
         return self.y1 - self.y0
 
 
-def ink_mask(gray: np.ndarray, without_lines: bool = False) -> np.ndarray:
-    """Binary ink (255) on a uint8 grayscale image, for dark ink on light paper or light ink on dark.
+def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """How much darker (or lighter) than the paper each pixel is, on a uint8 grayscale image, and the floor that
+    ink must pass: for dark ink on light paper or light ink on dark.
 
     Polarity: the side with the stronger tail once a coarse median of the page (ink is the minority) is
     removed. Lighting: a closing (dark ink) or opening (light ink) wider than any stroke, on a small copy,
     gives the paper with its shading and with large dark or light things (a desk, a phone) but without the
-    strokes, however large the digits. Threshold: Otsu's, but never within the paper's own noise, so a
-    blank page has no ink; fainter ink (down to 0.6 of it, still above the noise) is kept where it touches
-    ink above it (hysteresis), so the faint part of a stroke stays with its digit instead of being blanked
-    out of its crop. With `without_lines`, the ink of ruled lines and grids is taken out before the
-    threshold (`ruled_line_ink`); strokes keep their ink where they cross a line.
+    strokes, however large the digits. Floor: never within the paper's own noise, so a blank page has no ink.
     """
     height, width = gray.shape
     shrink = BACKGROUND_SIDE / max(height, width)
@@ -162,11 +159,13 @@ def ink_mask(gray: np.ndarray, without_lines: bool = False) -> np.ndarray:
     # of a half-normal spread is 0.674 standard deviations
     away = _histogram(beyond[::2, ::2])[1:]
     noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
-    if without_lines:
-        # the allowed wander scales with the copy (LINE_DRIFT is in px of the single-digit working copy)
-        drift = max(LINE_DRIFT, round(LINE_DRIFT * max(height, width) / WORK_SIDE))
-        strength = cv2.subtract(strength, ruled_line_ink(strength, drift, LINE_RUN))
-    floor = max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
+    return strength, max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
+
+
+def ink_mask(strength: np.ndarray, floor: float) -> np.ndarray:
+    """Binary ink (255): Otsu's threshold on the ink strength, never below `floor`; fainter ink (down to 0.6
+    of it, still above the floor) is kept where it touches ink above it (hysteresis), so the faint part of a
+    stroke stays with its digit instead of being blanked out of its crop."""
     otsu, _ = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(otsu, floor)
     strong = strength > threshold
@@ -176,6 +175,14 @@ def ink_mask(gray: np.ndarray, without_lines: bool = False) -> np.ndarray:
     keep[labels[strong]] = True
     keep[0] = False
     return keep[labels].astype(np.uint8) * 255
+
+
+def _without_lines(strength: np.ndarray) -> np.ndarray:
+    """The ink strength with the ink of ruled lines and grids taken out (`ruled_line_ink`); strokes keep
+    their ink where they cross a line."""
+    # the allowed wander scales with the copy (LINE_DRIFT is in px of the single-digit working copy)
+    drift = max(LINE_DRIFT, round(LINE_DRIFT * max(strength.shape) / WORK_SIDE))
+    return cv2.subtract(strength, ruled_line_ink(strength, drift, LINE_RUN))
 
 
 def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
@@ -228,10 +235,11 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     if factor > 1:
         image = cv2.resize(image, (0, 0), fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
     work = to_gray(image)
-    ink = ink_mask(work)
+    strength, floor = ink_strength(work)
+    ink = ink_mask(strength, floor)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if _crossed_by_lines(stats, labels):
-        ink = ink_mask(work, without_lines=True)
+        ink = ink_mask(_without_lines(strength), floor)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = _candidate_marks(stats, count, work.shape)
     if not marks:

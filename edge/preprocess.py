@@ -507,7 +507,7 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
         subtracting it leaves the stroke.
     """
     height, width = ink.shape
-    thickness = max(2, round(RULED_LINE_THICKNESS * max(height, width)))
+    thickness = _line_thickness(ink.shape)
     lines = np.zeros_like(ink)
     for along, vertical in ((width, False), (height, True)):
         # (width, height) kernels for horizontal lines, turned for vertical ones
@@ -523,12 +523,17 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
     return lines
 
 
+def _line_thickness(shape: tuple[int, ...]) -> int:
+    """The thickest a ruled line may be in an image of this shape (px)."""
+    return max(2, round(RULED_LINE_THICKNESS * max(shape)))
+
+
 def _pick_digit_across_lines(mask: np.ndarray, line_mask: np.ndarray) -> _Digit | None:
     """Pick the digit once the lines are out, then close the gaps that taking them out left in its strokes."""
     digit = _pick_digit(mask)
     if digit is None:
         return None
-    bridge = 2 * LINE_DRIFT + max(2, round(RULED_LINE_THICKNESS * max(mask.shape)))
+    bridge = 2 * LINE_DRIFT + _line_thickness(mask.shape)  # across a line as ruled_line_ink finds it
     digit_mask = digit.mask.astype(np.uint8)
     closed = cv2.morphologyEx(digit_mask, cv2.MORPH_CLOSE, _disc(bridge))
     return replace(digit, mask=(digit_mask > 0) | ((closed > 0) & line_mask))
