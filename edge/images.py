@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import struct
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -16,6 +17,7 @@ MAX_PIXELS = 40_000_000  # larger images are refused (or, for JPEG, decoded at a
 DECODE_SIDE = 1024  # px: a big JPEG is decoded at 1/2, 1/4 or 1/8 size while its long side stays above this
 # libpng's notice about the colour profile that paint programs embed: harmless, and not the user's business
 _DECODER_NOTICES = ("libpng warning: iCCP:",)
+_ORIENTATION_TAG, _SHORT = 0x0112, 3  # the EXIF tag and its value type
 _REDUCED_COLOR = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
@@ -76,7 +78,7 @@ def read_image(path: Path) -> np.ndarray:
     if size is None:
         raise ImageReadError(f"{path}: unreadable {kind.upper()} header")
     width, height = size
-    # JPEG: IMREAD_COLOR applies the EXIF orientation and converts CMYK; PNG/BMP: keep alpha and 16 bits.
+    # JPEG: colour (CMYK converted); PNG/BMP: keep alpha and 16 bits.
     flags = cv2.IMREAD_COLOR if kind == "jpeg" else cv2.IMREAD_UNCHANGED
     if width * height > MAX_PIXELS or max(width, height) > 4 * DECODE_SIDE:
         factor = _reduction(width, height) if kind == "jpeg" else 1
@@ -84,11 +86,55 @@ def read_image(path: Path) -> np.ndarray:
             raise ImageReadError(f"{path}: {width}x{height} pixels is too large (limit {MAX_PIXELS:,} pixels)")
         if factor > 1:
             flags = _REDUCED_COLOR[factor]
+    if kind == "jpeg":
+        # OpenCV turns a phone photo upright by its EXIF orientation only at full size: do it here for both
+        flags |= cv2.IMREAD_IGNORE_ORIENTATION
     with native_stderr_without(_DECODER_NOTICES):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None or image.size == 0:
         raise ImageReadError(f"{path}: cannot be decoded as {kind.upper()}")
+    if kind == "jpeg":
+        image = upright(image, exif_orientation(data))
     return _to_uint8(image)
+
+
+def exif_orientation(jpeg: bytes) -> int:
+    """The EXIF orientation of a JPEG file's bytes: 1 (as stored) to 8; 1 when absent or unreadable."""
+    for marker, payload in _jpeg_segments(jpeg):
+        if marker != 0xE1 or not payload.startswith(b"Exif\x00\x00"):
+            continue
+        tiff = payload[6:]
+        order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+        if order is None or len(tiff) < 8:
+            return 1
+        (first_directory,) = struct.unpack(order + "I", tiff[4:8])
+        if first_directory + 2 > len(tiff):
+            return 1
+        (entries,) = struct.unpack(order + "H", tiff[first_directory: first_directory + 2])
+        for start in range(first_directory + 2, first_directory + 2 + 12 * entries, 12):
+            entry = tiff[start: start + 12]
+            if len(entry) < 12:
+                break
+            tag, value_type = struct.unpack(order + "HH", entry[:4])
+            if tag == _ORIENTATION_TAG and value_type == _SHORT:
+                (value,) = struct.unpack(order + "H", entry[8:10])
+                return value if 1 <= value <= 8 else 1
+        return 1
+    return 1
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """The image as it should be shown, given its EXIF orientation (1-8): flipped and/or turned."""
+    if orientation in (5, 6, 7, 8):  # stored on its side
+        image = cv2.transpose(image)
+        orientation = {5: 1, 6: 2, 7: 3, 8: 4}[orientation]
+    if orientation == 2:
+        return cv2.flip(image, 1)
+    if orientation == 3:
+        return cv2.rotate(image, cv2.ROTATE_180)
+    if orientation == 4:
+        return cv2.flip(image, 0)
+    return image
 
 
 def write_image_atomic(path: Path, image: np.ndarray) -> None:
@@ -136,12 +182,12 @@ def _header(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
     return None, None
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the first SOF marker of a JPEG stream."""
+def _jpeg_segments(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(marker, payload) of each header segment of a JPEG stream, up to the first frame header (SOF)."""
     position = 2
-    while position + 9 < len(data):
+    while position + 4 <= len(data):
         if data[position] != 0xFF:
-            return None
+            return
         marker = data[position + 1]
         if marker == 0xFF:  # fill byte
             position += 1
@@ -150,8 +196,20 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             position += 2
             continue
         (length,) = struct.unpack(">H", data[position + 2: position + 4])
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[position + 5: position + 9])
-            return width, height
+        yield marker, data[position + 4: position + 2 + length]
+        if _is_frame_header(marker):
+            return
         position += 2 + length
+
+
+def _is_frame_header(marker: int) -> bool:
+    return 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC)
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the first SOF marker of a JPEG stream."""
+    for marker, payload in _jpeg_segments(data):
+        if _is_frame_header(marker) and len(payload) >= 5:
+            height, width = struct.unpack(">HH", payload[1:5])
+            return width, height
     return None

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from digits.edge.images import (FolderError, ImageReadError, list_images, natural_key, read_image,
-                                write_image_atomic)
+from digits.edge.images import (FolderError, ImageReadError, exif_orientation, list_images, natural_key,
+                                read_image, write_image_atomic)
 
 
 def digit_photo() -> np.ndarray:
@@ -44,6 +44,14 @@ def cmyk_jpeg(gray: np.ndarray) -> bytes:
                 out += b"\xff\xda" + struct.pack(">HB", 8, 1) + bytes([ident, 0x00, 0, 63, 0]) + scan
             return out + b"\xff\xd9"
         position += 2 + length
+
+
+def with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """A JPEG with an EXIF segment (big-endian TIFF, one entry) saying how to turn it upright, as phones write."""
+    entry = struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)
+    tiff = b"MM\x00\x2a" + struct.pack(">IH", 8, 1) + entry + struct.pack(">I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -117,6 +125,33 @@ def test_a_big_jpeg_is_decoded_reduced(tmp_path):
     cv2.imwrite(str(tmp_path / "big.jpg"), big)
     image = read_image(tmp_path / "big.jpg")
     assert 1024 <= max(image.shape[:2]) <= 2100
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_phone_photo_is_turned_upright_by_its_exif_orientation_at_any_size(tmp_path, orientation):
+    """OpenCV's own EXIF handling at full size is the reference; a big photo, decoded reduced, must match it."""
+    photo = cv2.cvtColor(digit_photo(), cv2.COLOR_GRAY2BGR)
+    photo[:10, :30] = (0, 0, 255)  # a red corner: any wrong flip or turn shows
+    ok, small = cv2.imencode(".jpg", photo)
+    ok, big = cv2.imencode(".jpg", cv2.resize(photo, (4200, 5040), interpolation=cv2.INTER_NEAREST))
+    (tmp_path / "small.jpg").write_bytes(with_exif_orientation(small.tobytes(), orientation))
+    (tmp_path / "big.jpg").write_bytes(with_exif_orientation(big.tobytes(), orientation))
+    expected = cv2.imread(str(tmp_path / "small.jpg"), cv2.IMREAD_COLOR)
+    assert exif_orientation((tmp_path / "big.jpg").read_bytes()) == orientation
+    assert np.array_equal(read_image(tmp_path / "small.jpg"), expected)
+    reduced = read_image(tmp_path / "big.jpg")
+    assert max(reduced.shape[:2]) < 4200
+    shrunk = cv2.resize(reduced, expected.shape[1::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(int) - expected.astype(int)).mean() < 8
+
+
+def test_exif_orientation_is_1_without_or_with_a_broken_exif_segment():
+    ok, jpeg = cv2.imencode(".jpg", digit_photo())
+    jpeg = jpeg.tobytes()
+    broken = jpeg[:2] + b"\xff\xe1\x00\x0c" + b"Exif\x00\x00MM\x00" + jpeg[2:]
+    assert exif_orientation(jpeg) == 1
+    assert exif_orientation(broken) == 1
+    assert exif_orientation(with_exif_orientation(jpeg, 9)) == 1
 
 
 def test_write_image_atomic_leaves_only_the_finished_file(tmp_path):
