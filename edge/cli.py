@@ -12,12 +12,13 @@ from digits.edge.camera_cli import camera_options, live_options, run_camera
 from digits.edge.classifier import ClassifierOptions, DigitClassifier, ModelError
 from digits.edge.evaluation import LabelsError, label_for, read_labels_csv
 from digits.edge.folder import PREPROCESSORS, FolderOptions, run_folder
-from digits.edge.images import FolderError, list_images
+from digits.edge.images import FolderError, list_images, write_image_atomic
 from digits.edge.multi import MultiOptions
 from digits.edge.multi_cli import multi_options, run_multi_folder
 from digits.edge.multi_live import run_live_multi
 from digits.edge.output import RunSummary, json_row, summary_json, summary_text, table_header, table_row
 from digits.edge.runtime import RUNTIMES, RuntimeMissing
+from digits.edge.sheet import Miss, make_miss, misses_sheet
 
 
 def load_classifier(model: Path | None, runtime: str | None, threads: int | None) -> DigitClassifier:
@@ -36,6 +37,9 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
               help="CSV of `file,label` rows; without it, a parent folder named 0-9 gives the label.")
 @click.option("--save-crops", type=click.Path(file_okay=False, path_type=Path),
               help="Write the 28x28 image the model saw for each file into this folder (PNG).")
+@click.option("--save-misses", type=click.Path(dir_okay=False, path_type=Path),
+              help="With labels: write one picture of every misread image (the image, the 28x28 the model "
+                   "saw, label and reading) to this PNG file.")
 @click.option("--preprocess", type=click.Choice(sorted(PREPROCESSORS)), default="robust", show_default=True,
               help="robust: any photo or scan -> MNIST-like; none: the notebook's way (gray, resized, /255).")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -48,7 +52,7 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
               help="JSON lines (file, digit, confidence, probabilities, latency_ms), then a summary line.")
 @camera_options
 @multi_options
-def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime, threads, as_json,
+def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, model, runtime, threads, as_json,
          camera, roi, headless, max_frames, duration, smooth_frames, min_confidence, multi, save_annotated):
     """Read handwritten digits from a folder of photos or scans, or live from a camera or video.
 
@@ -71,12 +75,14 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
     """
     if (folder is None) == (camera is None):
         raise click.UsageError("give one source: --dir DIR or --camera INDEX|picam|PATH|URL")
-    if camera is not None and (recursive or labels_file or save_crops):
-        raise click.UsageError("--recursive, --labels and --save-crops go with --dir, not --camera")
+    if camera is not None and (recursive or labels_file or save_crops or save_misses):
+        raise click.UsageError("--recursive, --labels, --save-crops and --save-misses go with --dir, not --camera")
     if save_annotated is not None and not multi:
         raise click.UsageError("--save-annotated needs --multi")
     if multi and (save_crops is not None or preprocess != "robust"):
         raise click.UsageError("--multi reads with the robust preprocessing: no --save-crops or --preprocess none")
+    if multi and save_misses is not None:
+        raise click.UsageError("--save-misses goes with single digits; with --multi, --save-annotated shows them")
     if save_annotated is not None and camera is not None:
         raise click.UsageError("--save-annotated goes with --dir; the camera window draws the digits live")
     classifier = load_classifier(model, runtime, threads)
@@ -98,17 +104,34 @@ def main(folder, recursive, labels_file, save_crops, preprocess, model, runtime,
     try:
         labels = read_labels_csv(labels_file) if labels_file else None
         options = FolderOptions(folder, recursive, preprocess, save_crops)
-        summary = _print_results(options, classifier, labels, as_json)
+        misses = [] if save_misses is not None else None
+        summary = _print_results(options, classifier, labels, as_json, misses)
     except (FolderError, LabelsError, OSError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(summary_json(summary) if as_json else "\n" + summary_text(summary))
     if summary.count == 0:
         raise click.ClickException(f"no readable image in {folder} ({summary.skipped} skipped)")
+    if save_misses is not None:
+        _save_misses(save_misses, misses, len(summary.truth))
+
+
+def _save_misses(path: Path, misses: list[Miss], labelled: int) -> None:
+    """Write the sheet of misreads; without any labelled image there is nothing to show (an error)."""
+    if labelled == 0:
+        raise click.ClickException("--save-misses needs labels (--labels FILE, or folders named 0-9); "
+                                   "no image had one")
+    try:
+        write_image_atomic(path, misses_sheet(misses, labelled))
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error}") from error
 
 
 def _print_results(options: FolderOptions, classifier: DigitClassifier, labels: dict[str, int] | None,
-                   as_json: bool) -> RunSummary:
-    """Print one row per file as it is read; warn about skipped files on stderr. Returns the totals."""
+                   as_json: bool, misses: list[Miss] | None = None) -> RunSummary:
+    """Print one row per file as it is read; warn about skipped files on stderr. Returns the totals.
+
+    `misses`, when given, receives every labelled image that was misread (for --save-misses).
+    """
     files = list_images(options.folder, options.recursive)
     width = min(60, max(len("file"), *(len(file.relative_to(options.folder).as_posix()) for file in files)))
     summary = RunSummary()
@@ -121,6 +144,9 @@ def _print_results(options: FolderOptions, classifier: DigitClassifier, labels: 
             continue
         label = label_for(result.file, options.folder, labels)
         summary.add(result.prediction, label)
+        if misses is not None and label is not None and result.prediction.digit != label:
+            misses.append(make_miss(result.relative, result.image, result.model_input, label,
+                                    result.prediction.digit, result.prediction.confidence))
         click.echo(json_row(result.relative, result.prediction, label) if as_json
                    else table_row(result.relative, result.prediction, width))
     return summary

@@ -50,12 +50,15 @@ def read_folder(folder: Path, files: list[Path]) -> Iterator[FolderImage]:
 
 @dataclass(frozen=True)
 class FileResult:
-    """One file: a prediction (digit None = no digit), or the reason it was skipped."""
+    """One file: a prediction (digit None = no digit), the image and the 28x28 the model saw, or the reason it
+    was skipped."""
 
     file: Path
     relative: str
     prediction: Prediction | None = None
     skipped: str | None = None
+    image: np.ndarray | None = None
+    model_input: np.ndarray | None = None
 
 
 def classify_image(image: np.ndarray, classifier: DigitClassifier, preprocess: str = "robust"
@@ -91,4 +94,4 @@ def run_folder(options: FolderOptions, classifier: DigitClassifier, files: list[
             crop = np.zeros((28, 28), np.float32) if model_input is None else model_input
             target = (options.save_crops / item.relative).with_suffix(".png")
             write_image_atomic(target, np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8))
-        yield FileResult(item.file, item.relative, prediction)
+        yield FileResult(item.file, item.relative, prediction, image=item.image, model_input=model_input)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from digits.edge.cli import main
 from digits.edge.runtime import RUNTIMES
+from digits.edge.sheet import make_miss, misses_sheet
 from tests.edge.test_images import cmyk_jpeg, png_header_only
 from tests.edge.test_preprocess import draw_on_paper
 
@@ -119,6 +120,27 @@ def test_preprocess_none_feeds_the_notebooks_way(digit_folders, tmp_path):
     assert result.exit_code == 0, result.output
     crop = cv2.imread(str(tmp_path / "0.png"), cv2.IMREAD_UNCHANGED)
     assert crop[0, 0] > 200  # not inverted: paper stays white, as the notebook fed it
+
+
+def test_save_misses_draws_every_misread_image(digit_folders, tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\n0.jpg,3\n5.jpg,8\n10.jpg,1\n")  # two wrong labels: two misses
+    result = invoke("--dir", digit_folders / "3", "--labels", labels, "--save-misses", tmp_path / "misses.png")
+    assert result.exit_code == 0, result.output
+    sheet = cv2.imread(str(tmp_path / "misses.png"))
+    dummy = make_miss("x", np.zeros((9, 9), np.uint8), None, 0, None, 0.0)
+    assert sheet.shape == misses_sheet([dummy, dummy], total=3).shape  # the layout of two tiles
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.csv", "misses.png"]  # no temporary left
+
+
+def test_save_misses_without_labels_is_one_line_of_error(digit_folders, tmp_path):
+    unlabelled = tmp_path / "photos"
+    unlabelled.mkdir()
+    (unlabelled / "a.jpg").write_bytes((digit_folders / "3" / "0.jpg").read_bytes())
+    result = invoke("--dir", unlabelled, "--save-misses", tmp_path / "misses.png")
+    assert result.exit_code == 1 and "--save-misses needs labels" in result.stderr
+    assert not (tmp_path / "misses.png").exists()
+    assert invoke("--dir", unlabelled, "--multi", "--save-misses", tmp_path / "m.png").exit_code == 2
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
