@@ -4,20 +4,72 @@ the notebook's way (`--preprocess none`) against the robust preprocessing, overa
 Target: >= 97% with the default model and preprocessing on the 140 single-digit images (the notebook's way
 scores about 11%). The photos are for evaluation only: never train on them.
 
-Usage: .venv/bin/python benchmarks/edge_photos.py [--photos ../shared/photos] [--model PATH] [--misses]
+`--variants` also reads every image as other people's files plausibly differ from these: cut tight to the
+ink (the digit touches all four sides), inverted, shrunk to 28x28, with a wider margin, compressed hard,
+turned, faded. A drop there is a weakness that the 140 images alone do not show.
+
+Usage: .venv/bin/python benchmarks/edge_photos.py [--photos ../shared/photos] [--model PATH] [--misses] [--variants]
 """
 from __future__ import annotations
 
 import argparse
 from collections import defaultdict
 from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.folder import classify_image
 from digits.edge.images import ImageReadError, list_images, read_image
+from digits.edge.preprocess import to_gray
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.97
+
+
+def cropped_tight(gray: np.ndarray) -> np.ndarray:
+    """The image cut to the box of its ink (every piece at least 5% of the largest), as a hand or detector crops."""
+    paper = int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+    difference = cv2.absdiff(gray, np.full_like(gray, paper))
+    _, ink = cv2.threshold(difference, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink)
+    if count < 2:
+        return gray
+    pieces = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= 0.05 * stats[1:, cv2.CC_STAT_AREA].max()]
+    x0, y0 = pieces[:, 0].min(), pieces[:, 1].min()
+    x1, y1 = (pieces[:, 0] + pieces[:, 2]).max(), (pieces[:, 1] + pieces[:, 3]).max()
+    return gray[y0:y1, x0:x1]
+
+
+def with_margin(gray: np.ndarray, fraction: float = 0.6) -> np.ndarray:
+    """More paper around the image (its border's median tone), so the digit is smaller in the frame."""
+    paper = int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+    pad = int(fraction * max(gray.shape))
+    return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=paper)
+
+
+def jpeg_quality_25(gray: np.ndarray) -> np.ndarray:
+    return cv2.imdecode(cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, 25])[1], cv2.IMREAD_GRAYSCALE)
+
+
+def turned(gray: np.ndarray, degrees: float = 15.0) -> np.ndarray:
+    height, width = gray.shape
+    rotation = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(gray, rotation, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
+    "as given": lambda gray: gray,
+    "cut tight to the ink": cropped_tight,
+    "inverted": lambda gray: 255 - gray,
+    "shrunk to 28x28": lambda gray: cv2.resize(gray, (28, 28), interpolation=cv2.INTER_AREA),
+    "more paper around": with_margin,
+    "JPEG quality 25": jpeg_quality_25,
+    "turned 15 degrees": turned,
+    "faded (30% contrast)": lambda gray: (128 + (gray.astype(np.float32) - 128) * 0.3).astype(np.uint8),
+}
 
 
 def kinds_of(root: Path) -> dict[str, str]:
@@ -29,8 +81,10 @@ def kinds_of(root: Path) -> dict[str, str]:
     return {row[1]: row[3] for row in rows if len(row) > 3}
 
 
-def evaluate(root: Path, classifier: DigitClassifier, preprocess: str) -> tuple[dict, list[str]]:
-    """{kind: (right, total)} including "all", and the misses as `label/file: got`."""
+def evaluate(root: Path, classifier: DigitClassifier, preprocess: str,
+             variant: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[dict, list[str]]:
+    """{kind: (right, total)} including "all", and the misses as `label/file: got`; with `variant`, each image
+    is first made gray and changed by it."""
     kinds = kinds_of(root)
     score = defaultdict(lambda: [0, 0])
     misses = []
@@ -40,7 +94,9 @@ def evaluate(root: Path, classifier: DigitClassifier, preprocess: str) -> tuple[
             continue
         for file in list_images(folder):
             try:
-                digit = classify_image(read_image(file), classifier, preprocess)[0].digit
+                image = read_image(file)
+                image = variant(to_gray(image)) if variant else image
+                digit = classify_image(image, classifier, preprocess)[0].digit
             except ImageReadError:
                 digit = "unreadable"
             for key in ("all", kinds.get(file.name, "other")):
@@ -57,6 +113,7 @@ def main() -> None:
                         help="labelled photo folder (default: ../shared/photos)")
     parser.add_argument("--model", type=Path, default=None, help="TFLite model (default: the packaged one)")
     parser.add_argument("--misses", action="store_true", help="list the files read wrong")
+    parser.add_argument("--variants", action="store_true", help="also read every image changed as in VARIANTS")
     args = parser.parse_args()
 
     classifier = DigitClassifier(ClassifierOptions(args.model, threads=1))
@@ -75,6 +132,12 @@ def main() -> None:
     print(f"target >= {TARGET:.0%}: {'ok' if right / total >= TARGET else 'MISSED'}")
     if args.misses:
         print("robust misses:\n  " + "\n  ".join(results["robust"][1]))
+    if args.variants:
+        print(f"\n{'the same images, changed':28s} {'robust (default)':>18s}  misses")
+        for name, variant in VARIANTS.items():
+            score, misses = evaluate(args.photos, classifier, "robust", variant)
+            right, total = score["all"]
+            print(f"{name:28s} {right / total:7.1%} ({right}/{total})  {', '.join(misses) if args.misses else len(misses)}")
 
 
 if __name__ == "__main__":

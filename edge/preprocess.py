@@ -126,8 +126,12 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
         lines = ruled_line_ink(ink)
         if _percentiles(lines, (99.9,))[0] >= MIN_CONTRAST:
             without_lines = ink - lines
-            cleaned = _pick_digit_across_lines(_ink_mask(without_lines), lines >= MIN_CONTRAST)
-            if cleaned is not None and (digit is None or cleaned.clutter > digit.clutter):
+            remaining = _ink_mask(without_lines)
+            cleaned = _pick_digit_across_lines(remaining, lines >= MIN_CONTRAST)
+            # The lines' removal must leave a digit holding most of the ink: when it leaves a piece of one
+            # (a tight crop of a 5, whose bar and stem run from edge to edge), the lines were its strokes.
+            if (cleaned is not None and (digit is None or cleaned.clutter > digit.clutter)
+                    and np.count_nonzero(cleaned.mask) >= 0.5 * np.count_nonzero(remaining)):
                 # The digit keeps its ink where it crosses a line; the lines around it are gone.
                 digit, ink = cleaned, np.where(cleaned.mask, ink, without_lines).astype(np.float32)
     if digit is None:
@@ -334,16 +338,21 @@ def _is_dark_ink(work: np.ndarray) -> bool:
         detail = work - cv2.resize(illumination, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_LINEAR)
         low, median, high = _percentiles(np.clip(detail + 0.5, 0.0, 1.0), (0.05, 50, 99.95))
         return high - median < median - low
+    dark_borders = []
     for image in (np.clip(relative + 0.5, 0.0, 1.0), small):
         image8 = np.round(image * 255).astype(np.uint8)
         threshold, _ = cv2.threshold(image8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         dark_border = float(np.mean(_border_ring(image8) <= threshold))
         if dark_border <= 0.2 or dark_border >= 0.8:
             return dark_border <= 0.2
+        dark_borders.append(dark_border)
     height, width = small.shape
     middle = small[height // 4: height - height // 4, width // 4: width - width // 4]
     low, median, high = np.percentile(middle, (1, 50, 99))
-    return high - median < median - low
+    light_tail = high - median >= median - low
+    # Light ink also needs a border that is mostly dark: a bold digit cropped tight fills the middle, where
+    # the paper is then the minority (the "tail"), but its border is still mostly paper.
+    return not (light_tail and float(np.mean(dark_borders)) >= 0.5)
 
 
 def _illumination(small: np.ndarray) -> np.ndarray:
