@@ -41,6 +41,8 @@ BACKGROUND_SIDE = 48  # px: the paper/background is estimated on a copy this sma
 BACKGROUND_KERNEL = 0.3  # opening kernel as a fraction of the long side: wider than any stroke
 BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows the background
 MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fraction of the range): blank
+FAINT_PEAK = 0.5  # an ink map peaking below this (faint pencil, a faded scan) is stretched toward it ...
+MAX_STRETCH = 2.0  # ... by at most this factor, so that the floors below are relative to faint ink too
 HYSTERESIS_LOW = 0.5  # weak ink (>= this fraction of the Otsu threshold) is kept near strong ink ...
 HYSTERESIS_STEPS = 4  # ... within this many pixels of it (in the working copy, at most 200 px)
 SPECK_FRACTION = 0.02  # components smaller than this fraction of the best one are specks
@@ -226,6 +228,10 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
     (peak,) = _percentiles(ink, (99.95,))
     if peak < MIN_CONTRAST:
         return None
+    if peak < FAINT_PEAK:
+        # Faint ink: the thresholds below have fixed floors, under which the lighter half of a pencil stroke
+        # (uneven pressure, a faded scan) would vanish while its darker half stays.
+        ink = np.clip(ink * min(FAINT_PEAK / peak, MAX_STRETCH), 0.0, 1.0)
     return ink
 
 
