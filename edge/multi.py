@@ -21,6 +21,7 @@ from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, ruled_line_ink, to_gra
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
 POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the image: wider than the digits) ...
 BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
+INK_TAIL = 0.999  # polarity: the ink side is the stronger of the two tails this far out (ink can be 0.1% of a page)
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 LINE_RUN = 0.25  # when lines show (below), the ink of straight runs this long (of the page's side) is taken out:
@@ -49,6 +50,8 @@ DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touc
 GROUND_RING = 0.25  # of the mark's height: the ring around it where the paper should show ...
 DARK_GROUND_FRACTION = 0.3  # ... unless this much of it is as dark as the ink (a table's edge, not a stroke)
 LINE_OVERLAP = 0.4  # a digit continues a line when it overlaps the line's last digit vertically this much
+WRITING_GAP = 3.0  # digit heights: the widest gap between neighbours in a line, for measuring the lines' slope ...
+MAX_SLOPE = 0.36  # ... which is at most this (20 degrees); steeper pairs are digits of different lines
 # Cutting digits for the model (full-resolution image)
 CROP_PAD = 0.2  # of the digit's height, around its box
 CROP_HEIGHT = 64  # px: larger crops are shrunk to this height first (the model sees 20 px anyway)
@@ -145,8 +148,8 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float]:
     small = cv2.resize(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))),
                        interpolation=cv2.INTER_AREA)
     coarse = _enlarge(cv2.medianBlur(small, POLARITY_KERNEL), (width, height))
-    dark_tail = _quantile(_histogram(cv2.subtract(coarse, gray)[::2, ::2]), 0.995)
-    light_tail = _quantile(_histogram(cv2.subtract(gray, coarse)[::2, ::2]), 0.995)
+    dark_tail = _quantile(_histogram(cv2.subtract(coarse, gray)[::2, ::2]), INK_TAIL)
+    light_tail = _quantile(_histogram(cv2.subtract(gray, coarse)[::2, ::2]), INK_TAIL)
     dark_ink = dark_tail >= light_tail
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel,
@@ -371,12 +374,13 @@ def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> l
 
 
 def _typical_height(marks: list[_Mark], quantile: float = 0.5) -> float:
-    """The height of a typical digit: the median (or another quantile) of the heights weighted by box area,
-    so that specks barely count; marks at the image's edge (a paper edge, or a tight crop) count only if
-    there is nothing else."""
+    """The height of a typical digit: the median (or another quantile) of the heights weighted by the box's
+    short side, so that specks and ruled lines barely count and one big dark thing (a pen, a shadow's band)
+    counts like one digit, not like a row of them; marks at the image's edge (a paper edge, or a tight crop)
+    count only if there is nothing else."""
     marks = [mark for mark in marks if not mark.at_edge] or marks
     heights = np.array([mark.height for mark in marks], float)
-    weights = np.array([mark.width * mark.height for mark in marks], float)
+    weights = np.array([min(mark.width, mark.height) for mark in marks], float)
     order = np.argsort(heights)
     cumulative = np.cumsum(weights[order])
     return float(heights[order][np.searchsorted(cumulative, quantile * cumulative[-1])])
@@ -451,21 +455,46 @@ def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray) -> bool:
 
 def _group_lines(marks: list[_Mark]) -> list[list[_Mark]]:
     """Lines of marks, top to bottom, each left to right; a mark continues the line whose last mark it overlaps
-    most vertically, so slanted lines stay together."""
+    most vertically once the writing's slope is taken out (a turned photo), so slanted lines stay together."""
+    slope = _writing_slope(marks)
+
+    def level(mark: _Mark) -> float:  # how far down the mark is, measured across the slanted lines
+        return slope * (mark.x0 + mark.x1) / 2
+
     lines: list[list[_Mark]] = []
     for mark in sorted(marks, key=lambda m: m.x0):
         best, best_overlap = None, LINE_OVERLAP
         for line in lines:
             last = line[-1]
-            overlap = (min(last.y1, mark.y1) - max(last.y0, mark.y0)) / min(last.height, mark.height)
+            shift = level(mark) - level(last)  # where the last mark's line passes at this mark
+            overlap = (min(last.y1 + shift, mark.y1) - max(last.y0 + shift, mark.y0)) / min(last.height, mark.height)
             if overlap >= best_overlap:
                 best, best_overlap = line, overlap
         if best is None:
             lines.append([mark])
         else:
             best.append(mark)
-    lines.sort(key=lambda line: float(np.median([(m.y0 + m.y1) / 2 for m in line])))
+    lines.sort(key=lambda line: float(np.median([(m.y0 + m.y1) / 2 - level(m) for m in line])))
     return lines
+
+
+def _writing_slope(marks: list[_Mark]) -> float:
+    """The slope (dy/dx) of the lines of writing: the median direction from each mark to its nearest neighbour
+    on the right, among neighbours less than WRITING_GAP digit heights away and less than MAX_SLOPE off level
+    (0 when there are no such pairs)."""
+    slopes = []
+    for mark in marks:
+        centre_x, centre_y = (mark.x0 + mark.x1) / 2, (mark.y0 + mark.y1) / 2
+        nearest = None
+        for other in marks:
+            dx = (other.x0 + other.x1) / 2 - centre_x
+            dy = (other.y0 + other.y1) / 2 - centre_y
+            if 0 < dx <= WRITING_GAP * max(mark.height, other.height) and abs(dy) <= MAX_SLOPE * dx:
+                if nearest is None or dx < nearest[0]:
+                    nearest = (dx, dy)
+        if nearest is not None:
+            slopes.append(nearest[1] / nearest[0])
+    return float(np.median(slopes)) if slopes else 0.0
 
 
 def _drop_small_in_line(line: list[_Mark]) -> list[_Mark]:

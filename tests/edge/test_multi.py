@@ -52,6 +52,30 @@ def test_slanted_lines_keep_their_digits_together(digits, classifier):
     assert [line.digits for line in reading.lines] == ["6707", "0512"]
 
 
+def test_a_small_sheet_on_a_grey_desk_beside_a_dark_band_is_read(digits, classifier):
+    """The sheet covers a 24th of the photo, the ink a fraction of a percent: the bright sheet against the desk
+    is not taken for light ink, and a tall dark band (a shadow, a pen) does not set the digits' size."""
+    page = draw_number([digits("05126707")])
+    height, width = page.image.shape
+    image = np.full((6 * height, 4 * width), int(0.75 * PAPER), np.uint8)
+    image[3 * height: 4 * height, width: 2 * width] = page.image
+    image[height // 2: 11 * height // 2, 2 * width + 10: 2 * width + 70] = 60  # the dark band
+    assert read_digits(as_jpeg(image), classifier).text == "05126707"
+
+
+@pytest.mark.parametrize("degrees", [15, -15])
+def test_lines_of_a_turned_photo_stay_apart_when_the_digits_are_spaced_wide(degrees, digits, classifier):
+    """Each line's slope is measured from neighbouring digits, so a wide gap does not break a turned line in two
+    (before: four lines of 2-3 digits at 15 degrees either way)."""
+    page = draw_number([digits("12345"), digits("67890")], gaps=[[1.4] * 5] * 2, margin=200)
+    height, width = page.image.shape
+    rotation = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    turned = cv2.warpAffine(page.image, rotation, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    lines = [line.digits for line in read_digits(as_jpeg(turned), classifier).lines]
+    assert [len(line) for line in lines] == [5, 5]
+    assert lines[0][:4] == "1234" and lines[1] == "67890"
+
+
 @pytest.mark.parametrize("text", ["9268", "5002", "7208"])
 def test_touching_digits_are_split(text, digits, classifier):
     # the middle two digits are pushed together until their strokes touch (they are not drawn overlapping more)
