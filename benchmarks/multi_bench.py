@@ -7,7 +7,10 @@ paper, pen, light and camera) are the general check. Speed: read_digits (finding
 preprocessing and inference) on one core, image decoding excluded; the verdict uses CPU time, because wall
 times on a shared machine include waiting for the core.
 
-Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--runs 40]
+`--variants` reads the labelled photos again as other people's photos plausibly differ (inverted, on a
+desk with more around, compressed hard, turned 15 degrees, faded).
+
+Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--runs 40] [--variants]
 """
 from __future__ import annotations
 
@@ -26,26 +29,32 @@ from digits.edge.classifier import ClassifierOptions, DigitClassifier  # noqa: E
 from digits.edge.images import list_images, read_image  # noqa: E402
 from digits.edge.multi import digit_crop, find_digits, read_digits  # noqa: E402
 from digits.edge.multi_report import NumberScores, read_number_labels  # noqa: E402
-from digits.edge.preprocess import to_mnist  # noqa: E402
+from digits.edge.preprocess import to_gray, to_mnist  # noqa: E402
+from edge_photos import VARIANTS  # noqa: E402  (benchmarks/edge_photos.py)
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_MS = 30.0
 PHOTO_SIZE = (1632, 1224)  # width, height: 2.0 megapixels
 SPEED_DIGITS = 10
+PAGE_VARIANTS = ("as given", "inverted", "more paper around", "JPEG quality 25", "turned 15 degrees",
+                 "faded (30% contrast)")
 
 
-def folder_accuracy(folder: Path, classifier: DigitClassifier) -> NumberScores:
-    """Read every labelled image of a folder (labels.csv inside it) as the CLI does; print each reading."""
+def folder_accuracy(folder: Path, classifier: DigitClassifier, variant=None, verbose: bool = True) -> NumberScores:
+    """Read every labelled image of a folder (labels.csv inside it) as the CLI does (first made gray and changed
+    by `variant`, when given); print each reading when verbose, else only the misses."""
     labels = read_number_labels(folder / "labels.csv")
     scores = NumberScores()
     for file in list_images(folder):
         label = labels.label_of(file, folder)
         if label is None:
             continue
-        reading = read_digits(read_image(file), classifier)
+        image = read_image(file)
+        reading = read_digits(variant(to_gray(image)) if variant else image, classifier)
         scores.add(label, reading.text)
         verdict = "right" if reading.text == label else f"WRONG (label {label})"
-        print(f"  {file.name}: {reading.text}  {verdict}")
+        if verbose or reading.text != label:
+            print(f"  {file.name}: {reading.text}  {verdict}")
     return scores
 
 
@@ -116,6 +125,9 @@ def main() -> None:
                         default=os.environ.get("DIGITS_MNIST_DIR", REPO.parent / "shared" / "mnist"))
     parser.add_argument("--synthetic", type=int, default=60, help="synthetic photos to read (default: 60)")
     parser.add_argument("--runs", type=int, default=40, help="timed readings of the speed photo (default: 40)")
+    parser.add_argument("--variants", action="store_true",
+                        help="also read the labelled photos changed as in edge_photos.py's VARIANTS (a whole page "
+                             "is not cut to one digit or shrunk to 28x28)")
     args = parser.parse_args()
     pinned = pin_to_one_core()
     classifier = DigitClassifier(ClassifierOptions(args.model, threads=1))
@@ -127,6 +139,13 @@ def main() -> None:
         print(f"{name}:")
         scores = folder_accuracy(folder, classifier)
         print(f"{name}: exact {scores.exact}/{scores.images}, per digit {scores.digit_accuracy:.1%}")
+    if args.variants:
+        for name, variant in VARIANTS.items():
+            if name in PAGE_VARIANTS:
+                print(f"{name}:")
+                scores = [folder_accuracy(folder, classifier, variant, verbose=False)
+                          for folder in (args.testset, args.photos) if (folder / "labels.csv").is_file()]
+                print(f"{name}: exact {sum(score.exact for score in scores)}/{sum(score.images for score in scores)}")
     if args.synthetic:
         scores = NumberScores()
         for image, label in synthetic_photos(args.synthetic, args.mnist_dir):
