@@ -21,7 +21,8 @@ from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, ruled_line_ink, to_gra
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
 POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the image: wider than the digits) ...
 BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
-INK_TAIL = 0.999  # polarity: the ink side is the stronger of the two tails this far out (ink can be 0.1% of a page)
+INK_TAIL = 0.995  # polarity: the ink side is the stronger of the two tails this far out, ...
+FAR_TAIL, FAR_TAIL_RATIO = 0.999, 1.5  # ... unless one tail this far out is this many times the other
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 LINE_RUN = 0.25  # when lines show (below), the ink of straight runs this long (of the page's side) is taken out:
@@ -148,9 +149,15 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float]:
     small = cv2.resize(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))),
                        interpolation=cv2.INTER_AREA)
     coarse = _enlarge(cv2.medianBlur(small, POLARITY_KERNEL), (width, height))
-    dark_tail = _quantile(_histogram(cv2.subtract(coarse, gray)[::2, ::2]), INK_TAIL)
-    light_tail = _quantile(_histogram(cv2.subtract(gray, coarse)[::2, ::2]), INK_TAIL)
-    dark_ink = dark_tail >= light_tail
+    darker = _histogram(cv2.subtract(coarse, gray)[::2, ::2])
+    lighter = _histogram(cv2.subtract(gray, coarse)[::2, ::2])
+    # Ink under INK_TAIL of the page (a small sheet on a desk, the sheet's edge making the other tail) shows
+    # only further out, where a clear winner decides; a near tie there is the paper's noise.
+    dark_far, light_far = _quantile(darker, FAR_TAIL), _quantile(lighter, FAR_TAIL)
+    if max(dark_far, light_far) >= FAR_TAIL_RATIO * min(dark_far, light_far) + 1:
+        dark_ink = dark_far > light_far
+    else:
+        dark_ink = _quantile(darker, INK_TAIL) >= _quantile(lighter, INK_TAIL)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel,
                              borderType=cv2.BORDER_REPLICATE)
