@@ -43,6 +43,7 @@ BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows t
 MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fraction of the range): blank
 FAINT_PEAK = 0.5  # an ink map peaking below this (faint pencil, a faded scan) is stretched toward it ...
 MAX_STRETCH = 2.0  # ... by at most this factor, so that the floors below are relative to faint ink too
+INK_BODY = 0.75  # ... when the top 1% of the ink map reaches this share of its peak (ink, not a noise tail)
 HYSTERESIS_LOW = 0.5  # weak ink (>= this fraction of the Otsu threshold) is kept near strong ink ...
 HYSTERESIS_STEPS = 4  # ... within this many pixels of it (in the working copy, at most 200 px)
 SPECK_FRACTION = 0.02  # components smaller than this fraction of the best one are specks
@@ -225,12 +226,13 @@ def _ink_map(work: np.ndarray) -> np.ndarray | None:
         # Paper brightness scales the ink's contrast: divide it out so shadows do not fade the strokes.
         ink /= np.maximum(1.0 - background, 0.2)
     ink = np.clip(ink, 0.0, 1.0)
-    (peak,) = _percentiles(ink, (99.95,))
+    body, peak = _percentiles(ink, (99, 99.95))
     if peak < MIN_CONTRAST:
         return None
-    if peak < FAINT_PEAK:
+    if peak < FAINT_PEAK and body >= INK_BODY * peak:
         # Faint ink: the thresholds below have fixed floors, under which the lighter half of a pencil stroke
-        # (uneven pressure, a faded scan) would vanish while its darker half stays.
+        # (uneven pressure, a faded scan) would vanish while its darker half stays. Only a body of ink is
+        # stretched: a noisy blank page's peak is a thin tail, and stretched it would pass for strokes.
         ink = np.clip(ink * min(FAINT_PEAK / peak, MAX_STRETCH), 0.0, 1.0)
     return ink
 
