@@ -16,6 +16,7 @@ turned on a desk, ...: STRESS below) and prints accuracy and "no digit" answers 
 Usage: .venv/bin/python benchmarks/rendered_photos.py [--count 2000] [--split test|validation] [--seed 0] [--model PATH]
        .venv/bin/python benchmarks/rendered_photos.py --stress --split validation --count 400
        .venv/bin/python benchmarks/rendered_photos.py --stress --condition "squared paper" --split validation --count 400
+       .venv/bin/python benchmarks/rendered_photos.py --blank --stress --count 100   (blank pages: "no digit" expected)
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ import numpy as np
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import to_mnist
 from digits.train.mnist import VALIDATION_SIZE, load_mnist_split, resolve_mnist_dir
-from digits.train.synth import random_style, render_digit_photo
+from digits.train.synth import random_style, render_digit_photo, render_photo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PHOTO_SIZE = (640, 480)
@@ -61,16 +62,17 @@ def conditions(style) -> list[str]:
     return found or ["plain"]
 
 
-def read_chunk(job: tuple[np.ndarray, list[int], str | None]) -> list[tuple[np.ndarray | None, list[str]]]:
+def read_chunk(job: tuple[np.ndarray, list[int], str | None, bool]) -> list[tuple[np.ndarray | None, list[str]]]:
     """Render and preprocess one chunk of digits with its own seed (so results do not depend on workers),
-    in random styles or under one STRESS condition."""
-    digits, seed, stress = job
+    in random styles or under one STRESS condition; with `blank`, the same pages without their digit."""
+    digits, seed, stress, blank = job
     overrides, digit_height = STRESS[stress] if stress else ({}, None)
     rng = np.random.default_rng(seed)
     out = []
     for digit in digits:
         style = random_style(rng, **overrides)
-        photo = render_digit_photo(digit, rng, PHOTO_SIZE, style, digit_height=digit_height)
+        photo = (render_photo([], rng, PHOTO_SIZE, style).image if blank
+                 else render_digit_photo(digit, rng, PHOTO_SIZE, style, digit_height=digit_height))
         out.append((to_mnist(photo), [stress] if stress else conditions(style)))
     return out
 
@@ -86,6 +88,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="rendering processes (default: every core)")
     parser.add_argument("--stress", action="store_true", help="each STRESS condition in turn instead of random styles")
     parser.add_argument("--condition", choices=list(STRESS), default=None, help="with --stress: only this condition")
+    parser.add_argument("--blank", action="store_true",
+                        help="the same pages with nothing written on them: how many are given a digit")
     args = parser.parse_args()
 
     mnist_dir = resolve_mnist_dir(args.mnist_dir) or REPO_ROOT.parent / "shared" / "mnist"
@@ -96,14 +100,25 @@ def main() -> None:
     # Each condition keeps its own seed (its place in STRESS), with or without --condition.
     runs = ([(number, name) for number, name in enumerate(STRESS, start=1) if args.condition in (None, name)]
             if args.stress else [(0, None)])
-    jobs = [(digits.images[chosen[i:i + CHUNK]], [args.seed, *([number] if stress else []), i // CHUNK], stress)
-            for number, stress in runs for i in range(0, args.count, CHUNK)]
+    jobs = [(digits.images[chosen[i:i + CHUNK]], [args.seed, *([number] if stress else []), i // CHUNK], stress,
+             args.blank) for number, stress in runs for i in range(0, args.count, CHUNK)]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         read = [item for chunk in pool.map(read_chunk, jobs) for item in chunk]
-    print(f"rendered and preprocessed {len(read)} photos of MNIST {args.split} digits in "
+    what = "blank pages (styles drawn as for" if args.blank else "photos of"
+    print(f"rendered and preprocessed {len(read)} {what} MNIST {args.split} digits{')' if args.blank else ''} in "
           f"{time.perf_counter() - start:.0f} s")
 
+    if args.blank:
+        given = defaultdict(lambda: [0, 0])  # condition -> [given a digit, pages]
+        for model_input, found in read:
+            for name in found if args.stress else ["all", *found]:
+                given[name][0] += model_input is not None
+                given[name][1] += 1
+        print(f"{'condition (blank pages)':24s} {'pages':>6s} {'given a digit':>14s}")
+        for name in sorted(given, key=lambda name: (name != "all", name)) if not args.stress else [n for _, n in runs]:
+            print(f"{name:24s} {given[name][1]:6d} {given[name][0]:14d}")
+        return
     classifier = DigitClassifier(ClassifierOptions(args.model, threads=1))
     score = defaultdict(lambda: [0, 0, 0, 0])  # condition -> [photo right, original right, no digit, total]
     for (model_input, found), index in zip(read, np.tile(chosen, len(runs))):

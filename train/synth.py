@@ -206,7 +206,8 @@ def render_photo(lines: Sequence[Sequence[np.ndarray]], rng: np.random.Generator
     """A photo of one or several lines of handwritten digits, with the digits' boxes.
 
     Args:
-        lines: the lines top to bottom, each a sequence of 28x28 MNIST digits (uint8, white on black).
+        lines: the lines top to bottom, each a sequence of 28x28 MNIST digits (uint8, white on black); none
+            (or only empty ones): a photo of the blank page.
         rng: the random generator.
         size: (width, height) of the photo in pixels.
         style: how the photo is taken; None draws one with `random_style`.
@@ -215,7 +216,7 @@ def render_photo(lines: Sequence[Sequence[np.ndarray]], rng: np.random.Generator
     """
     width, height = size
     style = style or random_style(rng)
-    placements = _layout(lines, rng, size, digit_height, centre)
+    placements = _layout(lines, rng, size, digit_height, centre) if any(len(line) for line in lines) else []
     ink = np.zeros((height, width), np.float32)
     raw_boxes = []
     for placement in placements:

@@ -107,6 +107,12 @@ def test_stroke_coverage_is_a_pen_line_and_rejects_a_blank_image(digits):
         synth.stroke_coverage(np.zeros((28, 28), np.uint8), 100)
 
 
+def test_a_photo_without_lines_is_the_blank_page():
+    rng = np.random.default_rng(4)
+    photo = synth.render_photo([], rng, SMALL, synth.random_style(rng, ruled_spacing=None)).image
+    assert photo.shape == (SMALL[1], SMALL[0], 3) and ink_fraction(photo) < 0.003
+
+
 def test_video_reads_back_with_its_frame_count_and_schedule(digits, tmp_path):
     path = tmp_path / "digits.avi"
     labels = [7, 2]
