@@ -29,10 +29,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.97
 
 
+def border_tone(gray: np.ndarray) -> int:
+    """The median gray level of the image's outermost rows and columns: the paper, as a rule."""
+    return int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+
+
 def cropped_tight(gray: np.ndarray) -> np.ndarray:
     """The image cut to the box of its ink (every piece at least 5% of the largest), as a hand or detector crops."""
-    paper = int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
-    difference = cv2.absdiff(gray, np.full_like(gray, paper))
+    difference = cv2.absdiff(gray, np.full_like(gray, border_tone(gray)))
     _, ink = cv2.threshold(difference, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink)
     if count < 2:
@@ -45,9 +49,8 @@ def cropped_tight(gray: np.ndarray) -> np.ndarray:
 
 def with_margin(gray: np.ndarray, fraction: float = 0.6) -> np.ndarray:
     """More paper around the image (its border's median tone), so the digit is smaller in the frame."""
-    paper = int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
     pad = int(fraction * max(gray.shape))
-    return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=paper)
+    return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=border_tone(gray))
 
 
 def jpeg_quality_25(gray: np.ndarray) -> np.ndarray:

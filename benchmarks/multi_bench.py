@@ -18,6 +18,7 @@ import argparse
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 # One core: numpy's BLAS must not start worker threads either (it reads this at import).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -40,7 +41,8 @@ PAGE_VARIANTS = ("as given", "inverted", "more paper around", "JPEG quality 25",
                  "faded (30% contrast)")
 
 
-def folder_accuracy(folder: Path, classifier: DigitClassifier, variant=None, verbose: bool = True) -> NumberScores:
+def folder_accuracy(folder: Path, classifier: DigitClassifier, variant: Callable[[np.ndarray], np.ndarray] | None = None,
+                    verbose: bool = True) -> NumberScores:
     """Read every labelled image of a folder (labels.csv inside it) as the CLI does (first made gray and changed
     by `variant`, when given); print each reading when verbose, else only the misses."""
     labels = read_number_labels(folder / "labels.csv")
