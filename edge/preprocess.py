@@ -40,6 +40,8 @@ SMALL_SIDE = 112  # px: tiny crops (e.g. 28x28 scans) are upscaled to this so mo
 BACKGROUND_SIDE = 48  # px: the paper/background is estimated on a copy this small
 BACKGROUND_KERNEL = 0.3  # opening kernel as a fraction of the long side: wider than any stroke
 BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows the background
+PIECE_SHARE = 0.05  # a region of one tone this large a share of a digit cut tight is a piece (strokes, paper), ...
+STROKE_CORE = 0.2  # ... and no point of its strokes further than this share of the image's long side from paper
 MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fraction of the range): blank
 FAINT_PEAK = 0.5  # an ink map peaking below this (faint pencil, a faded scan) is stretched toward it ...
 MAX_STRETCH = 2.0  # ... by at most this factor, so that the floors below are relative to faint ink too
@@ -332,9 +334,10 @@ def _is_dark_ink(work: np.ndarray) -> bool:
 
     First on the image minus its illumination (a smooth quadratic surface), so that vignetting and shadows
     (light falling off toward the border) do not make the border look like ink; if that ring is mixed (a
-    bold digit filling the frame bends the fit), on the image itself; if that ring is mixed too (a dark
-    table along some sides of light paper), the middle half decides: there the paper dominates and the ink
-    is the long tail away from its median. A digit too small to show on the tiny copy (the copy minus its
+    bold digit filling the frame bends the fit), on the image itself; if that ring is mixed too, either the
+    image is a digit cut tight to its ink (`_polarity_if_cut_tight`), or (a dark table along some sides of
+    light paper) the middle half decides: there the paper dominates and the ink is the long tail away from
+    its median. A digit too small to show on the tiny copy (the copy minus its
     illumination is flat but for a few pixels) is looked for at the working size instead: it is the longer
     tail there.
     """
@@ -354,6 +357,9 @@ def _is_dark_ink(work: np.ndarray) -> bool:
         if dark_border <= 0.2 or dark_border >= 0.8:
             return dark_border <= 0.2
         dark_borders.append(dark_border)
+    cut_tight = _polarity_if_cut_tight(work)
+    if cut_tight is not None:
+        return cut_tight
     height, width = small.shape
     middle = small[height // 4: height - height // 4, width // 4: width - width // 4]
     low, median, high = np.percentile(middle, (1, 50, 99))
@@ -361,6 +367,36 @@ def _is_dark_ink(work: np.ndarray) -> bool:
     # Light ink also needs a border that is mostly dark: a bold digit cropped tight fills the middle, where
     # the paper is then the minority (the "tail"), but its border is still mostly paper.
     return not (light_tail and float(np.mean(dark_borders)) >= 0.5)
+
+
+def _polarity_if_cut_tight(work: np.ndarray) -> bool | None:
+    """Whether the ink is dark, for an image cut tight to a digit; None when it does not look like one.
+
+    Cut to the box of its ink, a digit is one piece touching all four sides, and it splits the paper into
+    pieces that each touch at most two (the corners beside the strokes, the insides of loops). Either tone
+    can be the ink. A photo of a sheet with the desk or a shadow in two corners can look the same with its
+    tones swapped, but the sheet is no stroke: its middle lies far from the other tone.
+    """
+    image8 = np.round(work * 255).astype(np.uint8)
+    threshold, _ = cv2.threshold(image8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    dark = image8 <= threshold
+    dark_pieces, light_pieces = _sides_touched(dark), _sides_touched(~dark)
+    for dark_is_ink, strokes, paper in ((True, dark_pieces, light_pieces), (False, light_pieces, dark_pieces)):
+        if strokes == [4] and len(paper) >= 2 and max(paper) <= 2:
+            ink = dark if dark_is_ink else ~dark
+            inside = cv2.distanceTransform(np.pad(ink.astype(np.uint8), 1), cv2.DIST_L2, 3)
+            # Strokes are thin for their digit; a sheet of paper between a desk and a shadow is not.
+            return dark_is_ink if float(inside.max()) <= STROKE_CORE * max(work.shape) else None
+    return None
+
+
+def _sides_touched(mask: np.ndarray) -> list[int]:
+    """For each piece of the mask holding at least PIECE_SHARE of the image: how many image sides it touches."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    pieces = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= PIECE_SHARE * mask.size)
+    pieces = pieces[pieces > 0]  # label 0 is the other tone
+    sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
+    return [sum(bool(np.any(side == piece)) for side in sides) for piece in pieces]
 
 
 def _illumination(small: np.ndarray) -> np.ndarray:
