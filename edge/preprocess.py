@@ -69,6 +69,8 @@ FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizea
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
 ZOOM_BELOW = 0.15  # a digit smaller than this fraction of WORK_SIDE in a downscaled photo is re-read ...
 ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
+MAX_WIDTH_RATIO = 3.0  # a digit is at most this many times wider than tall (MNIST: 2.5; photos of flat 5s and 7s 2.8)
+MAX_STROKE_RATIO = 0.45  # strokes almost half as wide as the digit is large fill it: a blob, not a digit
 MIN_OUTPUT_INK = 0.5  # an output with less ink than this (sum of pixels) is not a digit
 
 
@@ -147,6 +149,8 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
         zoomed = _read_digit(region, zoom=False) if min(region.shape) >= 2 else None
         if zoomed is not None:
             return zoomed
+    if not _is_digit_shaped(digit):
+        return None
     digit_ink = _digit_ink(ink, digit)
     digit_ink = _normalise_stroke(digit_ink, digit)
     return _render(digit_ink)
@@ -673,6 +677,13 @@ def _union_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tu
     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
     x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
     return x0, y0, x1 - x0, y1 - y0
+
+
+def _is_digit_shaped(digit: _Digit) -> bool:
+    """Not a dash or an edge lying on its side, nor a blob (a shadow's remnant) whose "strokes" fill it."""
+    x, y, box_w, box_h = digit.box
+    stroke = _stroke_width(digit.mask[y: y + box_h, x: x + box_w])
+    return box_w <= MAX_WIDTH_RATIO * box_h and stroke <= MAX_STROKE_RATIO * max(box_w, box_h)
 
 
 def _digit_ink(ink: np.ndarray, digit: _Digit) -> np.ndarray:

@@ -272,6 +272,26 @@ def test_a_blank_image_has_no_digit(blank):
     assert to_mnist(images[blank]) is None
 
 
+def dark_mark(draw) -> np.ndarray:
+    """Plain paper with one dark mark drawn by `draw(page)` on it."""
+    page = np.full(PAGE, PAPER, np.uint8)
+    draw(page)
+    return page
+
+
+@pytest.mark.parametrize("mark", ["dash", "underline", "blob"])
+def test_a_mark_that_is_no_digit_has_no_digit(mark):
+    """A dash or a line lying on its side (wider than twice its height: MNIST has 5 such digits in 60,000),
+    or a blob whose "strokes" fill it, like the remnant of a shadow's edge. (Before: each was read as a digit.)"""
+    images = {
+        "dash": dark_mark(lambda page: cv2.line(page, (120, 120), (200, 124), INK, 6)),
+        "underline": dark_mark(lambda page: cv2.line(page, (60, 150), (260, 152), 90, 3)),
+        "blob": cv2.GaussianBlur(dark_mark(lambda page: cv2.ellipse(page, (160, 120), (40, 25), 20, 0, 360, INK, -1)),
+                                 (9, 9), 0),
+    }
+    assert to_mnist(images[mark]) is None
+
+
 def test_a_small_digit_in_a_big_photo_is_read_from_full_resolution(classifier, samples):
     images, labels = samples[0][:8], samples[1][:8]
     # 12 MP photos, the digit about 6% of their height: ~9 px in the downscaled working copy.
