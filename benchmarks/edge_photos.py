@@ -5,7 +5,7 @@ Target: >= 97% with the default model and preprocessing on the 140 single-digit 
 scores about 11%). The photos are for evaluation only: never train on them.
 
 `--variants` also reads every image as other people's files plausibly differ from these: cut tight to the
-ink (the digit touches all four sides), inverted, shrunk to 28x28, with a wider margin, compressed hard,
+ink (the digit touches all four sides), inverted, both, shrunk to 28x28, with a wider margin, compressed hard,
 turned, faded. A drop there is a weakness that the 140 images alone do not show.
 
 Usage: .venv/bin/python benchmarks/edge_photos.py [--photos ../shared/photos] [--model PATH] [--misses] [--variants]
@@ -67,6 +67,7 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "as given": lambda gray: gray,
     "cut tight to the ink": cropped_tight,
     "inverted": lambda gray: 255 - gray,
+    "cut tight and inverted": lambda gray: 255 - cropped_tight(gray),
     "shrunk to 28x28": lambda gray: cv2.resize(gray, (28, 28), interpolation=cv2.INTER_AREA),
     "more paper around": with_margin,
     "JPEG quality 25": jpeg_quality_25,
