@@ -71,6 +71,8 @@ ZOOM_BELOW = 0.15  # a digit smaller than this fraction of WORK_SIDE in a downsc
 ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
 MAX_WIDTH_RATIO = 3.0  # a digit is at most this many times wider than tall (MNIST: 2.5; photos of flat 5s and 7s 2.8)
 MAX_STROKE_RATIO = 0.45  # strokes almost half as wide as the digit is large fill it: a blob, not a digit
+EDGE_RING = 2  # px (working copy): the ring just outside the strokes where a pen's ink has stopped ...
+SOFT_EDGE = 0.35  # ... to under this share of its level inside (photos: at most 0.2; a shadow's remnant 0.4)
 MIN_OUTPUT_INK = 0.5  # an output with less ink than this (sum of pixels) is not a digit
 
 
@@ -149,10 +151,12 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
         zoomed = _read_digit(region, zoom=False) if min(region.shape) >= 2 else None
         if zoomed is not None:
             return zoomed
-    if not _is_digit_shaped(digit):
-        return None
     digit_ink = _digit_ink(ink, digit)
-    digit_ink = _normalise_stroke(digit_ink, digit)
+    strokes = _measure_strokes(digit_ink)
+    if not _is_digit_shaped(digit.box, strokes) or not _has_sharp_edges(ink, digit):
+        return None
+    if strokes is not None:
+        digit_ink = _normalise_stroke(digit_ink, strokes)
     return _render(digit_ink)
 
 
@@ -679,11 +683,25 @@ def _union_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tu
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _is_digit_shaped(digit: _Digit) -> bool:
+def _is_digit_shaped(box: tuple[int, int, int, int], strokes: _Strokes | None) -> bool:
     """Not a dash or an edge lying on its side, nor a blob (a shadow's remnant) whose "strokes" fill it."""
+    _, _, box_w, box_h = box
+    return box_w <= MAX_WIDTH_RATIO * box_h and (strokes is None or strokes.width <= MAX_STROKE_RATIO * strokes.size)
+
+
+def _has_sharp_edges(ink: np.ndarray, digit: _Digit) -> bool:
+    """Ink stops at a stroke's edge: just outside the strokes (a ring EDGE_RING px wide) the ink map holds at
+    most SOFT_EDGE of its level inside them. What is left of a shadow's soft edge fades out gradually."""
     x, y, box_w, box_h = digit.box
-    stroke = _stroke_width(digit.mask[y: y + box_h, x: x + box_w])
-    return box_w <= MAX_WIDTH_RATIO * box_h and stroke <= MAX_STROKE_RATIO * max(box_w, box_h)
+    margin = EDGE_RING + 1
+    y0, x0 = max(0, y - margin), max(0, x - margin)
+    mask = digit.mask[y0: y + box_h + margin, x0: x + box_w + margin].astype(np.uint8)
+    crop = ink[y0: y + box_h + margin, x0: x + box_w + margin]
+    side = 2 * EDGE_RING + 1
+    ring = (cv2.dilate(mask, np.ones((side, side), np.uint8)) > 0) & (mask == 0)
+    if not ring.any():
+        return True
+    return float(crop[ring].mean()) <= SOFT_EDGE * float(crop[mask > 0].mean())
 
 
 def _digit_ink(ink: np.ndarray, digit: _Digit) -> np.ndarray:
@@ -708,14 +726,26 @@ def _stroke_width(mask: np.ndarray) -> float:
     return max(1.0, 4.0 * float(inside.mean()) - 2.0) if inside.size else 1.0
 
 
-def _normalise_stroke(digit_ink: np.ndarray, digit: _Digit) -> np.ndarray:
-    """Thicken or thin strokes that, relative to the digit's size, are outside MNIST's usual range."""
+@dataclass(frozen=True)
+class _Strokes:
+    """The digit's mean stroke width and its size (long side of the box), px, from its ink above half strength."""
+
+    width: float
+    size: int
+
+
+def _measure_strokes(digit_ink: np.ndarray) -> _Strokes | None:
+    """Stroke width and size of the ink above half strength (None when there is none)."""
     mask = digit_ink > 0.5
     if not mask.any():
-        return digit_ink
+        return None
     ys, xs = np.nonzero(mask)
-    long_side = max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)
-    width = _stroke_width(mask)
+    return _Strokes(width=_stroke_width(mask), size=int(max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)))
+
+
+def _normalise_stroke(digit_ink: np.ndarray, strokes: _Strokes) -> np.ndarray:
+    """Thicken or thin strokes that, relative to the digit's size, are outside MNIST's usual range."""
+    width, long_side = strokes.width, strokes.size
     low, high = MNIST_STROKE_RANGE
     target_ratio = min(max(width / long_side, low), high)
     radius = int(round((target_ratio * long_side - width) / 2))

@@ -292,6 +292,22 @@ def test_a_mark_that_is_no_digit_has_no_digit(mark):
     assert to_mnist(images[mark]) is None
 
 
+def soft_shadow(centre: tuple[int, int], radius: float, depth: float, softness: float) -> np.ndarray:
+    """Blank paper with a round shadow (a phone or a hand) over one corner, its edge fading over ~`softness` px."""
+    ys, xs = np.mgrid[0:PAGE[0], 0:PAGE[1]]
+    outside = np.hypot(xs - centre[0], ys - centre[1]) - radius
+    shade = 1.0 - depth / (1.0 + np.exp(outside / (softness / 3)))
+    return np.clip(PAPER * shade, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("centre, radius, depth, softness", [((0, 240), 150, 0.3, 15), ((320, 0), 120, 0.35, 21),
+                                                             ((320, 240), 100, 0.4, 25)])
+def test_a_shadows_soft_edge_is_no_digit(centre, radius, depth, softness):
+    """What the lighting estimate leaves of a soft edge fades out gradually; a pen's ink stops at the stroke.
+    (Before: each of these blank pages was given a digit.)"""
+    assert to_mnist(soft_shadow(centre, radius, depth, softness)) is None
+
+
 def test_a_small_digit_in_a_big_photo_is_read_from_full_resolution(classifier, samples):
     images, labels = samples[0][:8], samples[1][:8]
     # 12 MP photos, the digit about 6% of their height: ~9 px in the downscaled working copy.
