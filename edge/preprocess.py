@@ -122,7 +122,8 @@ def to_mnist(image: np.ndarray) -> np.ndarray | None:
 
 
 def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
-    """The pipeline on one gray image; with `zoom`, a digit small in a big photo is re-read from its region."""
+    """The pipeline on one gray image; with `zoom`, a digit small in a big photo is re-read from its region
+    (a call without `zoom` reads such a region)."""
     work = _working_copy(gray)
     ink = _ink_map(work)
     if ink is None:
@@ -145,12 +146,14 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
                 digit, ink = cleaned, np.where(cleaned.mask, ink, without_lines).astype(np.float32)
     if digit is None:
         return None
+    if not zoom and _fills_image(digit.box, work.shape):
+        return None  # a region around a small find: a digit has paper around it here; noise fills it
     downscaled = work.shape[0] < gray.shape[0] or work.shape[1] < gray.shape[1]
     if zoom and downscaled and max(digit.box[2], digit.box[3]) < ZOOM_BELOW * WORK_SIDE:
         region = _around(gray, digit.box, (work.shape[1] / gray.shape[1], work.shape[0] / gray.shape[0]))
-        zoomed = _read_digit(region, zoom=False) if min(region.shape) >= 2 else None
-        if zoomed is not None:
-            return zoomed
+        if min(region.shape) >= 2:
+            # The full-resolution reading decides: what it does not confirm was noise at the small scale.
+            return _read_digit(region, zoom=False)
     digit_ink = _digit_ink(ink, digit)
     strokes = _measure_strokes(digit_ink)
     if not _is_digit_shaped(digit.box, strokes) or not _has_sharp_edges(ink, digit):
@@ -158,6 +161,12 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
     if strokes is not None:
         digit_ink = _normalise_stroke(digit_ink, strokes)
     return _render(digit_ink)
+
+
+def _fills_image(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
+    """The box touches all four sides of an image of this shape."""
+    x, y, box_w, box_h = box
+    return x == 0 and y == 0 and x + box_w == shape[1] and y + box_h == shape[0]
 
 
 def _around(gray: np.ndarray, box: tuple[int, int, int, int], scale: tuple[float, float]) -> np.ndarray:

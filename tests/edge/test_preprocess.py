@@ -9,6 +9,7 @@ import pytest
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import notebook_style, ruled_line_ink, to_gray, to_mnist
+from digits.train.synth import random_style, render_photo
 
 DIGITS_PER_CASE = 20  # MNIST test digits drawn per case; the model reads >= MIN_RIGHT of them
 MIN_RIGHT = 18
@@ -306,6 +307,15 @@ def test_a_shadows_soft_edge_is_no_digit(centre, radius, depth, softness):
     """What the lighting estimate leaves of a soft edge fades out gradually; a pen's ink stops at the stroke.
     (Before: each of these blank pages was given a digit.)"""
     assert to_mnist(soft_shadow(centre, radius, depth, softness)) is None
+
+
+@pytest.mark.parametrize("seed", [3, 8, 20])
+def test_noise_on_a_dim_blank_page_is_no_digit(seed):
+    """A dim, noisy photo of a blank page: the noise clumps into a small "digit" on the downscaled copy, and
+    re-read at full resolution it fills the region around it, as no digit does. (Before: each was a digit.)"""
+    rng = np.random.default_rng(seed)
+    page = render_photo([], rng, (640, 480), random_style(rng, exposure=0.45, noise_sigma=12.0)).image
+    assert to_mnist(page) is None
 
 
 def test_a_small_digit_in_a_big_photo_is_read_from_full_resolution(classifier, samples):
