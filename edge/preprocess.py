@@ -354,9 +354,8 @@ def _is_dark_ink(work: np.ndarray) -> bool:
     bold digit filling the frame bends the fit), on the image itself; if that ring is mixed too, either the
     image is a digit cut tight to its ink (`_polarity_if_cut_tight`), or (a dark table along some sides of
     light paper) the middle half decides: there the paper dominates and the ink is the long tail away from
-    its median. A digit too small to show on the tiny copy (the copy minus its
-    illumination is flat but for a few pixels) is looked for at the working size instead: it is the longer
-    tail there.
+    its median. A digit too small to show on the tiny copy (the copy minus its illumination is flat but for
+    a few pixels) is looked for at the working size instead: it is the longer tail there.
     """
     small = _shrink(work, BACKGROUND_SIDE)
     illumination = _illumination(small)
