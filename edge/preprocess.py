@@ -73,6 +73,8 @@ MAX_WIDTH_RATIO = 3.0  # a digit is at most this many times wider than tall (MNI
 MAX_STROKE_RATIO = 0.45  # strokes almost half as wide as the digit is large fill it: a blob, not a digit
 EDGE_RING = 2  # px (working copy): the ring just outside the strokes where a pen's ink has stopped ...
 SOFT_EDGE = 0.35  # ... to under this share of its level inside (photos: at most 0.2; a shadow's remnant 0.4)
+MAX_HOLES = 3  # a digit has at most this many loops (an 8 two, crossing strokes one more): else a grid ...
+HOLE_SHARE = 0.005  # ... counting enclosed paper of at least this share of the image
 MIN_OUTPUT_INK = 0.5  # an output with less ink than this (sum of pixels) is not a digit
 
 
@@ -146,8 +148,11 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
                 digit, ink = cleaned, np.where(cleaned.mask, ink, without_lines).astype(np.float32)
     if digit is None:
         return None
-    if not zoom and _fills_image(digit.box, work.shape):
-        return None  # a region around a small find: a digit has paper around it here; noise fills it
+    if _fills_image(digit.box, work.shape):
+        if not zoom:
+            return None  # a region around a small find: a digit has paper around it here; noise fills it
+        if _count_holes(digit.mask) > MAX_HOLES:
+            return None  # the page's grid, not a digit cut tight (that has at most three loops)
     downscaled = work.shape[0] < gray.shape[0] or work.shape[1] < gray.shape[1]
     if zoom and downscaled and max(digit.box[2], digit.box[3]) < ZOOM_BELOW * WORK_SIDE:
         region = _around(gray, digit.box, (work.shape[1] / gray.shape[1], work.shape[0] / gray.shape[0]))
@@ -161,6 +166,15 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
     if strokes is not None:
         digit_ink = _normalise_stroke(digit_ink, strokes)
     return _render(digit_ink)
+
+
+def _count_holes(mask: np.ndarray) -> int:
+    """Holes in the mask of at least HOLE_SHARE of its image (paper enclosed by ink: a loop, a grid's cell)."""
+    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0
+    return sum(1 for contour, (_, _, _, parent) in zip(contours, hierarchy[0])
+               if parent >= 0 and cv2.contourArea(contour) >= HOLE_SHARE * mask.size)
 
 
 def _fills_image(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
