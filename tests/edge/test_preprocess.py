@@ -9,7 +9,7 @@ import pytest
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import notebook_style, ruled_line_ink, to_gray, to_mnist
-from digits.train.synth import random_style, render_photo
+from digits.train import synth
 
 DIGITS_PER_CASE = 20  # MNIST test digits drawn per case; the model reads >= MIN_RIGHT of them
 MIN_RIGHT = 18
@@ -309,22 +309,24 @@ def test_a_shadows_soft_edge_is_no_digit(centre, radius, depth, softness):
     assert to_mnist(soft_shadow(centre, radius, depth, softness)) is None
 
 
+def blank_page(seed: int, **style) -> np.ndarray:
+    """A 640x480 phone photo (train/synth.py) of a page with nothing written on it, in a seeded random style."""
+    rng = np.random.default_rng(seed)
+    return synth.render_photo([], rng, (640, 480), synth.random_style(rng, **style)).image
+
+
 @pytest.mark.parametrize("seed", [3, 8, 20])
 def test_noise_on_a_dim_blank_page_is_no_digit(seed):
     """A dim, noisy photo of a blank page: the noise clumps into a small "digit" on the downscaled copy, and
     re-read at full resolution it fills the region around it, as no digit does. (Before: each was a digit.)"""
-    rng = np.random.default_rng(seed)
-    page = render_photo([], rng, (640, 480), random_style(rng, exposure=0.45, noise_sigma=12.0)).image
-    assert to_mnist(page) is None
+    assert to_mnist(blank_page(seed, exposure=0.45, noise_sigma=12.0)) is None
 
 
 @pytest.mark.parametrize("seed", [1, 2, 7])
 def test_a_dark_grid_seen_close_up_is_no_digit(seed):
     """Squared paper with nothing written on it, close up: the grid fills the image like a digit cut tight, but
     encloses more paper than a digit's loops. (Before: each was read, mostly as a 0.)"""
-    rng = np.random.default_rng(seed)
-    style = random_style(rng, ruled_spacing=0.15, squared=True, rule_opacity=1.0, rule_width=0.008)
-    assert to_mnist(render_photo([], rng, (640, 480), style).image) is None
+    assert to_mnist(blank_page(seed, ruled_spacing=0.15, squared=True, rule_opacity=1.0, rule_width=0.008)) is None
 
 
 def test_a_small_digit_in_a_big_photo_is_read_from_full_resolution(classifier, samples):
@@ -340,7 +342,6 @@ def test_a_small_digit_beside_a_soft_shadow_is_read(classifier, samples):
     """Phone photos (train/synth.py) of a small digit, 10% of the photo's height, with the soft edge of a
     shadow across the page: the digit is too small a share of the image for one Otsu split, which would
     take the shadow's edge for ink (14/20 read that way)."""
-    from digits.train import synth
 
     rng = np.random.default_rng(0)
     images, labels = samples
@@ -353,7 +354,6 @@ def test_a_small_digit_beside_a_soft_shadow_is_read(classifier, samples):
 def test_a_sheet_turned_on_a_desk_is_read(classifier, samples):
     """Phone photos (train/synth.py) of a sheet turned 15 degrees on a desk: the desk shows as a wedge from a
     corner, its slanted edge easily taken for a 1 or joined to the digit (16/20 read without the wedge rule)."""
-    from digits.train import synth
 
     rng = np.random.default_rng(0)
     images, labels = samples
@@ -365,7 +365,6 @@ def test_a_sheet_turned_on_a_desk_is_read(classifier, samples):
 def test_a_tiny_digit_in_a_vignetted_photo_keeps_its_polarity(classifier, samples):
     """Phone photos (train/synth.py) of a digit 7% of the photo's height with dark corners: on the tiny copy
     that decides the polarity the digit vanishes and the dark corners looked like ink (16/20 read so)."""
-    from digits.train import synth
 
     rng = np.random.default_rng(0)
     images, labels = samples
