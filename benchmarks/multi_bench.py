@@ -100,7 +100,7 @@ def time_reading(image: np.ndarray, classifier: DigitClassifier, runs: int) -> d
     the wall p50 ms of the whole reading, and the text read."""
     regions = [region for line in find_digits(image) for region in line]
     crops = [digit_crop(image, region) for region in regions]
-    inputs = [to_mnist(crop) for crop in crops]
+    inputs = [to_mnist(crop, region.dark_ink) for crop, region in zip(crops, regions)]
     walls = np.empty(runs)
     for index in range(runs):
         start = time.perf_counter()
@@ -112,7 +112,7 @@ def time_reading(image: np.ndarray, classifier: DigitClassifier, runs: int) -> d
         "wall_p50": float(np.median(walls)),
         "find": cpu_ms(lambda: find_digits(image), runs),
         "crop": cpu_ms(lambda: [digit_crop(image, region) for region in regions], runs),
-        "to_mnist": cpu_ms(lambda: [to_mnist(crop) for crop in crops], runs),
+        "to_mnist": cpu_ms(lambda: [to_mnist(crop, region.dark_ink) for crop, region in zip(crops, regions)], runs),
         "model": cpu_ms(lambda: [classifier.predict(model_input) for model_input in inputs
                                  if model_input is not None], runs),
     }

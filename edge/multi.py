@@ -109,6 +109,7 @@ class DigitRegion:
     work_box: tuple[int, int, int, int]
     mask: np.ndarray
     factor: int
+    dark_ink: bool  # the page's polarity, judged on the whole page: the digit's crop need not judge it again
     splits: tuple[tuple[DigitRegion, ...], ...] = ()
     sure_split: bool = False
     width_ratio: float = 0.0  # the mark's width over its line's median digit height
@@ -135,9 +136,9 @@ class _Mark:
         return self.y1 - self.y0
 
 
-def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """How much darker (or lighter) than the paper each pixel is, on a uint8 grayscale image, and the floor that
-    ink must pass: for dark ink on light paper or light ink on dark.
+def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """How much darker (or lighter) than the paper each pixel is, on a uint8 grayscale image, the floor that
+    ink must pass, and whether the ink is dark: for dark ink on light paper or light ink on dark.
 
     Polarity: the side with the stronger tail once a coarse median of the page (ink is the minority) is
     removed. Lighting: a closing (dark ink) or opening (light ink) wider than any stroke, on a small copy,
@@ -169,7 +170,7 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float]:
     # of a half-normal spread is 0.674 standard deviations
     away = _histogram(beyond[::2, ::2])[1:]
     noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
-    return strength, max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
+    return strength, max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise), dark_ink
 
 
 def ink_mask(strength: np.ndarray, floor: float) -> np.ndarray:
@@ -245,7 +246,7 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     if factor > 1:
         image = cv2.resize(image, (0, 0), fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
     work = to_gray(image)
-    strength, floor = ink_strength(work)
+    strength, floor, dark_ink = ink_strength(work)
     ink = ink_mask(strength, floor)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if _crossed_by_lines(stats, labels):
@@ -263,14 +264,14 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
         digit_width = _digit_width(line, median_height)
         regions.append([])
         for mark in line:
-            region = _region(mark, labels, factor, shape)
+            region = _region(mark, labels, factor, shape, dark_ink)
             if mark.width > SPLIT_WIDTH * median_height:
                 count = max(2, round(mark.width / digit_width))
                 splits = [_split_touching(mark, labels, parts, median_height) for parts in (count, count - 1, count + 1)
                           if parts >= 2]
                 region = replace(region, sure_split=mark.width > SURE_SPLIT_WIDTH * median_height,
                                  width_ratio=mark.width / median_height,
-                                 splits=tuple(tuple(_region(piece, labels, factor, shape) for piece in pieces)
+                                 splits=tuple(tuple(_region(piece, labels, factor, shape, dark_ink) for piece in pieces)
                                               for pieces in splits if len(pieces) >= 2))
             regions[-1].append(region)
     return regions
@@ -323,7 +324,7 @@ def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassi
 
 def _read_one(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> DigitBox | None:
     """The model's reading of one region (None when the preprocessing finds no digit in it)."""
-    crop = to_mnist(digit_crop(image, region))
+    crop = to_mnist(digit_crop(image, region), dark_ink=region.dark_ink)
     if crop is None:
         return None
     prediction = classifier.predict(crop)
@@ -550,9 +551,10 @@ def _mark_ink(labels: np.ndarray, mark: _Mark, window: tuple[int, int, int, int]
     return own[np.minimum(crop, len(own) - 1)] & (crop <= max(mark.labels))
 
 
-def _region(mark: _Mark, labels: np.ndarray, factor: int, shape: tuple[int, ...]) -> DigitRegion:
-    """The digit's box in the original image (of `shape`) and its ink mask on the downscaled copy."""
+def _region(mark: _Mark, labels: np.ndarray, factor: int, shape: tuple[int, ...], dark_ink: bool) -> DigitRegion:
+    """The digit's box in the original image (of `shape`), its ink mask on the downscaled copy and the page's
+    polarity."""
     x, y = mark.x0 * factor, mark.y0 * factor
     box = (x, y, min(mark.width * factor, shape[1] - x), min(mark.height * factor, shape[0] - y))
     mask = _mark_ink(labels, mark)
-    return DigitRegion(box, (mark.x0, mark.y0, mark.x1, mark.y1), mask, factor)
+    return DigitRegion(box, (mark.x0, mark.y0, mark.x1, mark.y1), mask, factor, dark_ink)

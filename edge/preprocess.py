@@ -107,11 +107,13 @@ def notebook_style(image: np.ndarray) -> np.ndarray:
     return cv2.resize(gray, (MNIST_SIDE, MNIST_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
 
 
-def to_mnist(image: np.ndarray) -> np.ndarray | None:
+def to_mnist(image: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | None:
     """An MNIST-like 28x28 float32 image in [0, 1] (ink white on black), or None when there is no digit.
 
     Args:
         image: one digit, gray / BGR / BGRA, any size; dark ink on light paper or light ink on dark.
+        dark_ink: the polarity when the caller already knows it (a digit cut from a page whose polarity was
+            judged on the whole page); None: judged from this image.
     Returns:
         28x28 float32, the digit fitted into 20x20 and centred by centre of mass; None for a blank image.
     """
@@ -120,14 +122,14 @@ def to_mnist(image: np.ndarray) -> np.ndarray | None:
         return None
     if _looks_like_mnist(gray):
         return gray.astype(np.float32) / 255.0
-    return _read_digit(gray, zoom=True)
+    return _read_digit(gray, zoom=True, dark_ink=dark_ink)
 
 
-def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
+def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> np.ndarray | None:
     """The pipeline on one gray image; with `zoom`, a digit small in a big photo is re-read from its region
-    (a call without `zoom` reads such a region)."""
+    (a call without `zoom` reads such a region); `dark_ink` as for `to_mnist`."""
     work = _working_copy(gray)
-    ink = _ink_map(work)
+    ink = _ink_map(work, dark_ink)
     if ink is None:
         return None
     mask = _ink_mask(ink)
@@ -158,7 +160,7 @@ def _read_digit(gray: np.ndarray, zoom: bool) -> np.ndarray | None:
         region = _around(gray, digit.box, (work.shape[1] / gray.shape[1], work.shape[0] / gray.shape[0]))
         if min(region.shape) >= 2:
             # The full-resolution reading decides: what it does not confirm was noise at the small scale.
-            return _read_digit(region, zoom=False)
+            return _read_digit(region, zoom=False, dark_ink=dark_ink)
     digit_ink = _digit_ink(ink, digit)
     strokes = _measure_strokes(digit_ink)
     if not _is_digit_shaped(digit.box, strokes) or not _has_sharp_edges(ink, digit):
@@ -244,14 +246,16 @@ def _border_ring(image: np.ndarray, band: int | None = None) -> np.ndarray:
                            image[band:-band, :band].ravel(), image[band:-band, -band:].ravel()])
 
 
-def _ink_map(work: np.ndarray) -> np.ndarray | None:
-    """Ink strength in [0, 1] (white ink on black) with the paper and its shading removed; None if blank."""
+def _ink_map(work: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | None:
+    """Ink strength in [0, 1] (white ink on black) with the paper and its shading removed; None if blank.
+    The polarity is judged here unless `dark_ink` gives it."""
     # Extreme percentiles, so that a digit covering only 0.1% of a big photo is not taken for blank paper.
     low, high = _percentiles(work, (0.05, 99.95))
     if high - low < MIN_CONTRAST:
         return None
     work = _without_desk(work)
-    dark_ink = _is_dark_ink(work)
+    if dark_ink is None:
+        dark_ink = _is_dark_ink(work)
     inverted = 1.0 - work if dark_ink else work
     background = _background(inverted)
     ink = inverted - background
@@ -278,6 +282,8 @@ def _without_desk(work: np.ndarray) -> np.ndarray:
     """
     work8 = np.round(work * 255).astype(np.uint8)
     _, dark = cv2.threshold(work8, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if max(dark[:, 0].mean(), dark[:, -1].mean(), dark[0].mean(), dark[-1].mean()) < DESK_WEDGE_ROWS:
+        return work  # a desk reaches the border along at least that share of a side (the opening only shrinks it)
     dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     painted = None
     for turns in range(4):  # each side in turn as the left one

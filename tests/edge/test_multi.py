@@ -135,6 +135,9 @@ def test_specks_dashes_and_ruled_lines_are_not_digits(digits, classifier):
 def test_light_ink_on_a_dark_board_is_read(digits, classifier):
     page = draw_number([digits("3908")])
     assert read_digits(255 - page.image, classifier).text == "3908"
+    # the page's polarity goes with every digit to its preprocessing, which does not judge it again per crop
+    assert [region.dark_ink for region in find_digits(page.image)[0]] == [True] * 4
+    assert [region.dark_ink for region in find_digits(255 - page.image)[0]] == [False] * 4
 
 
 def blank_pages() -> dict[str, np.ndarray]:
