@@ -56,6 +56,9 @@ MAX_SLOPE = 0.36  # ... which is at most this (20 degrees); steeper pairs are di
 # Cutting digits for the model (full-resolution image)
 CROP_PAD = 0.2  # of the digit's height, around its box
 CROP_HEIGHT = 64  # px: larger crops are shrunk to this height first (the model sees 20 px anyway)
+CLEAR_INK = 1.3  # a digit whose ink stands this far above the page's floor (median strength / floor) is ink, ...
+FAINT_CROP_CONTRAST = 0.15  # ... so its crop, if fainter than this share of the full range (a faded photo), ...
+MAX_CONTRAST_GAIN = 2.5  # ... is stretched toward it (by at most this), not called blank by the preprocessing
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,27 @@ class DigitRegion:
     mask: np.ndarray
     factor: int
     dark_ink: bool  # the page's polarity, judged on the whole page: the digit's crop need not judge it again
+    # Its ink stands clearly above the page's floor (CLEAR_INK) on a page without ruled lines: when its crop
+    # is faint, the photo is faded, not blank (on a lined page a faint mark can be what is left of a line).
+    clear_ink: bool = False
     splits: tuple[tuple[DigitRegion, ...], ...] = ()
     sure_split: bool = False
     width_ratio: float = 0.0  # the mark's width over its line's median digit height
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What finding the marks learnt of the page (on the downscaled copy, shrunk `factor` times from `shape`):
+    the component labels, the ink strength and the floor ink must pass, the polarity, and whether lines were
+    taken out."""
+
+    labels: np.ndarray
+    strength: np.ndarray
+    floor: float
+    dark_ink: bool
+    lined: bool  # ruled lines or a grid were taken out (their remnants are faint marks that are not writing)
+    factor: int
+    shape: tuple[int, ...]
 
 
 @dataclass
@@ -249,7 +270,8 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     strength, floor, dark_ink = ink_strength(work)
     ink = ink_mask(strength, floor)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    if _crossed_by_lines(stats, labels):
+    lined = _crossed_by_lines(stats, labels)
+    if lined:
         ink = ink_mask(_without_lines(strength), floor)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = _candidate_marks(stats, count, work.shape)
@@ -257,6 +279,7 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
         return []
     marks = _drop_odd_shapes(_join_broken_strokes(marks))
     marks = [mark for mark in marks if not _on_dark_ground(mark, work, labels)]
+    page = _Page(labels, strength, floor, dark_ink, lined, factor, shape)
     regions = []
     for line in _group_lines(marks):
         line = _drop_small_in_line(line)
@@ -264,14 +287,14 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
         digit_width = _digit_width(line, median_height)
         regions.append([])
         for mark in line:
-            region = _region(mark, labels, factor, shape, dark_ink)
+            region = _region(mark, page)
             if mark.width > SPLIT_WIDTH * median_height:
                 count = max(2, round(mark.width / digit_width))
                 splits = [_split_touching(mark, labels, parts, median_height) for parts in (count, count - 1, count + 1)
                           if parts >= 2]
                 region = replace(region, sure_split=mark.width > SURE_SPLIT_WIDTH * median_height,
                                  width_ratio=mark.width / median_height,
-                                 splits=tuple(tuple(_region(piece, labels, factor, shape, dark_ink) for piece in pieces)
+                                 splits=tuple(tuple(_region(piece, page) for piece in pieces)
                                               for pieces in splits if len(pieces) >= 2))
             regions[-1].append(region)
     return regions
@@ -324,11 +347,25 @@ def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassi
 
 def _read_one(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> DigitBox | None:
     """The model's reading of one region (None when the preprocessing finds no digit in it)."""
-    crop = to_mnist(digit_crop(image, region), dark_ink=region.dark_ink)
-    if crop is None:
+    crop = digit_crop(image, region)
+    if region.clear_ink:
+        crop = _with_contrast(crop, FAINT_CROP_CONTRAST)
+    model_input = to_mnist(crop, dark_ink=region.dark_ink)
+    if model_input is None:
         return None
-    prediction = classifier.predict(crop)
+    prediction = classifier.predict(model_input)
     return DigitBox(*region.box, prediction.digit, prediction.confidence)
+
+
+def _with_contrast(crop: np.ndarray, contrast: float) -> np.ndarray:
+    """A gray crop whose tones, darkest to brightest, span less than `contrast` (a fraction of 255), stretched
+    about its median (the paper) toward it by at most MAX_CONTRAST_GAIN; other crops as they are."""
+    low, high, _, _ = cv2.minMaxLoc(crop)
+    if high - low >= contrast * 255 or high <= low:
+        return crop
+    gain = min(MAX_CONTRAST_GAIN, contrast * 255 / (high - low))
+    paper = float(np.median(crop))
+    return np.clip(paper + (crop.astype(np.float32) - paper) * gain, 0, 255).astype(np.uint8)
 
 
 def digit_crop(image: np.ndarray, region: DigitRegion) -> np.ndarray:
@@ -551,10 +588,12 @@ def _mark_ink(labels: np.ndarray, mark: _Mark, window: tuple[int, int, int, int]
     return own[np.minimum(crop, len(own) - 1)] & (crop <= max(mark.labels))
 
 
-def _region(mark: _Mark, labels: np.ndarray, factor: int, shape: tuple[int, ...], dark_ink: bool) -> DigitRegion:
-    """The digit's box in the original image (of `shape`), its ink mask on the downscaled copy and the page's
-    polarity."""
-    x, y = mark.x0 * factor, mark.y0 * factor
-    box = (x, y, min(mark.width * factor, shape[1] - x), min(mark.height * factor, shape[0] - y))
-    mask = _mark_ink(labels, mark)
-    return DigitRegion(box, (mark.x0, mark.y0, mark.x1, mark.y1), mask, factor, dark_ink)
+def _region(mark: _Mark, page: _Page) -> DigitRegion:
+    """The digit's box in the original image, its ink mask on the downscaled copy, whether its ink is clear
+    and the page's polarity."""
+    x, y = mark.x0 * page.factor, mark.y0 * page.factor
+    box = (x, y, min(mark.width * page.factor, page.shape[1] - x), min(mark.height * page.factor, page.shape[0] - y))
+    mask = _mark_ink(page.labels, mark)
+    ink = page.strength[mark.y0:mark.y1, mark.x0:mark.x1][mask]
+    clear_ink = not page.lined and ink.size > 0 and float(np.median(ink)) >= CLEAR_INK * page.floor
+    return DigitRegion(box, (mark.x0, mark.y0, mark.x1, mark.y1), mask, page.factor, page.dark_ink, clear_ink)
