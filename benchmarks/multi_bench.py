@@ -7,8 +7,8 @@ paper, pen, light and camera) are the general check. Speed: read_digits (finding
 preprocessing and inference) on one core, image decoding excluded; the verdict uses CPU time, because wall
 times on a shared machine include waiting for the core.
 
-`--variants` reads the labelled photos again as other people's photos plausibly differ (inverted, on a
-desk with more around, compressed hard, turned 15 degrees, faded).
+`--variants` reads the labelled photos and the synthetic ones again as other people's photos plausibly differ
+(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded).
 
 Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--runs 40] [--variants]
 """
@@ -128,8 +128,8 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=60, help="synthetic photos to read (default: 60)")
     parser.add_argument("--runs", type=int, default=40, help="timed readings of the speed photo (default: 40)")
     parser.add_argument("--variants", action="store_true",
-                        help="also read the labelled photos changed as in edge_photos.py's VARIANTS (a whole page "
-                             "is not cut to one digit or shrunk to 28x28)")
+                        help="also read the labelled and the synthetic photos changed as in edge_photos.py's "
+                             "VARIANTS (a whole page is not cut to one digit or shrunk to 28x28)")
     args = parser.parse_args()
     pinned = pin_to_one_core()
     classifier = DigitClassifier(ClassifierOptions(args.model, threads=1))
@@ -149,11 +149,15 @@ def main() -> None:
                           for folder in (args.testset, args.photos) if (folder / "labels.csv").is_file()]
                 print(f"{name}: exact {sum(score.exact for score in scores)}/{sum(score.images for score in scores)}")
     if args.synthetic:
-        scores = NumberScores()
-        for image, label in synthetic_photos(args.synthetic, args.mnist_dir):
-            scores.add(label, read_digits(image, classifier).text)
-        print(f"synthetic photos (seed 0, MNIST test digits): exact {scores.exact}/{scores.images} "
-              f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
+        changes = {"": None}
+        if args.variants:
+            changes.update((f", {name}", VARIANTS[name]) for name in PAGE_VARIANTS if name != "as given")
+        for suffix, variant in changes.items():
+            scores = NumberScores()
+            for image, label in synthetic_photos(args.synthetic, args.mnist_dir):
+                scores.add(label, read_digits(variant(to_gray(image)) if variant else image, classifier).text)
+            print(f"synthetic photos (seed 0, MNIST test digits{suffix}): exact {scores.exact}/{scores.images} "
+                  f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
     image = speed_photo(args.mnist_dir)
     times = time_reading(image, classifier, args.runs)
     print(f"speed: {image.shape[1]}x{image.shape[0]} photo, {len(times['text'])} digits read ({times['text']}): "
