@@ -28,7 +28,9 @@ NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 LINE_RUN = 0.25  # when lines show (below), the ink of straight runs this long (of the page's side) is taken out:
 # digits on a page are far shorter, and a run this short stays within its band on a slightly turned page
 STRUNG_ASPECT = 3.0  # lines show: digits strung on one, a mark LINE_RUN wide and this many times wider than high; ...
-GRID_HOLES = 3  # ... or a grid, a mark twice LINE_RUN long with more holes than this (an 8 has two)
+GRID_HOLES = 3  # ... or a grid, a mark twice LINE_RUN long with more holes than this (an 8 has two), ...
+BROKEN_LINE_PIECES = 4  # ... or this many thin marks in a row along a line twice LINE_RUN long (a faint line
+BROKEN_LINE_ALIGN = 0.01  # broken up by the threshold), their centres within this share of the page across
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
 TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
 SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
@@ -219,10 +221,13 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
 
 def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
     """Whether ruled lines or a grid show: a mark a quarter of the page wide, many times wider than high and
-    not solid (digits strung on a ruled line), or half the page long and full of holes (a grid). A digit
-    filling the page is neither, nor is a desk (solid); a lone ruled line is dropped later as it is.
+    not solid (digits strung on a ruled line), or half the page long and full of holes (a grid), or thin marks
+    lined up along half the page (a faint line broken into pieces). A digit filling the page is neither, nor is
+    a desk (solid); a lone ruled line is dropped later as it is.
     """
     height, width = labels.shape
+    if _broken_line(stats, labels.shape):
+        return True
     for label in range(1, len(stats)):
         x, y, w, h, area = (int(value) for value in stats[label])
         if w < LINE_RUN * width and h < LINE_RUN * height:
@@ -235,6 +240,31 @@ def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
         _, hierarchy = cv2.findContours(component, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
         if hierarchy is not None and int(np.sum(hierarchy[0, :, 3] >= 0)) > GRID_HOLES:
             return True
+    return False
+
+
+def _broken_line(stats: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Whether at least BROKEN_LINE_PIECES thin marks line up across the page (their centres within
+    BROKEN_LINE_ALIGN of the page's side of each other, together spanning 2 * LINE_RUN of it): the pieces a
+    faint ruled line or grid line breaks into. A row of 1s lies across their length, not along it."""
+    boxes = stats[1:].astype(np.int64)
+    tolerance = max(3.0, BROKEN_LINE_ALIGN * max(shape))
+    for along, across, side in ((3, 2, shape[0]), (2, 3, shape[1])):  # vertical pieces, then horizontal ones
+        long_side, short_side = boxes[:, along], boxes[:, across]
+        thin = boxes[(long_side >= MIN_MARK_PX) & (short_side <= LINE_THICKNESS * long_side)]
+        if len(thin) < BROKEN_LINE_PIECES:
+            continue
+        start = thin[:, along - 2]  # y of vertical pieces, x of horizontal ones
+        centre = thin[:, across - 2] + thin[:, across] / 2
+        order = np.argsort(centre)
+        centre, start, end = centre[order], start[order], start[order] + thin[order, along]
+        first = 0
+        for last in range(len(centre)):  # windows of pieces within the tolerance of each other across
+            while centre[last] - centre[first] > tolerance:
+                first += 1
+            if (last - first + 1 >= BROKEN_LINE_PIECES
+                    and end[first:last + 1].max() - start[first:last + 1].min() >= 2 * LINE_RUN * side):
+                return True
     return False
 
 

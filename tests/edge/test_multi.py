@@ -8,6 +8,7 @@ import pytest
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.multi import SPLIT_WIDTH, SURE_SPLIT_WIDTH, MultiOptions, Reading, find_digits, read_digits
+from digits.train import synth
 from tests.edge.multi_pages import PAPER, as_jpeg, clear_digits, draw_number, piece_count, touching
 
 
@@ -165,6 +166,14 @@ def blank_pages() -> dict[str, np.ndarray]:
 def test_a_page_without_digits_gives_an_empty_reading(name, classifier):
     reading = read_digits(blank_pages()[name], classifier)
     assert reading.text == "" and reading.lines == ()
+
+
+@pytest.mark.parametrize("seed", [1, 10, 43, 73])
+def test_a_blank_page_of_faint_squared_paper_gives_an_empty_reading(seed, classifier):
+    """Faint grid lines broken into pieces by the threshold are found as lines, not read as 10-24 digits."""
+    rng = np.random.default_rng(seed)
+    page = synth.render_photo([], rng, (1280, 960), synth.random_style(rng, ruled_spacing=0.06, squared=True))
+    assert read_digits(page.image, classifier).text == ""
 
 
 def test_big_photos_are_searched_small_but_boxed_in_their_own_pixels(digits, classifier):
