@@ -170,7 +170,7 @@ def test_a_page_without_digits_gives_an_empty_reading(name, classifier):
 
 @pytest.mark.parametrize("seed", [1, 10, 43, 73])
 def test_a_blank_page_of_faint_squared_paper_gives_an_empty_reading(seed, classifier):
-    """Faint grid lines broken into pieces by the threshold are found as lines, not read as 10-24 digits."""
+    """Faint grid lines broken into pieces by the threshold are found as lines, not read as 9-24 digits."""
     rng = np.random.default_rng(seed)
     page = synth.render_photo([], rng, (1280, 960), synth.random_style(rng, ruled_spacing=0.06, squared=True))
     assert read_digits(page.image, classifier).text == ""
