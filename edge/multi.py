@@ -22,7 +22,8 @@ BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this sma
 POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the image: wider than the digits) ...
 BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
 INK_TAIL = 0.995  # polarity: the ink side is the stronger of the two tails this far out, ...
-FAR_TAIL, FAR_TAIL_RATIO = 0.999, 1.5  # ... unless one tail this far out is this many times the other
+FAR_TAILS, FAR_TAIL_RATIO = (0.999, 0.9999), 1.5  # ... unless one tail this far out (or, tied, this) is this
+# many times the other (thin writing small in a big frame is under 0.1% of it)
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 LINE_RUN = 0.25  # when lines show (below), the ink of straight runs this long (of the page's side) is taken out:
@@ -177,9 +178,11 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float, bool]:
     lighter = _histogram(cv2.subtract(gray, coarse)[::2, ::2])
     # Ink under INK_TAIL of the page (a small sheet on a desk, the sheet's edge making the other tail) shows
     # only further out, where a clear winner decides; a near tie there is the paper's noise.
-    dark_far, light_far = _quantile(darker, FAR_TAIL), _quantile(lighter, FAR_TAIL)
-    if max(dark_far, light_far) >= FAR_TAIL_RATIO * min(dark_far, light_far) + 1:
-        dark_ink = dark_far > light_far
+    for tail in FAR_TAILS:
+        dark_far, light_far = _quantile(darker, tail), _quantile(lighter, tail)
+        if max(dark_far, light_far) >= FAR_TAIL_RATIO * min(dark_far, light_far) + 1:
+            dark_ink = dark_far > light_far
+            break
     else:
         dark_ink = _quantile(darker, INK_TAIL) >= _quantile(lighter, INK_TAIL)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))

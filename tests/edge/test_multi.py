@@ -150,6 +150,17 @@ def test_light_ink_on_a_dark_board_is_read(digits, classifier):
     assert [region.dark_ink for region in find_digits(255 - page.image)[0]] == [False] * 4
 
 
+def test_small_writing_on_a_sheet_far_away_on_a_grey_desk_keeps_its_polarity(digits, classifier):
+    """The ink is under 0.1% of the photo and the bright sheet's edge makes a tail as strong as the ink's 0.1%
+    out; 0.01% out the ink wins clearly. (Before: light ink taken, "622" read.)"""
+    page = draw_number([digits("10873482")], frame_px=40)
+    sheet = page.image * np.linspace(1.0, 0.85, page.image.shape[0])[:, None]  # light falling off down the sheet
+    pad = int(1.5 * max(sheet.shape))
+    photo = cv2.copyMakeBorder(sheet, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.75 * PAPER)
+    photo += np.random.default_rng(0).normal(0, 2, photo.shape)
+    assert read_digits(np.clip(photo, 0, 255).astype(np.uint8), classifier).text == "10873482"
+
+
 def blank_pages() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(1)
     noise = np.clip(rng.normal(190, 6, (900, 1200)), 0, 255)
