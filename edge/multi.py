@@ -251,22 +251,23 @@ def _broken_line(stats: np.ndarray, shape: tuple[int, int]) -> bool:
     BROKEN_LINE_ALIGN of the page's side of each other, together spanning 2 * LINE_RUN of it): the pieces a
     faint ruled line or grid line breaks into. A row of 1s lies across their length, not along it."""
     boxes = stats[1:].astype(np.int64)
+    x, y, w, h = (boxes[:, column] for column in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH,
+                                                  cv2.CC_STAT_HEIGHT))
     tolerance = max(3.0, BROKEN_LINE_ALIGN * max(shape))
-    for along, across, side in ((3, 2, shape[0]), (2, 3, shape[1])):  # vertical pieces, then horizontal ones
-        long_side, short_side = boxes[:, along], boxes[:, across]
-        thin = boxes[(long_side >= MIN_MARK_PX) & (short_side <= LINE_THICKNESS * long_side)]
-        if len(thin) < BROKEN_LINE_PIECES:
+    # vertical pieces (along y, lined up in x), then horizontal ones
+    for length, thickness, start, centre, side in ((h, w, y, x + w / 2, shape[0]), (w, h, x, y + h / 2, shape[1])):
+        thin = (length >= MIN_MARK_PX) & (thickness <= LINE_THICKNESS * length)
+        if np.count_nonzero(thin) < BROKEN_LINE_PIECES:
             continue
-        start = thin[:, along - 2]  # y of vertical pieces, x of horizontal ones
-        centre = thin[:, across - 2] + thin[:, across] / 2
-        order = np.argsort(centre)
-        centre, start, end = centre[order], start[order], start[order] + thin[order, along]
+        order = np.argsort(centre[thin])
+        centres, starts = centre[thin][order], start[thin][order]
+        ends = starts + length[thin][order]
         first = 0
-        for last in range(len(centre)):  # windows of pieces within the tolerance of each other across
-            while centre[last] - centre[first] > tolerance:
+        for last in range(len(centres)):  # windows of pieces within the tolerance of each other across
+            while centres[last] - centres[first] > tolerance:
                 first += 1
             if (last - first + 1 >= BROKEN_LINE_PIECES
-                    and end[first:last + 1].max() - start[first:last + 1].min() >= 2 * LINE_RUN * side):
+                    and ends[first:last + 1].max() - starts[first:last + 1].min() >= 2 * LINE_RUN * side):
                 return True
     return False
 
