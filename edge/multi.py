@@ -36,6 +36,7 @@ MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
 TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
 SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
 FRAME_SPAN = 0.9  # ... or spans this much of the image's width and height (a frame around the page)
+SLAB_FILL = 0.85  # a mark at least as wide as tall filling more of its box than this is a slab, not strokes
 # Shapes, relative to the typical digit height of the image or of its line
 SPECK_HEIGHT = 0.4  # shorter than this: a speck (dropped)
 TOO_TALL = 3.0  # taller than this: a frame, a paper edge or a shadow (dropped)
@@ -444,6 +445,8 @@ def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> l
         x, y, w, h, area = (int(v) for v in stats[label])
         if max(w, h) < MIN_MARK_PX // 2 or area < MIN_MARK_PX:
             continue
+        if w >= h and area > SLAB_FILL * w * h:
+            continue  # a solid slab (a strip of desk below the sheet, a phone): no digit as wide is solid
         touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
         spans_image = w > FRAME_SPAN * width and h > FRAME_SPAN * height
         if touches_edge and not (h >= TIGHT_CROP_HEIGHT * height and area <= SOLID_FILL * w * h and not spans_image):

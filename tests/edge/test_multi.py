@@ -161,6 +161,17 @@ def test_small_writing_on_a_sheet_far_away_on_a_grey_desk_keeps_its_polarity(dig
     assert read_digits(np.clip(photo, 0, 255).astype(np.uint8), classifier).text == "10873482"
 
 
+def test_a_strip_of_desk_below_the_sheet_is_not_read_as_digits(digits, classifier):
+    """The sheet lies on a desk that shows below it and the photo is framed by something mid-grey: the desk's
+    strip is a solid mark inside the frame, not at its edge, and was cut into a row of 0s."""
+    page = draw_number([digits("3908")], margin=40)
+    height, width = page.image.shape
+    photo = np.vstack([page.image, np.full((height // 3, width), 70, np.uint8)])
+    pad = height // 2
+    photo = cv2.copyMakeBorder(photo, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=150)
+    assert read_digits(as_jpeg(photo), classifier).text == "3908"
+
+
 def blank_pages() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(1)
     noise = np.clip(rng.normal(190, 6, (900, 1200)), 0, 255)
