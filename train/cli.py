@@ -32,6 +32,9 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 @click.option("--photo-share", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
               help="Add this fraction of the training digits again, rendered as phone photos and read back "
                    "through the edge preprocessing (an experiment: no measurable gain so far; see the README).")
+@click.option("--crossed-sevens", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
+              help="Add crossed copies (a bar across the stem, the continental 7) of this fraction of the "
+                   "training 7s (an experiment: photographed crossed 7s read no better; see the README).")
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
               show_default="runs/<UTC timestamp>-<arch>", help="Run directory to write.")
 @click.option("--force", is_flag=True, help="Write into --out even if it is not empty.")
@@ -48,8 +51,8 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
                    "labels.csv) through the edge runner's preprocessing; the scores go into metrics.json.")
 @click.option("--eval-model", type=click.Path(path_type=Path), default=None,
               help="With --eval-photos: evaluate this model.keras (or run directory) instead of training.")
-def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo_share, run_dir, force, mnist_dir, limit,
-         threads, quiet, eval_photos, eval_model):
+def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo_share, crossed_sevens, run_dir, force,
+         mnist_dir, limit, threads, quiet, eval_photos, eval_model):
     """Train a handwritten-digit classifier on MNIST and write a run directory.
 
     The run directory gets model.keras (best validation epoch), metrics.json (test accuracy and loss,
@@ -77,16 +80,17 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
         return
     options = TrainOptions(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                            seed=seed, patience=patience, augment=augment,
-                           photo_share=photo_share).resolved()
+                           photo_share=photo_share, crossed_sevens=crossed_sevens).resolved()
     run_dir = run_dir or default_run_dir(arch)
     mnist_dir = resolve_mnist_dir(mnist_dir)
     click.echo(f"digits-train: {arch} ({ARCHITECTURES[arch].description}), up to {options.epochs} epochs, "
                f"augmentation {'on' if options.augment else 'off'}"
-               f"{f', photo share {photo_share:g}' if photo_share else ''}, seed {seed}")
+               f"{f', photo share {photo_share:g}' if photo_share else ''}"
+               f"{f', crossed 7s {crossed_sevens:g}' if crossed_sevens else ''}, seed {seed}")
     click.echo(f"MNIST from {mnist_dir or 'tensorflow-datasets'}; writing {run_dir}")
     arguments = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                  "seed": seed, "patience": patience, "augment": augment,
-                 "photo_share": photo_share, "out": str(run_dir), "force": force,
+                 "photo_share": photo_share, "crossed_sevens": crossed_sevens, "out": str(run_dir), "force": force,
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:
         summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force, threads=threads,

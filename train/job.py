@@ -7,9 +7,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from digits.train import report
-from digits.train.data import MnistSplits, as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
+from digits.train.data import as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
 from digits.train.rendered import render_training_photos
+from digits.train.styles import crossed_sevens
 from digits.train.trainer import TrainOptions, make_deterministic, train
 
 
@@ -85,8 +88,16 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
             run_dir.rmdir()  # leave nothing behind when there is no data to train on
         raise
     mnist_sizes = splits.sizes
-    if options.photo_share > 0:
-        splits = add_rendered_photos(splits, options.photo_share, options.seed, workers=threads or None)
+    added = {"rendered_photos": 0, "crossed_sevens": 0}
+    if options.photo_share > 0 or options.crossed_sevens > 0:
+        images, labels = uint8_arrays(splits.train)  # both extras are made from MNIST's own training digits
+        if options.photo_share > 0:
+            extra = rendered_photos(images, labels, options.photo_share, options.seed, workers=threads or None)
+            splits, added["rendered_photos"] = with_extra_training(splits, *extra), len(extra[0])
+        if options.crossed_sevens > 0:
+            extra = crossed_sevens(images, labels, options.crossed_sevens, options.seed)
+            print(f"{len(extra[0]):,} crossed 7s added to the {len(images):,} training images")
+            splits, added["crossed_sevens"] = with_extra_training(splits, *extra), len(extra[0])
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose)
 
@@ -122,20 +133,19 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
         "seed": options.seed,
         "options": asdict(options),
         "arguments": arguments or {},
-        "data": {"source": splits.source, "sizes": mnist_sizes, "limit": limit,
-                 "rendered_photos": splits.sizes["train"] - mnist_sizes["train"]},
+        "data": {"source": splits.source, "sizes": mnist_sizes, "limit": limit, **added},
         "versions": report.library_versions(),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     return summary
 
 
-def add_rendered_photos(splits: MnistSplits, share: float, seed: int, workers: int | None = None) -> MnistSplits:
-    """The training split plus `share` of it again as digits rendered as photos and read back (see rendered.py).
+def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: int, workers: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """`share` of the training digits (uint8 N x 28 x 28) rendered as photos and read back (see rendered.py).
 
     Rendering runs in `workers` processes (None: one per core) and prints its progress.
     """
-    images, labels = uint8_arrays(splits.train)
     count = round(share * len(images))
     print(f"Rendering {count:,} training digits as phone photos and preprocessing them like the edge runner ...")
     start = time.perf_counter()
@@ -150,7 +160,7 @@ def add_rendered_photos(splits: MnistSplits, share: float, seed: int, workers: i
     photos, photo_labels = render_training_photos(images, labels, count, seed, workers=workers, progress=progress)
     print(f"  {len(photos):,} rendered digits added to the {len(images):,} training images "
           f"({count - len(photos)} gave no digit)")
-    return with_extra_training(splits, photos, photo_labels)
+    return photos, photo_labels
 
 
 def _at_epoch(history: dict[str, list[float]], key: str, epoch: int) -> float | None:

@@ -26,6 +26,7 @@ class TrainOptions:
     patience: int = 10
     augment: bool | None = None
     photo_share: float = 0.0  # rendered photos of training digits added, as a fraction of the training split
+    crossed_sevens: float = 0.0  # crossed copies of training 7s added, as a fraction of the training 7s
 
     def resolved(self) -> "TrainOptions":
         """These options with the architecture's defaults filled in."""

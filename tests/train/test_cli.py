@@ -96,12 +96,17 @@ def test_unwritable_out_is_refused(tmp_path, mnist_dir):
 
 
 @pytest.mark.slow
-def test_photo_share_adds_rendered_training_digits(tmp_path, mnist_dir):
-    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.25")
+def test_photo_share_and_crossed_sevens_add_training_digits(tmp_path, mnist_dir, mnist_train):
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.25",
+                       "--crossed-sevens", "1")
     assert result.exit_code == 0, result.output
     assert "Rendering 64 training digits as phone photos" in result.output
     metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
     assert metrics["options"]["photo_share"] == 0.25 and 56 <= metrics["data"]["rendered_photos"] <= 64
+    crossed = metrics["data"]["crossed_sevens"]
+    assert f"{crossed} crossed 7s added" in result.output
+    sevens = int(np.count_nonzero(mnist_train.labels[:256] == 7))
+    assert metrics["options"]["crossed_sevens"] == 1 and 0.7 * sevens <= crossed <= sevens
     assert metrics["data"]["sizes"]["train"] == 256
 
 
@@ -110,6 +115,7 @@ def test_photo_share_adds_rendered_training_digits(tmp_path, mnist_dir):
     (["--epochs", "0"], "0 is not in the range x>=1"),
     (["--epochs", "-2"], "-2 is not in the range x>=1"),
     (["--photo-share", "2"], "2.0 is not in the range 0<=x<=1"),
+    (["--crossed-sevens", "-0.1"], "-0.1 is not in the range 0<=x<=1"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
