@@ -6,7 +6,8 @@ scores about 11%). The photos are for evaluation only: never train on them.
 
 `--variants` also reads every image as other people's files plausibly differ from these: cut tight to the
 ink (the digit touches all four sides), inverted, both, shrunk to 28x28, with a wider margin, compressed hard,
-turned, faded. A drop there is a weakness that the 140 images alone do not show.
+turned, faded, in a drawn box (a form's cell) with paper around it or near enough to touch the digit, under a
+sharp-edged shadow. A drop there is a weakness that the 140 images alone do not show.
 
 Usage: .venv/bin/python benchmarks/edge_photos.py [--photos ../shared/photos] [--model PATH] [--misses] [--variants]
 """
@@ -63,6 +64,28 @@ def turned(gray: np.ndarray, degrees: float = 15.0) -> np.ndarray:
     return cv2.warpAffine(gray, rotation, (width, height), borderMode=cv2.BORDER_REPLICATE)
 
 
+def boxed(gray: np.ndarray, margin: float = 0.04, paper_outside: float = 0.0) -> np.ndarray:
+    """A box drawn in ink around the image, `margin` of the side in from its edge (a form's cell), 1% of the
+    side thick, after `paper_outside` of the side is added around the image. A small margin runs the box into
+    digits that come near the image's edge."""
+    tone = border_tone(gray)
+    pad = round(paper_outside * max(gray.shape))
+    out = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=tone)
+    height, width = out.shape
+    inset, thickness = round(margin * min(height, width)), max(1, round(0.01 * max(height, width)))
+    cv2.rectangle(out, (inset, inset), (width - 1 - inset, height - 1 - inset), 0 if tone > 127 else 255, thickness)
+    return out
+
+
+def sharp_shadow(gray: np.ndarray) -> np.ndarray:
+    """A shadow with a fairly sharp edge (a hand or a phone held over the page) darkening one corner to 45%."""
+    height, width = gray.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    light = np.where(xs / width + ys / height < 0.8, 0.45, 1.0).astype(np.float32)
+    light = cv2.GaussianBlur(light, (0, 0), 0.02 * max(height, width))
+    return (gray.astype(np.float32) * light).astype(np.uint8)
+
+
 VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "as given": lambda gray: gray,
     "cut tight to the ink": cropped_tight,
@@ -73,6 +96,9 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "JPEG quality 25": jpeg_quality_25,
     "turned 15 degrees": turned,
     "faded (30% contrast)": lambda gray: (128 + (gray.astype(np.float32) - 128) * 0.3).astype(np.uint8),
+    "in a box, paper around": lambda gray: boxed(gray, paper_outside=0.12),
+    "in a box it may touch": boxed,
+    "a sharp shadow over a corner": sharp_shadow,
 }
 
 

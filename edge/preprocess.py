@@ -66,6 +66,9 @@ DESK_SHARPNESS = 0.6  # ... and sharp: the step across 4 px at least this share 
 # (a shadow's edge is soft and fails it), with the desk at least MIN_CONTRAST darker than the paper
 SIDE_BAND = 0.3  # a component running edge to edge within this fraction of the image from a side: the paper's edge
 FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
+FRAME_COVER = 0.9  # ink running along this share of each side of the chosen piece's box, ...
+FRAME_SIDES = 4  # ... on this many sides: a box drawn around the digit and joined to it; its lines lie ...
+FRAME_BAND = 0.15  # ... within this share of the box's width (height) of its sides
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
 ZOOM_BELOW = 0.15  # a digit smaller than this fraction of WORK_SIDE in a downscaled photo is re-read ...
 ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
@@ -134,17 +137,29 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
         return None
     mask = _ink_mask(ink)
     digit = _pick_digit(mask)
-    if digit is None or digit.clutter < CLUTTER_LIMIT or digit.spans:
+    lined = digit is None or digit.clutter < CLUTTER_LIMIT or digit.spans
+    framed = not lined and _framing_sides(digit.mask, digit.box) >= FRAME_SIDES
+    if lined or framed:
         # The best candidate looks like a line or the page's edge, or runs edge to edge: the digit may be
-        # joined to ruled lines or a grid. Take the lines out of the ink map and look again.
-        lines = ruled_line_ink(ink)
+        # joined to ruled lines or a grid. Or its ink runs along all four sides of its box: it is joined to a
+        # box drawn around it (a form's cell; then only lines along that box count, as long as half its
+        # sides: a long straight stroke inside is the digit's). Take the lines out of the ink map and look again.
+        if framed:
+            lines = _along_box(ruled_line_ink(ink, length=RULED_LINE_LENGTH * min(
+                digit.box[2] / work.shape[1], digit.box[3] / work.shape[0])), digit.box)
+        else:
+            lines = ruled_line_ink(ink)
         if _percentiles(lines, (99.9,))[0] >= MIN_CONTRAST:
             without_lines = ink - lines
             remaining = _ink_mask(without_lines)
-            cleaned = _pick_digit_across_lines(remaining, lines >= MIN_CONTRAST)
+            line_mask = lines >= MIN_CONTRAST
+            cleaned = _pick_digit_across_lines(remaining, line_mask)
             # The lines' removal must leave a digit holding most of the ink: when it leaves a piece of one
-            # (a tight crop of a 5, whose bar and stem run from edge to edge), the lines were its strokes.
-            if (cleaned is not None and (digit is None or cleaned.clutter > digit.clutter)
+            # (a tight crop of a 5, whose bar and stem run from edge to edge), the lines were its strokes. A
+            # digit that filled the image was joined to lines only when they frame it (a form's box); a
+            # digit cut tight can have a straight stroke along one side, not along three.
+            better = digit is None or cleaned is not None and (cleaned.clutter > digit.clutter or framed)
+            if (cleaned is not None and better
                     and np.count_nonzero(cleaned.mask) >= 0.5 * np.count_nonzero(remaining)):
                 # The digit keeps its ink where it crosses a line; the lines around it are gone.
                 digit, ink = cleaned, np.where(cleaned.mask, ink, without_lines).astype(np.float32)
@@ -168,6 +183,29 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
     if strokes is not None:
         digit_ink = _normalise_stroke(digit_ink, strokes)
     return _render(digit_ink)
+
+
+def _framing_sides(mask: np.ndarray, box: tuple[int, int, int, int]) -> int:
+    """On how many sides of its box a mask runs along nearly the whole side (FRAME_COVER of it), within a
+    line's width of the side (at most FRAME_BAND of the box): four for a box drawn around a digit, one for a
+    7's top bar, three for some bold 3s cut small."""
+    x, y, box_w, box_h = box
+    inside = mask[y: y + box_h, x: x + box_w]
+    band = _line_thickness(mask.shape) + 2 * LINE_DRIFT  # a ruled line's width, as ruled_line_ink allows it
+    band_y, band_x = (max(1, min(band, round(FRAME_BAND * side))) for side in (box_h, box_w))
+    along_rows = [inside[:band_y].any(axis=0).mean(), inside[-band_y:].any(axis=0).mean()]
+    along_columns = [inside[:, :band_x].any(axis=1).mean(), inside[:, -band_x:].any(axis=1).mean()]
+    return sum(cover >= FRAME_COVER for cover in along_rows + along_columns)
+
+
+def _along_box(lines: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The lines within FRAME_BAND of the box's sides, inside or out (zero elsewhere)."""
+    x, y, box_w, box_h = box
+    band_x, band_y = round(FRAME_BAND * box_w), round(FRAME_BAND * box_h)
+    near = np.zeros(lines.shape, bool)
+    near[max(0, y - band_y): y + box_h + band_y, max(0, x - band_x): x + box_w + band_x] = True
+    near[y + band_y: y + box_h - band_y, x + band_x: x + box_w - band_x] = False
+    return np.where(near, lines, 0).astype(lines.dtype)
 
 
 def _count_holes(mask: np.ndarray) -> int:
