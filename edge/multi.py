@@ -33,6 +33,9 @@ GRID_HOLES = 3  # ... or a grid, a mark twice LINE_RUN long with more holes than
 BROKEN_LINE_PIECES = 4  # ... or this many thin marks in a row along a line twice LINE_RUN long (a faint line
 BROKEN_LINE_ALIGN = 0.01  # broken up by the threshold), their centres within this share of the page across
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
+WALL_COVER = 0.9  # a column inked along this much of a row of boxes' height: a wall between two boxes ...
+MIN_WALLS = 3  # ... when there are this many (two boxes) in the row, ...
+WALL_STEP_TOLERANCE = 0.15  # ... standing this close to evenly spaced (of the typical spacing)
 TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
 SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
 FRAME_SPAN = 0.9  # ... or spans this much of the image's width and height (a frame around the page)
@@ -215,12 +218,72 @@ def ink_mask(strength: np.ndarray, floor: float) -> np.ndarray:
     return keep[labels].astype(np.uint8) * 255
 
 
-def _without_lines(strength: np.ndarray) -> np.ndarray:
-    """The ink strength with the ink of ruled lines and grids taken out (`ruled_line_ink`); strokes keep
-    their ink where they cross a line."""
+def _line_ink(strength: np.ndarray) -> np.ndarray:
+    """The ink strength of ruled lines and grids (`ruled_line_ink`): subtracted, strokes keep their ink where
+    they cross a line."""
     # the allowed wander scales with the copy (LINE_DRIFT is in px of the single-digit working copy)
     drift = max(LINE_DRIFT, round(LINE_DRIFT * max(strength.shape) / WORK_SIDE))
-    return cv2.subtract(strength, ruled_line_ink(strength, drift, LINE_RUN))
+    return ruled_line_ink(strength, drift, LINE_RUN)
+
+
+def _box_walls(stats: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Where the walls between a form's boxes stand (a row of boxes to write an ID in): in a mark as wide as
+    lines are long, ruled along its top and its bottom, the columns inked along WALL_COVER of its height, at
+    least MIN_WALLS of them, evenly spaced; measured with the mark turned level first (a photo is rarely
+    square to the page). Once the long lines are out, the walls would be read as 1s, and digits touching them
+    would be joined. Returns a mask."""
+    height, width = labels.shape
+    walls = np.zeros(labels.shape, np.uint8)
+    for label in range(1, len(stats)):
+        x, y, w, h = (int(value) for value in stats[label][:4])
+        if w < LINE_RUN * width or w < STRUNG_ASPECT * h or h < MIN_MARK_PX:
+            continue
+        component = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
+        tops = np.argmax(component, axis=0).astype(np.float32)  # the top line's row in each column
+        half = w // 2
+        angle = float(np.degrees(np.arctan(np.median(tops[half:half * 2] - tops[:half]) / half)))
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        level = cv2.warpAffine(component, turn, (w, h), flags=cv2.INTER_NEAREST)
+        found = _walls_of_level_boxes(level)
+        if found is not None:
+            back = cv2.warpAffine(found, cv2.invertAffineTransform(turn), (w, h), flags=cv2.INTER_NEAREST)
+            walls[y: y + h, x: x + w] |= back & component
+    # a column or two beside each wall: its anti-aliased edge
+    return cv2.dilate(walls, np.ones((1, 5), np.uint8)).astype(bool)
+
+
+def _walls_of_level_boxes(level: np.ndarray) -> np.ndarray | None:
+    """The walls' pixels (uint8 mask) of a level row of boxes (a binary mark, turned level), or None when the
+    mark is not one: ruled along its top and bottom (rows at least half inked, between which the walls stand),
+    with evenly spaced walls that close it at both ends."""
+    rows = np.flatnonzero(level.mean(axis=1) >= 0.5)
+    if rows.size < 2 or rows[-1] - rows[0] < MIN_MARK_PX:
+        return None  # not boxes: digits strung on one ruled line
+    inside = level[rows[0]: rows[-1] + 1]
+    columns = inside.mean(axis=0) >= WALL_COVER
+    steps = np.diff(columns.astype(np.int8), prepend=0, append=0)
+    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+    if len(starts) < MIN_WALLS:
+        return None  # not a row of boxes: a 1 standing upright between two ruled lines, touching both
+    # The walls stand evenly spaced: a digit's upright stroke touching both lines stands out of step.
+    centres = (starts + ends) / 2
+    step = float(np.median(np.diff(centres)))
+    tolerance = WALL_STEP_TOLERANCE * step
+
+    def off_step(reference: float) -> np.ndarray:
+        return np.abs((centres - reference + step / 2) % step - step / 2)
+
+    reference = max(centres, key=lambda centre: int(np.count_nonzero(off_step(centre) <= tolerance)))
+    in_step = off_step(reference) <= tolerance
+    # A row of boxes is closed at both ends; ruled lines run on past any upright strokes.
+    ruled = np.flatnonzero(inside.any(axis=0))
+    closed = (centres[in_step].min() <= ruled[0] + tolerance and centres[in_step].max() >= ruled[-1] - tolerance)
+    if np.count_nonzero(in_step) < MIN_WALLS or not closed:
+        return None
+    found = np.zeros(level.shape, np.uint8)
+    for start, end in zip(starts[in_step], ends[in_step]):
+        found[rows[0]: rows[-1] + 1, max(0, start - 1): end + 1] = 1  # a pixel more: turned back, it shifts
+    return found
 
 
 def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
@@ -306,14 +369,19 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     ink = ink_mask(strength, floor)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     lined = _crossed_by_lines(stats, labels)
+    taken_out = None
     if lined:
-        ink = ink_mask(_without_lines(strength), floor)
+        walls = _box_walls(stats, labels)
+        lines = _line_ink(strength)
+        ink = ink_mask(cv2.subtract(strength, lines), floor)
+        ink[walls] = 0
+        taken_out = walls | (lines > floor)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = _candidate_marks(stats, count, work.shape)
     if not marks:
         return []
     marks = _drop_odd_shapes(_join_broken_strokes(marks))
-    marks = [mark for mark in marks if not _on_dark_ground(mark, work, labels)]
+    marks = [mark for mark in marks if not _on_dark_ground(mark, work, labels, taken_out)]
     page = _Page(labels, strength, floor, dark_ink, lined, factor, shape)
     regions = []
     for line in _group_lines(marks):
@@ -514,9 +582,10 @@ def _drop_odd_shapes(marks: list[_Mark]) -> list[_Mark]:
     return kept
 
 
-def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray) -> bool:
+def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray, taken_out: np.ndarray | None = None) -> bool:
     """Whether a mark borders a region as dark as its ink: the edge of a table or a dark frame beyond the paper,
-    not a stroke on paper. Ink has paper all around it; such a sliver has the dark region on one side."""
+    not a stroke on paper. Ink has paper all around it; such a sliver has the dark region on one side. Ruled
+    lines and box walls that were taken out (`taken_out`) are not ground: a digit in a form's box is near them."""
     pad = max(2, round(GROUND_RING * mark.height))
     y0, y1 = max(0, mark.y0 - pad), min(work.shape[0], mark.y1 + pad)
     x0, x1 = max(0, mark.x0 - pad), min(work.shape[1], mark.x1 + pad)
@@ -525,6 +594,8 @@ def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray) -> bool:
     ring = np.ones(around.shape, bool)
     ring[mark.y0 - y0: mark.y1 - y0, mark.x0 - x0: mark.x1 - x0] = False
     other = (labels[y0:y1, x0:x1] > 0) & ~own  # neighbours' ink is not ground
+    if taken_out is not None:
+        other |= taken_out[y0:y1, x0:x1]
     ground = around[ring & ~other]
     if not own.any() or ground.size == 0:
         return False

@@ -646,7 +646,8 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
         widened = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, widen))
         runs = cv2.morphologyEx(widened, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
         thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
-        lines = np.maximum(lines, np.minimum(runs - thick, ink))
+        # saturating: an even-sized kernel's opening can exceed its input by a pixel's shift, and uint8 wraps
+        lines = np.maximum(lines, np.minimum(cv2.subtract(runs, thick), ink))
     return lines
 
 

@@ -9,7 +9,7 @@ import pytest
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.multi import SPLIT_WIDTH, SURE_SPLIT_WIDTH, MultiOptions, Reading, find_digits, read_digits
 from digits.train import synth
-from tests.edge.multi_pages import PAPER, as_jpeg, clear_digits, draw_number, piece_count, touching
+from tests.edge.multi_pages import INK, PAPER, as_jpeg, clear_digits, draw_number, ink_strength, piece_count, touching
 
 
 @pytest.fixture(scope="module")
@@ -225,6 +225,36 @@ def test_big_bold_digits_filling_the_image_are_read(digits, classifier):
     page = draw_number([digits("47")], frame_px=240, margin=25)
     bold = cv2.erode(page.image, np.ones((9, 9), np.uint8))  # a marker pen: strokes ~1/6 of the digit height
     assert read_digits(bold, classifier).text == "47"
+
+
+def in_a_row_of_boxes(images: list[np.ndarray], cell: int, digit_px: int, wall_px: int = 3) -> np.ndarray:
+    """A form's row of boxes (printed grey walls) with one MNIST digit written in each, `digit_px` tall, on a
+    page six boxes tall."""
+    page = np.full((6 * cell, (len(images) + 2) * cell), float(PAPER), np.float32)
+    top = 2 * cell
+    for index, image in enumerate(images):
+        strength = ink_strength(image, frame_px=digit_px * 28 // 20)
+        height, width = strength.shape
+        y = top + (cell - height) // 2
+        x = (index + 1) * cell + (cell - width) // 2
+        page[y: y + height, x: x + width] -= (PAPER - INK) * strength
+    for wall in range(len(images) + 1):
+        cv2.line(page, ((wall + 1) * cell, top), ((wall + 1) * cell, top + cell), 90, wall_px)
+    cv2.rectangle(page, (cell, top), ((len(images) + 1) * cell, top + cell), 90, wall_px)
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("cell, digit_px, degrees", [(100, 70, 0), (100, 98, 0), (60, 50, 0), (100, 70, 2.5)])
+def test_an_id_written_in_a_row_of_boxes_is_read(cell, digit_px, degrees, digits, classifier):
+    """The boxes' lines string the digits into one mark: the lines are taken out, and the walls between the
+    boxes too (else read as 1s), also where the digits touch them (digit_px 98 of 100) and in a photo not
+    square to the page. Before: none read."""
+    image = in_a_row_of_boxes(digits("05126707"), cell, digit_px)
+    if degrees:
+        height, width = image.shape
+        turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+        image = cv2.warpAffine(image, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    assert read_digits(image, classifier).text == "05126707"
 
 
 @pytest.mark.parametrize("paper", ["squared", "ruled"])
