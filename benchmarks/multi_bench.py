@@ -8,9 +8,10 @@ preprocessing and inference) on one core, image decoding excluded; the verdict u
 times on a shared machine include waiting for the core.
 
 `--variants` reads the labelled photos and the synthetic ones again as other people's photos plausibly differ
-(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded).
+(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded). `--boxed N` (default 40)
+reads N rendered 8-digit IDs written in a form's row of printed boxes, and N without the boxes.
 
-Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--runs 40] [--variants]
+Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--boxed 40] [--runs 40] [--variants]
 """
 from __future__ import annotations
 
@@ -75,6 +76,21 @@ def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0):
         yield render_photo(lines, rng, size).image, "".join(str(d) for d in test.labels[indices])
 
 
+def boxed_id_photos(count: int, mnist_dir: Path, seed: int = 0, boxes: bool = True):
+    """Seeded phone photos of 8-digit IDs written in a form's row of printed boxes (dark, 0.4% of the photo's
+    height wide), on plain paper; with `boxes` False the same kind of photos without the boxes."""
+    from digits.train.mnist import load_mnist_split
+    from digits.train.synth import random_style, render_photo
+
+    test = load_mnist_split(mnist_dir, "test")
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        indices = rng.integers(0, len(test.labels), 8)
+        style = random_style(rng, form_boxes=boxes, ruled_spacing=None, rule_opacity=1.0, rule_width=0.004)
+        yield (render_photo([list(test.images[indices])], rng, (1280, 960), style).image,
+               "".join(str(d) for d in test.labels[indices]))
+
+
 def speed_photo(mnist_dir: Path, seed: int = 1) -> np.ndarray:
     """A 2-megapixel synthetic photo of a 10-digit number on two lines."""
     from digits.train.mnist import load_mnist_split
@@ -127,6 +143,8 @@ def main() -> None:
                         default=os.environ.get("DIGITS_MNIST_DIR", REPO.parent / "shared" / "mnist"))
     parser.add_argument("--synthetic", type=int, default=60, help="synthetic photos to read (default: 60)")
     parser.add_argument("--runs", type=int, default=40, help="timed readings of the speed photo (default: 40)")
+    parser.add_argument("--boxed", type=int, default=40,
+                        help="rendered IDs in a form's printed boxes to read, and as many without (default: 40)")
     parser.add_argument("--variants", action="store_true",
                         help="also read the labelled and the synthetic photos changed as in edge_photos.py's "
                              "VARIANTS (a whole page is not cut to one digit or shrunk to 28x28)")
@@ -158,6 +176,13 @@ def main() -> None:
                 scores.add(label, read_digits(variant(to_gray(image)) if variant else image, classifier).text)
             print(f"synthetic photos (seed 0, MNIST test digits{suffix}): exact {scores.exact}/{scores.images} "
                   f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
+    if args.boxed:
+        for boxes in (True, False):
+            scores = NumberScores()
+            for image, label in boxed_id_photos(args.boxed, args.mnist_dir, boxes=boxes):
+                scores.add(label, read_digits(image, classifier).text)
+            print(f"8-digit IDs {'in printed boxes' if boxes else 'without boxes'} (rendered, seed 0): exact "
+                  f"{scores.exact}/{scores.images} ({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
     image = speed_photo(args.mnist_dir)
     times = time_reading(image, classifier, args.runs)
     print(f"speed: {image.shape[1]}x{image.shape[0]} photo, {len(times['text'])} digits read ({times['text']}): "

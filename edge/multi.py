@@ -33,7 +33,8 @@ GRID_HOLES = 3  # ... or a grid, a mark twice LINE_RUN long with more holes than
 BROKEN_LINE_PIECES = 4  # ... or this many thin marks in a row along a line twice LINE_RUN long (a faint line
 BROKEN_LINE_ALIGN = 0.01  # broken up by the threshold), their centres within this share of the page across
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
-WALL_COVER = 0.9  # a column inked along this much of a row of boxes' height: a wall between two boxes ...
+BOX_SPAN = 0.7  # a row of boxes: in this share of its columns ink at the top and bottom this share of its height apart
+WALL_COVER = 0.85  # a column inked along this much of a row of boxes' height: a wall between two boxes ...
 MIN_WALLS = 3  # ... when there are this many (two boxes) in the row, ...
 WALL_STEP_TOLERANCE = 0.15  # ... standing this close to evenly spaced (of the typical spacing)
 TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
@@ -254,36 +255,64 @@ def _box_walls(stats: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _walls_of_level_boxes(level: np.ndarray) -> np.ndarray | None:
     """The walls' pixels (uint8 mask) of a level row of boxes (a binary mark, turned level), or None when the
-    mark is not one: ruled along its top and bottom (rows at least half inked, between which the walls stand),
-    with evenly spaced walls that close it at both ends."""
-    rows = np.flatnonzero(level.mean(axis=1) >= 0.5)
-    if rows.size < 2 or rows[-1] - rows[0] < MIN_MARK_PX:
-        return None  # not boxes: digits strung on one ruled line
-    inside = level[rows[0]: rows[-1] + 1]
-    columns = inside.mean(axis=0) >= WALL_COVER
+    mark is not one: ruled along its top and bottom (nearly every column inked at both, a row's height apart;
+    under perspective the height changes along the row), with evenly spaced walls that close it at both ends."""
+    inked = level.any(axis=0)
+    top = np.argmax(level, axis=0)
+    bottom = level.shape[0] - 1 - np.argmax(level[::-1], axis=0)
+    span = np.where(inked, bottom - top + 1, 0)
+    tall = span >= BOX_SPAN * np.median(span[inked])
+    if np.median(span[inked]) < MIN_MARK_PX or np.count_nonzero(tall) < BOX_SPAN * level.shape[1]:
+        return None  # not boxes: digits strung on one ruled line (only their own columns are tall)
+    rows = np.arange(level.shape[0])[:, None]
+    between = (rows >= top) & (rows <= bottom)
+    # a pixel of sway either side: under perspective the walls are not quite parallel once the mark is level
+    swayed = cv2.dilate(level, np.ones((1, 3), np.uint8))
+    columns = tall & ((swayed * between).sum(axis=0) >= WALL_COVER * np.maximum(span, 1))
     steps = np.diff(columns.astype(np.int8), prepend=0, append=0)
     starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
     if len(starts) < MIN_WALLS:
         return None  # not a row of boxes: a 1 standing upright between two ruled lines, touching both
-    # The walls stand evenly spaced: a digit's upright stroke touching both lines stands out of step.
+    # The walls stand evenly spaced (under perspective the spacing changes slowly along the row): the
+    # longest chain of candidates whose every gap is within WALL_STEP_TOLERANCE of the one before. A digit's
+    # upright stroke touching both lines breaks that step.
     centres = (starts + ends) / 2
-    step = float(np.median(np.diff(centres)))
-    tolerance = WALL_STEP_TOLERANCE * step
-
-    def off_step(reference: float) -> np.ndarray:
-        return np.abs((centres - reference + step / 2) % step - step / 2)
-
-    reference = max(centres, key=lambda centre: int(np.count_nonzero(off_step(centre) <= tolerance)))
-    in_step = off_step(reference) <= tolerance
+    in_step = _longest_even_chain(centres)
+    tolerance = WALL_STEP_TOLERANCE * float(np.median(np.diff(centres[in_step]))) if in_step.sum() > 1 else 0.0
     # A row of boxes is closed at both ends; ruled lines run on past any upright strokes.
-    ruled = np.flatnonzero(inside.any(axis=0))
+    ruled = np.flatnonzero(tall)
     closed = (centres[in_step].min() <= ruled[0] + tolerance and centres[in_step].max() >= ruled[-1] - tolerance)
     if np.count_nonzero(in_step) < MIN_WALLS or not closed:
         return None
     found = np.zeros(level.shape, np.uint8)
     for start, end in zip(starts[in_step], ends[in_step]):
-        found[rows[0]: rows[-1] + 1, max(0, start - 1): end + 1] = 1  # a pixel more: turned back, it shifts
-    return found
+        found[:, max(0, start - 1): end + 1] = 1  # a pixel more: turned back, it shifts
+    return found & between.astype(np.uint8)
+
+
+def _longest_even_chain(centres: np.ndarray) -> np.ndarray:
+    """Which of the sorted positions form the longest chain whose consecutive gaps each differ from the gap
+    before by at most WALL_STEP_TOLERANCE of it (a mask; two positions when no three keep step)."""
+    count = len(centres)
+    length = np.full((count, count), 2, int)  # the longest chain ending with positions i < j
+    before = np.full((count, count), -1, int)
+    for j in range(count):
+        for i in range(j):
+            gap = centres[j] - centres[i]
+            for k in range(i):
+                previous = centres[i] - centres[k]
+                if abs(gap - previous) <= WALL_STEP_TOLERANCE * previous and length[k, i] + 1 > length[i, j]:
+                    length[i, j], before[i, j] = length[k, i] + 1, k
+    chain = np.zeros(count, bool)
+    if count < 2:
+        chain[:] = True
+        return chain
+    i, j = (int(index) for index in np.unravel_index(np.argmax(np.triu(length, 1)), length.shape))
+    chain[j] = True
+    while i >= 0:
+        chain[i] = True
+        i, j = int(before[i, j]), i
+    return chain
 
 
 def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:

@@ -57,6 +57,8 @@ class PhotoStyle:
     squared: bool = False  # with ruled_spacing: vertical lines too at the same pitch (squared paper)
     rule_opacity: float = 0.6  # how dark the ruled lines are printed (1: fully the rule colour)
     rule_width: float = 1 / 600  # their width as a fraction of the image height (a close-up shows them wider)
+    form_boxes: bool = False  # a printed row of boxes (a form's ID field), one digit written in each, in the
+    # rule colour, `rule_opacity` and 1.5 x `rule_width`
     paper_edge: float = 0.0  # fraction of the frame beyond the paper's edge (a table), 0: paper fills the frame
     table_bgr: tuple[float, float, float] = TABLE_TONES[0]
     ink_bgr: tuple[float, float, float] = INK_COLOURS["blue"]
@@ -217,11 +219,14 @@ def render_photo(lines: Sequence[Sequence[np.ndarray]], rng: np.random.Generator
     width, height = size
     style = style or random_style(rng)
     placements = _layout(lines, rng, size, digit_height, centre) if any(len(line) for line in lines) else []
+    rules = _rules(size, style)
+    if style.form_boxes and placements:
+        placements = _in_form_boxes(placements, rules, style, rng)
     ink = np.zeros((height, width), np.float32)
     raw_boxes = []
     for placement in placements:
         raw_boxes.append(_stamp(ink, placement, style.pen_thinness, rng))
-    sheet = np.dstack([ink, _rules(size, style), _paper_mask(size, style, rng)])
+    sheet = np.dstack([ink, rules, _paper_mask(size, style, rng)])
     homography = _camera_homography(size, style, rng)
     sheet = cv2.warpPerspective(sheet, homography, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     image = _photograph(sheet, style, rng)
@@ -407,6 +412,39 @@ def _stamp(ink: np.ndarray, placement: _Placement, thinness: float,
     return (float(x0 + xs.min()), float(y0 + ys.min()), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1))
 
 
+def _in_form_boxes(placements: list[_Placement], rules: np.ndarray, style: PhotoStyle,
+                   rng: np.random.Generator) -> list[_Placement]:
+    """Draw a row of equal boxes around each line of digits into `rules` (in place) and move every digit into
+    its own box (a little off its centre: people write where they please); returns the moved digits."""
+    thickness = max(1, round(1.5 * style.rule_width * rules.shape[0]))
+    lines: list[list[_Placement]] = []
+    for placement in placements:  # in reading order: a digit well below the last one starts a line
+        if not lines or placement.centre[1] - lines[-1][-1].centre[1] > 0.6 * placement.height:
+            lines.append([])
+        lines[-1].append(placement)
+    moved = []
+    for line in lines:
+        cell_h = 1.3 * max(placement.height for placement in line)
+        cell_w = max(1.15 * max(_aspect(p.digit28) * p.height for p in line), 0.8 * cell_h)
+        scale = min(1.0, 0.94 * rules.shape[1] / (len(line) * cell_w))  # the row fits in the frame
+        cell_w, cell_h = scale * cell_w, scale * cell_h
+        middle = float(np.mean([placement.centre[0] for placement in line]))
+        left = float(np.clip(middle - len(line) * cell_w / 2, 0.03 * rules.shape[1],
+                             0.97 * rules.shape[1] - len(line) * cell_w))
+        top = float(np.mean([placement.centre[1] for placement in line])) - cell_h / 2
+        for index, placement in enumerate(line):
+            centre = (left + (index + 0.5) * cell_w + rng.uniform(-0.05, 0.05) * cell_w,
+                      top + cell_h / 2 + rng.uniform(-0.05, 0.05) * cell_h)
+            moved.append(replace(placement, centre=centre, height=scale * placement.height))
+        right, bottom = left + len(line) * cell_w, top + cell_h
+        for y in (top, bottom):
+            cv2.line(rules, (round(left), round(y)), (round(right), round(y)), 0.8, thickness, cv2.LINE_AA)
+        for index in range(len(line) + 1):
+            x = round(left + index * cell_w)
+            cv2.line(rules, (x, round(top)), (x, round(bottom)), 0.8, thickness, cv2.LINE_AA)
+    return moved
+
+
 def _rules(size: tuple[int, int], style: PhotoStyle) -> np.ndarray:
     """Coverage of ruled notebook lines, or of a grid on squared paper (zeros for plain paper)."""
     width, height = size
@@ -515,7 +553,7 @@ def _photograph(sheet: np.ndarray, style: PhotoStyle, rng: np.random.Generator) 
     if style.paper_edge > 0:
         table = _paper(size, replace(style, paper_bgr=style.table_bgr, paper_texture=0.08), rng)
         image = image * paper_mask[..., None] + table * (1.0 - paper_mask[..., None])
-    if style.ruled_spacing:
+    if style.ruled_spacing or style.form_boxes:
         image = _lay_ink(image, rules * paper_mask, RULE_BGR, style.rule_opacity)
     image = _lay_ink(image, ink * paper_mask, style.ink_bgr, style.ink_opacity)
     return _camera(image, _light_field(size, style, rng), style, rng)

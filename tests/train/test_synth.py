@@ -81,6 +81,26 @@ def test_number_photo_boxes_follow_reading_order_on_two_lines(digits):
         assert gray[y:y + h, x:x + w].min() < np.median(gray) - 40  # ink inside each box
 
 
+def test_form_boxes_put_each_digit_in_its_own_box(digits):
+    style = synth.PhotoStyle(form_boxes=True, rule_opacity=1.0, rule_width=0.004, light_gradient=0.0, vignette=0.0,
+                             noise_sigma=0.0, blur_sigma=0.0, jpeg_quality=None, perspective=0.0)
+    photo = synth.render_photo([digits[:8]], np.random.default_rng(3), size=(640, 480), style=style)
+    gray = cv2.cvtColor(photo.image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    paper = float(np.median(gray))
+    assert len(photo.boxes) == 8
+    top = min(y for _, y, _, _ in photo.boxes)
+    bottom = max(y + h for _, y, _, h in photo.boxes)
+    for (x, _, w, _), (next_x, _, _, _) in zip(photo.boxes, photo.boxes[1:]):
+        assert x + w <= next_x  # in reading order, apart
+        between = gray[top:bottom, x + w: next_x]
+        assert between.mean(axis=0).min() < paper - 30  # a wall stands between two digits
+    for x, y, w, h in photo.boxes:
+        assert 0 <= x and x + w <= 640
+        assert gray[y - 3: y + h + 3, x: x + w].min() < paper - 40
+    rows = gray[:, photo.boxes[0][0]: photo.boxes[-1][0] + photo.boxes[-1][2]].mean(axis=1)
+    assert np.count_nonzero(rows[:top] < paper - 30) >= 1 and np.count_nonzero(rows[bottom:] < paper - 30) >= 1
+
+
 def test_number_photo_renders_a_whole_id(digits):
     image = synth.render_number_photo(digits[:8], np.random.default_rng(4), size=(320, 240))
     assert image.shape == (240, 320, 3) and image.dtype == np.uint8
