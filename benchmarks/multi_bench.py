@@ -181,8 +181,9 @@ def main() -> None:
             scores = NumberScores()
             for image, label in boxed_id_photos(args.boxed, args.mnist_dir, boxes=boxes):
                 scores.add(label, read_digits(image, classifier).text)
-            print(f"8-digit IDs {'in printed boxes' if boxes else 'without boxes'} (rendered, seed 0): exact "
-                  f"{scores.exact}/{scores.images} ({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
+            kind = "in printed boxes" if boxes else "without boxes"
+            print(f"8-digit IDs {kind} (rendered, seed 0): exact {scores.exact}/{scores.images} "
+                  f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
     image = speed_photo(args.mnist_dir)
     times = time_reading(image, classifier, args.runs)
     print(f"speed: {image.shape[1]}x{image.shape[0]} photo, {len(times['text'])} digits read ({times['text']}): "
