@@ -35,7 +35,7 @@ BROKEN_LINE_ALIGN = 0.01  # broken up by the threshold), their centres within th
 MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
 BOX_SPAN = 0.7  # a row of boxes: in this share of its columns ink at the top and bottom this share of its height apart
 WALL_COVER = 0.85  # a column inked along this much of a row of boxes' height: a wall between two boxes ...
-MIN_WALLS = 3  # ... when there are this many (two boxes) in the row, ...
+MIN_WALLS, MAX_WALLS = 3, 40  # ... when there are this many (two boxes; a form's field has far fewer than 40), ...
 WALL_STEP_TOLERANCE = 0.15  # ... standing this close to evenly spaced (of the typical spacing)
 TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
 SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
@@ -271,8 +271,8 @@ def _walls_of_level_boxes(level: np.ndarray) -> np.ndarray | None:
     columns = tall & ((swayed * between).sum(axis=0) >= WALL_COVER * np.maximum(span, 1))
     steps = np.diff(columns.astype(np.int8), prepend=0, append=0)
     starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
-    if len(starts) < MIN_WALLS:
-        return None  # not a row of boxes: a 1 standing upright between two ruled lines, touching both
+    if not MIN_WALLS <= len(starts) <= MAX_WALLS:
+        return None  # a 1 standing upright between two ruled lines, touching both; or hatching, a barcode
     # The walls stand evenly spaced (under perspective the spacing changes slowly along the row): the
     # longest chain of candidates whose every gap is within WALL_STEP_TOLERANCE of the one before. A digit's
     # upright stroke touching both lines breaks that step.
