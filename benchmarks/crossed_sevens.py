@@ -11,6 +11,7 @@ Usage: .venv/bin/python benchmarks/crossed_sevens.py [--split test|validation] [
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -48,8 +49,8 @@ def main() -> None:
     args = parser.parse_args()
 
     mnist_dir = resolve_mnist_dir(args.mnist_dir) or REPO_ROOT.parent / "shared" / "mnist"
-    digits = load_mnist_split(mnist_dir, args.split if args.split == "test" else "train")
-    images, labels = digits.images, digits.labels
+    split = load_mnist_split(mnist_dir, args.split if args.split == "test" else "train")
+    images, labels = split.images, split.labels
     if args.split == "validation":
         images, labels = images[-VALIDATION_SIZE:], labels[-VALIDATION_SIZE:]
     rng = np.random.default_rng(args.seed)
@@ -57,8 +58,8 @@ def main() -> None:
     sevens = np.stack([image for image, crossed in pairs if crossed is not None])
     crossed = np.stack([crossed for _, crossed in pairs if crossed is not None])
     with ProcessPoolExecutor() as pool:
-        plain_photos, crossed_photos = ([item for chunk in pool.map(photographed, _chunks(digits, args.seed))
-                                         for item in chunk] for digits in (sevens, crossed))
+        plain_photos, crossed_photos = ([item for chunk in pool.map(photographed, _chunks(group, args.seed))
+                                         for item in chunk] for group in (sevens, crossed))
 
     classifier = DigitClassifier(ClassifierOptions(args.model, threads=1))
     print(f"model: {classifier.model_path.name} ({classifier.runtime}); MNIST {args.split} 7s that a bar fits "
@@ -70,12 +71,8 @@ def main() -> None:
                          ("crossed, photographed", crossed_photos)):
         read = [None if model_input is None else classifier.predict(model_input).digit for model_input in inputs]
         right = sum(digit == SEVEN for digit in read)
-        misses = {}
-        for digit in read:
-            if digit != SEVEN:
-                misses[digit] = misses.get(digit, 0) + 1
-        listed = ", ".join(f"{'none' if digit is None else digit}: {count}"
-                           for digit, count in sorted(misses.items(), key=lambda item: -item[1]))
+        misses = Counter(digit for digit in read if digit != SEVEN)
+        listed = ", ".join(f"{'none' if digit is None else digit}: {count}" for digit, count in misses.most_common())
         print(f"{name:28s} {right / len(read):7.2%} ({right}/{len(read)})  {listed}")
 
 

@@ -278,11 +278,13 @@ def _walls_of_level_boxes(level: np.ndarray) -> np.ndarray | None:
     # upright stroke touching both lines breaks that step.
     centres = (starts + ends) / 2
     in_step = _longest_even_chain(centres)
-    tolerance = WALL_STEP_TOLERANCE * float(np.median(np.diff(centres[in_step]))) if in_step.sum() > 1 else 0.0
+    walls = centres[in_step]
+    if len(walls) < MIN_WALLS:
+        return None
     # A row of boxes is closed at both ends; ruled lines run on past any upright strokes.
+    tolerance = WALL_STEP_TOLERANCE * float(np.median(np.diff(walls)))
     ruled = np.flatnonzero(tall)
-    closed = (centres[in_step].min() <= ruled[0] + tolerance and centres[in_step].max() >= ruled[-1] - tolerance)
-    if np.count_nonzero(in_step) < MIN_WALLS or not closed:
+    if walls[0] > ruled[0] + tolerance or walls[-1] < ruled[-1] - tolerance:
         return None
     found = np.zeros(level.shape, np.uint8)
     for start, end in zip(starts[in_step], ends[in_step]):

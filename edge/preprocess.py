@@ -158,8 +158,7 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
             # (a tight crop of a 5, whose bar and stem run from edge to edge), the lines were its strokes. A
             # digit that filled the image was joined to lines only when they frame it (a form's box); a
             # digit cut tight can have a straight stroke along one side, not along three.
-            better = digit is None or cleaned is not None and (cleaned.clutter > digit.clutter or framed)
-            if (cleaned is not None and better
+            if (cleaned is not None and (digit is None or cleaned.clutter > digit.clutter or framed)
                     and np.count_nonzero(cleaned.mask) >= 0.5 * np.count_nonzero(remaining)):
                 # The digit keeps its ink where it crosses a line; the lines around it are gone.
                 digit, ink = cleaned, np.where(cleaned.mask, ink, without_lines).astype(np.float32)
