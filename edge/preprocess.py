@@ -294,7 +294,8 @@ def _ink_map(work: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | Non
     if dark_ink is None:
         dark_ink = _is_dark_ink(work)
     inverted = 1.0 - work if dark_ink else work
-    background = _background(inverted)
+    cut_tight = _ink_on_every_side(inverted) and _polarity_if_cut_tight(work) == dark_ink
+    background = _background(inverted, cut_tight)
     ink = inverted - background
     if dark_ink:
         # Paper brightness scales the ink's contrast: divide it out so shadows do not fade the strokes.
@@ -448,7 +449,8 @@ def _polarity_if_cut_tight(work: np.ndarray) -> bool | None:
     Cut to the box of its ink, a digit is one piece touching all four sides, and it splits the paper into
     pieces that each touch at most two (the corners beside the strokes, the insides of loops). Either tone
     can be the ink. A photo of a sheet with the desk or a shadow in two corners can look the same with its
-    tones swapped, but the sheet is no stroke: its middle lies far from the other tone.
+    tones swapped, but the sheet is no stroke: its middle lies far from the other tone. A page's grid is one
+    such piece too, but it encloses more paper cells than a digit has loops.
     """
     image8 = np.round(work * 255).astype(np.uint8)
     threshold, _ = cv2.threshold(image8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -459,8 +461,18 @@ def _polarity_if_cut_tight(work: np.ndarray) -> bool | None:
             ink = dark if dark_is_ink else ~dark
             inside = cv2.distanceTransform(np.pad(ink.astype(np.uint8), 1), cv2.DIST_L2, 3)
             # Strokes are thin for their digit; a sheet of paper between a desk and a shadow is not.
-            return dark_is_ink if float(inside.max()) <= STROKE_CORE * max(work.shape) else None
+            if float(inside.max()) <= STROKE_CORE * max(work.shape) and _count_holes(ink) <= MAX_HOLES:
+                return dark_is_ink
+            return None
     return None
+
+
+def _ink_on_every_side(inverted: np.ndarray) -> bool:
+    """Whether the ink reaches all four sides of a tiny copy (a quick first test for a digit cut tight)."""
+    small8 = np.round(_shrink(inverted, BACKGROUND_SIDE) * 255).astype(np.uint8)
+    split, _ = cv2.threshold(small8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = small8 > split
+    return bool(ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any())
 
 
 def _sides_touched(mask: np.ndarray) -> list[int]:
@@ -513,11 +525,14 @@ def _disc(diameter: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
 
 
-def _background(inverted: np.ndarray) -> np.ndarray:
+def _background(inverted: np.ndarray, cut_tight: bool = False) -> np.ndarray:
     """The smooth background under bright strokes: an opening wider than any stroke, on a tiny copy.
 
     The copy is padded so that a shading ramp continues past the border (else the opening falls short of
-    it there and the last band of paper looks like ink), while ink at the border is only repeated.
+    it there and the last band of paper looks like ink), while ink at the border is only repeated. In an
+    image `cut_tight` to its digit, the ink at the border is the digit's strokes, and repeated outward they
+    would be taken for background: there the copy is mirrored instead, which makes a stroke along the border
+    only twice as wide.
     """
     height, width = inverted.shape
     kernel = _disc(BACKGROUND_KERNEL * BACKGROUND_SIDE)
@@ -526,7 +541,7 @@ def _background(inverted: np.ndarray) -> np.ndarray:
     repeated = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     mirrored = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
     # max(repeat, linear extrapolation): a ramp rising toward the edge keeps rising; anything else repeats.
-    padded = repeated + np.maximum(repeated - mirrored, 0)
+    padded = mirrored if cut_tight else repeated + np.maximum(repeated - mirrored, 0)
     opened = cv2.morphologyEx(padded, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
     smooth = cv2.blur(opened, kernel.shape, borderType=cv2.BORDER_REPLICATE)
     background = np.minimum(opened, smooth)[pad:-pad, pad:-pad]
@@ -647,7 +662,10 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
         thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
         # saturating: an even-sized kernel's opening can exceed its input by a pixel's shift, and uint8 wraps
         lines = np.maximum(lines, np.minimum(cv2.subtract(runs, thick), ink))
-    return lines
+    # A long run can also fit inside a stroke thicker than any line (a marker's bar along a tight crop): ink
+    # that a disc wider than a line fits in is no line's.
+    core = cv2.morphologyEx(ink, cv2.MORPH_OPEN, _disc(thickness + 2 * drift + 1))
+    return np.minimum(lines, cv2.subtract(ink, core))
 
 
 def _line_thickness(shape: tuple[int, ...]) -> int:
