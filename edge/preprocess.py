@@ -294,8 +294,9 @@ def _ink_map(work: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | Non
     if dark_ink is None:
         dark_ink = _is_dark_ink(work)
     inverted = 1.0 - work if dark_ink else work
-    cut_tight = _ink_on_every_side(inverted) and _polarity_if_cut_tight(work) == dark_ink
-    background = _background(inverted, cut_tight)
+    small = _shrink(inverted, BACKGROUND_SIDE)
+    cut_tight = _ink_on_every_side(small) and _polarity_if_cut_tight(work) == dark_ink
+    background = _background(small, inverted.shape, cut_tight)
     ink = inverted - background
     if dark_ink:
         # Paper brightness scales the ink's contrast: divide it out so shadows do not fade the strokes.
@@ -467,9 +468,9 @@ def _polarity_if_cut_tight(work: np.ndarray) -> bool | None:
     return None
 
 
-def _ink_on_every_side(inverted: np.ndarray) -> bool:
-    """Whether the ink reaches all four sides of a tiny copy (a quick first test for a digit cut tight)."""
-    small8 = np.round(_shrink(inverted, BACKGROUND_SIDE) * 255).astype(np.uint8)
+def _ink_on_every_side(small: np.ndarray) -> bool:
+    """Whether the ink (bright) reaches all four sides of a tiny copy (a quick first test for a digit cut tight)."""
+    small8 = np.round(small * 255).astype(np.uint8)
     split, _ = cv2.threshold(small8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     ink = small8 > split
     return bool(ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any())
@@ -525,8 +526,9 @@ def _disc(diameter: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
 
 
-def _background(inverted: np.ndarray, cut_tight: bool = False) -> np.ndarray:
-    """The smooth background under bright strokes: an opening wider than any stroke, on a tiny copy.
+def _background(small: np.ndarray, shape: tuple[int, ...], cut_tight: bool = False) -> np.ndarray:
+    """The smooth background under bright strokes, at `shape`: an opening wider than any stroke, on `small`,
+    a tiny copy of the image (BACKGROUND_SIDE px).
 
     The copy is padded so that a shading ramp continues past the border (else the opening falls short of
     it there and the last band of paper looks like ink), while ink at the border is only repeated. In an
@@ -534,10 +536,9 @@ def _background(inverted: np.ndarray, cut_tight: bool = False) -> np.ndarray:
     would be taken for background: there the copy is mirrored instead, which makes a stroke along the border
     only twice as wide.
     """
-    height, width = inverted.shape
+    height, width = shape[:2]
     kernel = _disc(BACKGROUND_KERNEL * BACKGROUND_SIDE)
     pad = kernel.shape[0]
-    small = _shrink(inverted, BACKGROUND_SIDE)
     repeated = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     mirrored = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
     # max(repeat, linear extrapolation): a ramp rising toward the edge keeps rising; anything else repeats.
