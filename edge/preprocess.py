@@ -39,6 +39,8 @@ WORK_SIDE = 200  # px: photos are analysed at most this large (speed; a digit ke
 SMALL_SIDE = 112  # px: tiny crops (e.g. 28x28 scans) are upscaled to this so morphology has room
 BACKGROUND_SIDE = 48  # px: the paper/background is estimated on a copy this small
 BACKGROUND_KERNEL = 0.3  # opening kernel as a fraction of the long side: wider than any stroke
+SHARP_KERNEL = 1.25  # where a disc this many times wider still fits, the shading is followed exactly, ...
+SHARP_STEP = 0.08  # ... and where that estimate is above the smoothed one by this much, it is a sharp edge
 BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows the background
 PIECE_SHARE = 0.05  # a region of one tone this large a share of a digit cut tight is a piece (strokes, paper), ...
 STROKE_CORE = 0.2  # ... and no point of its strokes further than this share of the image's long side from paper
@@ -295,8 +297,9 @@ def _ink_map(work: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | Non
         dark_ink = _is_dark_ink(work)
     inverted = 1.0 - work if dark_ink else work
     small = _shrink(inverted, BACKGROUND_SIDE)
-    cut_tight = _ink_on_every_side(small) and _polarity_if_cut_tight(work) == dark_ink
-    background = _background(small, inverted.shape, cut_tight)
+    reaches_every_side = _ink_on_every_side(small)
+    cut_tight = reaches_every_side and _polarity_if_cut_tight(work) == dark_ink
+    background = _background(small, inverted.shape, cut_tight, sharp_edges=not reaches_every_side)
     ink = inverted - background
     if dark_ink:
         # Paper brightness scales the ink's contrast: divide it out so shadows do not fade the strokes.
@@ -526,9 +529,10 @@ def _disc(diameter: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
 
 
-def _background(small: np.ndarray, shape: tuple[int, ...], cut_tight: bool = False) -> np.ndarray:
+def _background(small: np.ndarray, shape: tuple[int, ...], cut_tight: bool = False,
+                sharp_edges: bool = True) -> np.ndarray:
     """The smooth background under bright strokes, at `shape`: an opening wider than any stroke, on `small`,
-    a tiny copy of the image (BACKGROUND_SIDE px).
+    a tiny copy of the image (BACKGROUND_SIDE px); with `sharp_edges`, following sharp shadows' edges.
 
     The copy is padded so that a shading ramp continues past the border (else the opening falls short of
     it there and the last band of paper looks like ink), while ink at the border is only repeated. In an
@@ -546,7 +550,47 @@ def _background(small: np.ndarray, shape: tuple[int, ...], cut_tight: bool = Fal
     opened = cv2.morphologyEx(padded, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
     smooth = cv2.blur(opened, kernel.shape, borderType=cv2.BORDER_REPLICATE)
     background = np.minimum(opened, smooth)[pad:-pad, pad:-pad]
+    if sharp_edges:
+        background = _with_sharp_edges(padded, background, kernel.shape[0])
     return cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _with_sharp_edges(padded: np.ndarray, background: np.ndarray, kernel_side: int) -> np.ndarray:
+    """The smoothed `background` raised to follow the sharp edge of a shadow or a dark object (`padded`: the
+    tiny copy padded by `kernel_side` px, as the background was estimated on it).
+
+    The smoothing keeps a bold stroke wider than the opening out of the estimate, but it also softens a
+    sharp edge (a hand's shadow, a thumb) into a band that looks like ink and joins the digit. An opening
+    SHARP_KERNEL times wider fits in no stroke, so where it is higher the estimate follows it. Near those
+    edges the estimate takes its 3x3 maximum, or the linear upsampling would soften the edge again (strokes
+    right beside it lose some contrast instead). Not for an image whose ink reaches every side: a digit cut
+    tight, whose strokes along the border, padded outward, a wider disc could fit in.
+    """
+    sharp = _octagon_opening(padded, SHARP_KERNEL * kernel_side)[kernel_side:-kernel_side, kernel_side:-kernel_side]
+    edges = (sharp > background + SHARP_STEP).astype(np.uint8)
+    raised = np.maximum(background, sharp)
+    if not edges.any():
+        return raised
+    square = np.ones((3, 3), np.uint8)
+    return np.where(cv2.dilate(edges, square) > 0, cv2.dilate(raised, square), raised)
+
+
+def _octagon_opening(image: np.ndarray, diameter: float) -> np.ndarray:
+    """A morphological opening by an octagon of about `diameter` px, close to a disc's.
+
+    Built from 3x3 crosses and squares, which OpenCV repeats quickly: a 19 px disc took 6 times longer.
+    """
+    radius = max(1, round(diameter / 2))
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    square = np.ones((3, 3), np.uint8)
+    crosses, squares = radius - radius // 2, radius // 2
+    opened = cv2.erode(image, cross, iterations=crosses, borderType=cv2.BORDER_REPLICATE)
+    if squares:
+        opened = cv2.erode(opened, square, iterations=squares, borderType=cv2.BORDER_REPLICATE)
+    opened = cv2.dilate(opened, cross, iterations=crosses, borderType=cv2.BORDER_REPLICATE)
+    if squares:
+        opened = cv2.dilate(opened, square, iterations=squares, borderType=cv2.BORDER_REPLICATE)
+    return opened
 
 
 def _ink_mask(ink: np.ndarray) -> np.ndarray:

@@ -124,6 +124,14 @@ def with_object_in_corner(image: np.ndarray) -> np.ndarray:
     return out
 
 
+def with_sharp_shadow(image: np.ndarray) -> np.ndarray:
+    """A hand's shadow with a sharp edge darkening the upper left of the photo to 45%."""
+    height, width = image.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    light = np.where(xs / width + ys / height < 0.8, 0.45, 1.0).astype(np.float32)
+    return (image * cv2.GaussianBlur(light, (0, 0), 0.01 * width)).astype(np.uint8)
+
+
 def with_vignette(image: np.ndarray) -> np.ndarray:
     """A phone photo's dark corners: light falling from full in the middle to a third in the corners."""
     height, width = image.shape
@@ -144,6 +152,7 @@ CASES = {
     "broken strokes": lambda image, rng: with_broken_strokes(image),
     "form cell around the digit": lambda image, rng: with_box(image),
     "dark object in a corner": lambda image, rng: with_object_in_corner(image),
+    "sharp-edged shadow": lambda image, rng: with_sharp_shadow(image),
     "vignette": lambda image, rng: with_vignette(image),
     "colour photo, blue ink": lambda image, rng: np.dstack([np.full_like(image, PAPER), image, image]),
 }
