@@ -7,7 +7,7 @@ scores about 11%). The photos are for evaluation only: never train on them.
 `--variants` also reads every image as other people's files plausibly differ from these: cut tight to the
 ink (the digit touches all four sides), inverted, both, shrunk to 28x28, with a wider margin, compressed hard,
 turned, faded, in a drawn box (a form's cell) with paper around it or near enough to touch the digit, under a
-sharp-edged shadow. A drop there is a weakness that the 140 images alone do not show.
+sharp-edged shadow, under a lamp's glare. A drop there is a weakness that the 140 images alone do not show.
 
 Usage: .venv/bin/python benchmarks/edge_photos.py [--photos ../shared/photos] [--model PATH] [--misses] [--variants]
 """
@@ -86,6 +86,14 @@ def sharp_shadow(gray: np.ndarray) -> np.ndarray:
     return (gray.astype(np.float32) * light).astype(np.uint8)
 
 
+def glare(gray: np.ndarray) -> np.ndarray:
+    """A lamp's glare on the paper: a bright soft spot up and to the right, washing the paper out to white."""
+    height, width = gray.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    spot = np.exp(-(((xs - 0.7 * width) / (0.18 * width)) ** 2 + ((ys - 0.3 * height) / (0.12 * height)) ** 2))
+    return np.clip(gray + 150.0 * spot, 0, 255).astype(np.uint8)
+
+
 VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "as given": lambda gray: gray,
     "cut tight to the ink": cropped_tight,
@@ -99,6 +107,7 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "in a box, paper around": lambda gray: boxed(gray, paper_outside=0.12),
     "in a box it may touch": boxed,
     "a sharp shadow over a corner": sharp_shadow,
+    "under a lamp's glare": glare,
 }
 
 

@@ -43,6 +43,8 @@ SHARP_KERNEL = 1.25  # where an opening this many times wider still fits, the sh
 SHARP_STEP = 0.08  # ... and where that estimate is above the smoothed one by this much, it is a sharp edge
 BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows the background
 PIECE_SHARE = 0.05  # a region of one tone this large a share of a digit cut tight is a piece (strokes, paper), ...
+GLARE_CORE = 0.08  # a light region whose inside lies this far (share of the long side) from its edge is no stroke ...
+GLARE_INK = 0.3  # ... but glare when the paper has marks this much darker than it (light ink's grounds: <= 0.2)
 STROKE_CORE = 0.2  # ... and no point of its strokes further than this share of the image's long side from paper
 MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fraction of the range): blank
 FAINT_PEAK = 0.5  # an ink map peaking below this (faint pencil, a faded scan) is stretched toward it ...
@@ -432,8 +434,10 @@ def _is_dark_ink(work: np.ndarray) -> bool:
         image8 = np.round(image * 255).astype(np.uint8)
         threshold, _ = cv2.threshold(image8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         dark_border = float(np.mean(_border_ring(image8) <= threshold))
-        if dark_border <= 0.2 or dark_border >= 0.8:
-            return dark_border <= 0.2
+        if dark_border <= 0.2:
+            return True
+        if dark_border >= 0.8:
+            return _is_glare(image8, threshold, work)
         dark_borders.append(dark_border)
     cut_tight = _polarity_if_cut_tight(work)
     if cut_tight is not None:
@@ -445,6 +449,22 @@ def _is_dark_ink(work: np.ndarray) -> bool:
     # Light ink also needs a border that is mostly dark: a bold digit cropped tight fills the middle, where
     # the paper is then the minority (the "tail"), but its border is still mostly paper.
     return not (light_tail and float(np.mean(dark_borders)) >= 0.5)
+
+
+def _is_glare(image8: np.ndarray, threshold: float, work: np.ndarray) -> bool:
+    """Whether the light side of a polarity vote's split is a glare spot on dark-inked paper, not light ink.
+
+    A lamp's glare on the paper is light and thick: the split then falls between it and the rest, and the border
+    ring (paper) lands on the dark side as if the ink were light. Light strokes are thin (a bold digit cut tight
+    reaches 0.12 of the side on the 48 px copy, so GLARE_CORE alone does not decide), and the ground around light
+    ink holds nothing much darker than itself, while paper under glare holds the ink.
+    """
+    light = (image8 > threshold).astype(np.uint8)
+    core = float(cv2.distanceTransform(np.pad(light, 1), cv2.DIST_L2, 3).max())
+    if core <= GLARE_CORE * max(image8.shape):
+        return False
+    paper = float(np.median(_border_ring(work)))
+    return paper - _percentiles(work, (0.1,))[0] >= GLARE_INK
 
 
 def _polarity_if_cut_tight(work: np.ndarray) -> bool | None:

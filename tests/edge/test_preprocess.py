@@ -140,6 +140,15 @@ def with_vignette(image: np.ndarray) -> np.ndarray:
     return np.clip(image * (1.0 - 0.65 * radius ** 2), 0, 255).astype(np.uint8)
 
 
+def with_glare(image: np.ndarray) -> np.ndarray:
+    """A thin pen on grey paper under a lamp's glare: a bright soft spot beside the digit, washed out to white."""
+    thin = np.where(cv2.erode(255 - image, np.ones((7, 7), np.uint8)) > 255 - (PAPER + INK) // 2, INK, PAPER - 45)
+    height, width = image.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    spot = np.exp(-(((xs - 0.75 * width) / (0.2 * width)) ** 2 + ((ys - 0.3 * height) / (0.2 * height)) ** 2))
+    return cv2.GaussianBlur(np.clip(thin + 150.0 * spot, 0, 255).astype(np.uint8), (3, 3), 0)
+
+
 CASES = {
     "dark ink on light paper": lambda image, rng: image,
     "light ink on dark": lambda image, rng: 255 - image,
@@ -154,6 +163,7 @@ CASES = {
     "dark object in a corner": lambda image, rng: with_object_in_corner(image),
     "sharp-edged shadow": lambda image, rng: with_sharp_shadow(image),
     "vignette": lambda image, rng: with_vignette(image),
+    "glare spot": lambda image, rng: with_glare(image),
     "colour photo, blue ink": lambda image, rng: np.dstack([np.full_like(image, PAPER), image, image]),
 }
 
