@@ -8,7 +8,7 @@ preprocessing and inference) on one core, image decoding excluded; the verdict u
 times on a shared machine include waiting for the core.
 
 `--variants` reads the labelled photos and the synthetic ones again as other people's photos plausibly differ
-(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded). `--boxed N` (default 40)
+(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded, under a lamp's glare). `--boxed N` (default 40)
 reads N rendered 8-digit IDs written in a form's row of printed boxes, and N without the boxes.
 
 Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--boxed 40] [--runs 40] [--variants]
@@ -39,7 +39,7 @@ TARGET_MS = 30.0
 PHOTO_SIZE = (1632, 1224)  # width, height: 2.0 megapixels
 SPEED_DIGITS = 10
 PAGE_VARIANTS = ("as given", "inverted", "more paper around", "JPEG quality 25", "turned 15 degrees",
-                 "faded (30% contrast)")
+                 "faded (30% contrast)", "under a lamp's glare")
 
 
 def folder_accuracy(folder: Path, classifier: DigitClassifier, variant: Callable[[np.ndarray], np.ndarray] | None = None,

@@ -20,6 +20,7 @@ from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, ruled_line_ink, to_gra
 # Finding marks (on the downscaled copy)
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
 POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the image: wider than the digits) ...
+GLARE_KERNEL = 9  # px: ... and light ink also from one this wide (wider than strokes, narrower than a glare) ...
 BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
 INK_TAIL = 0.995  # polarity: the ink side is the stronger of the two tails this far out, ...
 FAR_TAILS, FAR_TAIL_RATIO = (0.999, 0.9999), 1.5  # ... unless one tail this far out (or, tied, this) is this
@@ -170,26 +171,17 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float, bool]:
     ink must pass, and whether the ink is dark: for dark ink on light paper or light ink on dark.
 
     Polarity: the side with the stronger tail once a coarse median of the page (ink is the minority) is
-    removed. Lighting: a closing (dark ink) or opening (light ink) wider than any stroke, on a small copy,
-    gives the paper with its shading and with large dark or light things (a desk, a phone) but without the
-    strokes, however large the digits. Floor: never within the paper's own noise, so a blank page has no ink.
+    removed; light ink must also win once a finer median is removed, which follows a lamp's glare (light,
+    smooth and wider than strokes) but not strokes. Lighting: a closing (dark ink) or opening (light ink) wider
+    than any stroke, on a small copy, gives the paper with its shading and with large dark or light things (a
+    desk, a phone) but without the strokes, however large the digits. Floor: never within the paper's own
+    noise, so a blank page has no ink.
     """
     height, width = gray.shape
     shrink = BACKGROUND_SIDE / max(height, width)
     small = cv2.resize(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))),
                        interpolation=cv2.INTER_AREA)
-    coarse = _enlarge(cv2.medianBlur(small, POLARITY_KERNEL), (width, height))
-    darker = _histogram(cv2.subtract(coarse, gray)[::2, ::2])
-    lighter = _histogram(cv2.subtract(gray, coarse)[::2, ::2])
-    # Ink under INK_TAIL of the page (a small sheet on a desk, the sheet's edge making the other tail) shows
-    # only further out, where a clear winner decides; a near tie there is the paper's noise.
-    for tail in FAR_TAILS:
-        dark_far, light_far = _quantile(darker, tail), _quantile(lighter, tail)
-        if max(dark_far, light_far) >= FAR_TAIL_RATIO * min(dark_far, light_far) + 1:
-            dark_ink = dark_far > light_far
-            break
-    else:
-        dark_ink = _quantile(darker, INK_TAIL) >= _quantile(lighter, INK_TAIL)
+    dark_ink = _dark_ink_by_tails(gray, small, POLARITY_KERNEL) or _dark_ink_by_tails(gray, small, GLARE_KERNEL)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel,
                              borderType=cv2.BORDER_REPLICATE)
@@ -202,6 +194,22 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float, bool]:
     away = _histogram(beyond[::2, ::2])[1:]
     noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
     return strength, max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise), dark_ink
+
+
+def _dark_ink_by_tails(gray: np.ndarray, small: np.ndarray, kernel: int) -> bool:
+    """Whether the page's ink is dark: the stronger tail of the page minus its median `kernel` px wide, taken on
+    `small` (the page shrunk to BACKGROUND_SIDE)."""
+    height, width = gray.shape
+    coarse = _enlarge(cv2.medianBlur(small, kernel), (width, height))
+    darker = _histogram(cv2.subtract(coarse, gray)[::2, ::2])
+    lighter = _histogram(cv2.subtract(gray, coarse)[::2, ::2])
+    # Ink under INK_TAIL of the page (a small sheet on a desk, the sheet's edge making the other tail) shows
+    # only further out, where a clear winner decides; a near tie there is the paper's noise.
+    for tail in FAR_TAILS:
+        dark_far, light_far = _quantile(darker, tail), _quantile(lighter, tail)
+        if max(dark_far, light_far) >= FAR_TAIL_RATIO * min(dark_far, light_far) + 1:
+            return dark_far > light_far
+    return _quantile(darker, INK_TAIL) >= _quantile(lighter, INK_TAIL)
 
 
 def ink_mask(strength: np.ndarray, floor: float) -> np.ndarray:

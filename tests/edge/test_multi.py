@@ -150,6 +150,18 @@ def test_light_ink_on_a_dark_board_is_read(digits, classifier):
     assert [region.dark_ink for region in find_digits(255 - page.image)[0]] == [False] * 4
 
 
+def test_a_lamps_glare_on_the_page_is_not_taken_for_light_ink(digits, classifier):
+    """A bright soft spot washing dim paper out to white beside the digits makes a light tail stronger than the
+    ink's against the page's coarse median; against a finer one it is gone. (Before: light ink taken, "101".)"""
+    page = draw_number([digits("3908"), digits("1264")], frame_px=120)
+    height, width = page.image.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    spot = np.exp(-(((xs - 0.9 * width) / (0.12 * width)) ** 2 + ((ys - 0.5 * height) / (0.15 * height)) ** 2))
+    photo = np.clip(0.7 * page.image + 150.0 * spot, 0, 255).astype(np.uint8)
+    assert [region.dark_ink for line in find_digits(photo) for region in line] == [True] * 8
+    assert read_digits(as_jpeg(photo), classifier).text == "39081264"
+
+
 def test_small_writing_on_a_sheet_far_away_on_a_grey_desk_keeps_its_polarity(digits, classifier):
     """The ink is under 0.1% of the photo and the bright sheet's edge makes a tail as strong as the ink's 0.1%
     out; 0.01% out the ink wins clearly. (Before: light ink taken, "622" read.)"""
