@@ -7,7 +7,8 @@ scores about 11%). The photos are for evaluation only: never train on them.
 `--variants` also reads every image as other people's files plausibly differ from these: cut tight to the
 ink (the digit touches all four sides), inverted, both, shrunk to 28x28, with a wider margin, compressed hard,
 turned, faded, in a drawn box (a form's cell) with paper around it or near enough to touch the digit, under a
-sharp-edged shadow, under a lamp's glare. A drop there is a weakness that the 140 images alone do not show.
+sharp-edged shadow, under a lamp's glare, overexposed. A drop there is a weakness that the 140 images alone do
+not show.
 
 Usage: .venv/bin/python benchmarks/edge_photos.py [--photos ../shared/photos] [--model PATH] [--misses] [--variants]
 """
@@ -94,6 +95,11 @@ def glare(gray: np.ndarray) -> np.ndarray:
     return np.clip(gray + 150.0 * spot, 0, 255).astype(np.uint8)
 
 
+def overexposed(gray: np.ndarray) -> np.ndarray:
+    """Too much light: the midtones lifted (gamma 0.45) and 15% more light, the paper clipped to white."""
+    return np.clip(255.0 * (gray / 255.0) ** 0.45 * 1.15, 0, 255).astype(np.uint8)
+
+
 VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "as given": lambda gray: gray,
     "cut tight to the ink": cropped_tight,
@@ -108,6 +114,7 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "in a box it may touch": boxed,
     "a sharp shadow over a corner": sharp_shadow,
     "under a lamp's glare": glare,
+    "overexposed": overexposed,
 }
 
 

@@ -139,7 +139,20 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
     ink = _ink_map(work, dark_ink)
     if ink is None:
         return None
-    mask = _ink_mask(ink)
+    model_input = _read_ink(gray, work, ink, zoom, dark_ink, split_faint=True)
+    if model_input is None and _otsu_in_noise(ink) and _percentiles(ink, (99.95,))[0] >= FAINT_PEAK:
+        # The split among the ink above the floor (step 5) may have kept only the darkest bit of faint strokes
+        # (where two cross, where the pen rested): when that bit is firm ink (a wash never is), the faint
+        # strokes themselves may be the digit, under the same tests.
+        model_input = _read_ink(gray, work, ink, zoom, dark_ink, split_faint=False)
+    return model_input
+
+
+def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, dark_ink: bool | None,
+              split_faint: bool) -> np.ndarray | None:
+    """The digit in the ink map of `work` (the working copy of `gray`) as the model's input, None if there is
+    none; `zoom` and `dark_ink` as for `_read_digit`, `split_faint` as for `_ink_mask`."""
+    mask = _ink_mask(ink, split_faint)
     digit = _pick_digit(mask)
     lined = digit is None or digit.clutter < CLUTTER_LIMIT or digit.spans
     framed = not lined and _framing_sides(digit.mask, digit.box) >= FRAME_SIDES
@@ -155,7 +168,7 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
             lines = ruled_line_ink(ink)
         if _percentiles(lines, (99.9,))[0] >= MIN_CONTRAST:
             without_lines = ink - lines
-            remaining = _ink_mask(without_lines)
+            remaining = _ink_mask(without_lines, split_faint)
             line_mask = lines >= MIN_CONTRAST
             cleaned = _pick_digit_across_lines(remaining, line_mask)
             # The lines' removal must leave a digit holding most of the ink: when it leaves a piece of one
@@ -614,17 +627,18 @@ def _octagon_opening(image: np.ndarray, diameter: float) -> np.ndarray:
     return opened
 
 
-def _ink_mask(ink: np.ndarray) -> np.ndarray:
+def _ink_mask(ink: np.ndarray, split_faint: bool = True) -> np.ndarray:
     """Binary ink: Otsu on the ink map, plus weaker ink near it (hysteresis keeps faint strokes).
 
     The weaker ink is grown from the strong ink a few pixels at a time (HYSTERESIS_STEPS), not taken whole
     wherever it touches: with faint ink (pencil) the floor is low enough for a shadow's edge to pass it, and
-    a wash touching the digit would otherwise join it.
+    a wash touching the digit would otherwise join it. `split_faint` False: no second split (below) of the ink
+    above the floor.
     """
     ink8 = np.round(ink * 255).astype(np.uint8)
     otsu, _ = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(otsu, MIN_CONTRAST * 255)
-    if otsu < MIN_CONTRAST * 255:
+    if split_faint and otsu < MIN_CONTRAST * 255:
         # Otsu split the paper's own noise: the ink is too small a share of the image to pull it up (a small
         # digit far away). Split again among the pixels above the floor: faint washes (what a shadow's edge
         # leaves) below, pen strokes above.
@@ -634,6 +648,13 @@ def _ink_mask(ink: np.ndarray) -> np.ndarray:
     for _ in range(HYSTERESIS_STEPS):
         grown = cv2.dilate(grown, np.ones((3, 3), np.uint8)) & weak
     return grown.astype(bool)
+
+
+def _otsu_in_noise(ink: np.ndarray) -> bool:
+    """Whether Otsu's split of the ink map falls below the floor (the ink a small share of the image), where
+    `_ink_mask` splits the ink above the floor again."""
+    otsu, _ = cv2.threshold(np.round(ink * 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return otsu < MIN_CONTRAST * 255
 
 
 def _otsu_above(image8: np.ndarray, floor: int) -> float:

@@ -149,6 +149,15 @@ def with_glare(image: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(np.clip(thin + 150.0 * spot, 0, 255).astype(np.uint8), (3, 3), 0)
 
 
+def with_resting_pen(image: np.ndarray) -> np.ndarray:
+    """Faint thin strokes, dark only where the pen rested before its first stroke (a dot at the digit's top)."""
+    core = cv2.erode(255 - image, np.ones((5, 5), np.uint8)) > 255 - (PAPER + INK) // 2
+    out = np.where(core, PAPER - 50, PAPER).astype(np.uint8)
+    ys, xs = np.nonzero(core)
+    cv2.circle(out, (int(xs[np.argmin(ys)]), int(ys.min())), 5, INK, -1)
+    return cv2.GaussianBlur(out, (3, 3), 0)
+
+
 CASES = {
     "dark ink on light paper": lambda image, rng: image,
     "light ink on dark": lambda image, rng: 255 - image,
@@ -164,6 +173,7 @@ CASES = {
     "sharp-edged shadow": lambda image, rng: with_sharp_shadow(image),
     "vignette": lambda image, rng: with_vignette(image),
     "glare spot": lambda image, rng: with_glare(image),
+    "faint strokes, a dark dot where the pen rested": lambda image, rng: with_resting_pen(image),
     "colour photo, blue ink": lambda image, rng: np.dstack([np.full_like(image, PAPER), image, image]),
 }
 
