@@ -43,9 +43,9 @@ SHARP_KERNEL = 1.25  # where an opening this many times wider still fits, the sh
 SHARP_STEP = 0.08  # ... and where that estimate is above the smoothed one by this much, it is a sharp edge
 BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows the background
 PIECE_SHARE = 0.05  # a region of one tone this large a share of a digit cut tight is a piece (strokes, paper), ...
+STROKE_CORE = 0.2  # ... and no point of its strokes further than this share of the image's long side from paper
 GLARE_CORE = 0.08  # a light region whose inside lies this far (share of the long side) from its edge is no stroke ...
 GLARE_INK = 0.3  # ... but glare when the paper has marks this much darker than it (light ink's grounds: <= 0.2)
-STROKE_CORE = 0.2  # ... and no point of its strokes further than this share of the image's long side from paper
 MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fraction of the range): blank
 FAINT_PEAK = 0.5  # an ink map peaking below this (faint pencil, a faded scan) is stretched toward it ...
 MAX_STRETCH = 2.0  # ... by at most this factor, so that the floors below are relative to faint ink too
