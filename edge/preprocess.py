@@ -78,6 +78,8 @@ ZOOM_BELOW = 0.15  # a digit smaller than this fraction of WORK_SIDE in a downsc
 ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
 MAX_WIDTH_RATIO = 3.0  # a digit is at most this many times wider than tall (MNIST: 2.5; photos of flat 5s and 7s 2.8)
 MAX_STROKE_RATIO = 0.45  # strokes almost half as wide as the digit is large fill it: a blob, not a digit
+BLOB_ASPECT, BLOB_STROKE_RATIO, BLOB_SOLIDITY = 1.2, 0.2, 0.9  # so is a convex shape this much wider than tall
+# with strokes this wide for its size: what fills this share of its convex hull (digits wider than tall: <= 0.73)
 EDGE_RING = 2  # px (working copy): the ring just outside the strokes where a pen's ink has stopped ...
 SOFT_EDGE = 0.35  # ... to under this share of its level inside (photos: at most 0.2; a shadow's remnant 0.4)
 MAX_HOLES = 3  # a digit has at most this many loops (an 8 two, crossing strokes one more): else a grid ...
@@ -194,7 +196,7 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
             return _read_digit(region, zoom=False, dark_ink=dark_ink)
     digit_ink = _digit_ink(ink, digit)
     strokes = _measure_strokes(digit_ink)
-    if not _is_digit_shaped(digit.box, strokes) or not _has_sharp_edges(ink, digit):
+    if not _is_digit_shaped(digit, strokes) or not _has_sharp_edges(ink, digit):
         return None
     if strokes is not None:
         digit_ink = _normalise_stroke(digit_ink, strokes)
@@ -854,10 +856,28 @@ def _union_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tu
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _is_digit_shaped(box: tuple[int, int, int, int], strokes: _Strokes | None) -> bool:
-    """Not a dash or an edge lying on its side, nor a blob (a shadow's remnant) whose "strokes" fill it."""
-    _, _, box_w, box_h = box
-    return box_w <= MAX_WIDTH_RATIO * box_h and (strokes is None or strokes.width <= MAX_STROKE_RATIO * strokes.size)
+def _is_digit_shaped(digit: _Digit, strokes: _Strokes | None) -> bool:
+    """Not a dash or an edge lying on its side, nor a blob (a shadow's remnant) whose "strokes" fill it, nor a
+    convex blob lying on its side (a glare spot taken for light ink): a digit wider than tall is never convex,
+    and a straight stroke that is (a slanted 1) is thin."""
+    _, _, box_w, box_h = digit.box
+    if box_w > MAX_WIDTH_RATIO * box_h:
+        return False
+    if strokes is None:
+        return True
+    if strokes.width > MAX_STROKE_RATIO * strokes.size:
+        return False
+    return not (box_w >= BLOB_ASPECT * box_h and strokes.width >= BLOB_STROKE_RATIO * strokes.size
+                and _solidity(digit.mask) >= BLOB_SOLIDITY)
+
+
+def _solidity(mask: np.ndarray) -> float:
+    """The share of its convex hull that a mask fills (1 for a convex shape)."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return 0.0
+    hull = cv2.contourArea(cv2.convexHull(np.vstack(contours)))
+    return float(np.count_nonzero(mask)) / hull if hull > 0 else 0.0
 
 
 def _has_sharp_edges(ink: np.ndarray, digit: _Digit) -> bool:
