@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from digits.edge.classifier import DigitClassifier
-from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, ruled_line_ink, to_gray, to_mnist
+from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, is_convex_blob, ruled_line_ink, to_gray, to_mnist
 
 # Finding marks (on the downscaled copy)
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
@@ -420,7 +420,8 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     if not marks:
         return []
     marks = _drop_odd_shapes(_join_broken_strokes(marks))
-    marks = [mark for mark in marks if not _on_dark_ground(mark, work, labels, taken_out)]
+    marks = [mark for mark in marks if not _on_dark_ground(mark, work, labels, taken_out)
+             and not is_convex_blob(_mark_ink(labels, mark))]  # a glare spot on a blank page, read as light ink
     page = _Page(labels, strength, floor, dark_ink, lined, factor, shape)
     regions = []
     for line in _group_lines(marks):

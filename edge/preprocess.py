@@ -78,8 +78,8 @@ ZOOM_BELOW = 0.15  # a digit smaller than this fraction of WORK_SIDE in a downsc
 ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
 MAX_WIDTH_RATIO = 3.0  # a digit is at most this many times wider than tall (MNIST: 2.5; photos of flat 5s and 7s 2.8)
 MAX_STROKE_RATIO = 0.45  # strokes almost half as wide as the digit is large fill it: a blob, not a digit
-BLOB_ASPECT, BLOB_STROKE_RATIO, BLOB_SOLIDITY = 1.2, 0.2, 0.9  # so is a convex shape this much wider than tall
-# with strokes this wide for its size: what fills this share of its convex hull (digits wider than tall: <= 0.73)
+BLOB_ASPECT, BLOB_STROKE_RATIO, BLOB_SOLIDITY = 1.2, 0.2, 0.9  # so is a shape this much wider than tall, this
+# thick for its width, filling this share of its convex hull (digits wider than tall fill at most 0.73 of theirs)
 EDGE_RING = 2  # px (working copy): the ring just outside the strokes where a pen's ink has stopped ...
 SOFT_EDGE = 0.35  # ... to under this share of its level inside (photos: at most 0.2; a shadow's remnant 0.4)
 MAX_HOLES = 3  # a digit has at most this many loops (an 8 two, crossing strokes one more): else a grid ...
@@ -858,17 +858,27 @@ def _union_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tu
 
 def _is_digit_shaped(digit: _Digit, strokes: _Strokes | None) -> bool:
     """Not a dash or an edge lying on its side, nor a blob (a shadow's remnant) whose "strokes" fill it, nor a
-    convex blob lying on its side (a glare spot taken for light ink): a digit wider than tall is never convex,
-    and a straight stroke that is (a slanted 1) is thin."""
+    convex blob lying on its side (`is_convex_blob`)."""
     _, _, box_w, box_h = digit.box
-    if box_w > MAX_WIDTH_RATIO * box_h:
+    return (box_w <= MAX_WIDTH_RATIO * box_h and (strokes is None or strokes.width <= MAX_STROKE_RATIO * strokes.size)
+            and not is_convex_blob(digit.mask))
+
+
+def is_convex_blob(mask: np.ndarray) -> bool:
+    """Whether a mask is a convex blob lying on its side: a glare spot taken for light ink, never a digit.
+
+    At least BLOB_ASPECT times wider than tall, as thick as BLOB_STROKE_RATIO of its width and filling
+    BLOB_SOLIDITY of its convex hull: digits wider than tall are never convex, and a straight stroke that is (a
+    slanted 1) is thin.
+    """
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
         return False
-    if strokes is None:
-        return True
-    if strokes.width > MAX_STROKE_RATIO * strokes.size:
+    height, width = int(ys.max() - ys.min()) + 1, int(xs.max() - xs.min()) + 1
+    if width < BLOB_ASPECT * height:
         return False
-    return not (box_w >= BLOB_ASPECT * box_h and strokes.width >= BLOB_STROKE_RATIO * strokes.size
-                and _solidity(digit.mask) >= BLOB_SOLIDITY)
+    inside = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 3)
+    return 2.0 * float(inside.max()) >= BLOB_STROKE_RATIO * width and _solidity(mask) >= BLOB_SOLIDITY
 
 
 def _solidity(mask: np.ndarray) -> float:

@@ -8,7 +8,9 @@ import pytest
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.multi import SPLIT_WIDTH, SURE_SPLIT_WIDTH, MultiOptions, Reading, find_digits, read_digits
+from digits.edge.preprocess import to_gray
 from digits.train import synth
+from tests.edge.lighting import glare_spot
 from tests.edge.multi_pages import INK, PAPER, as_jpeg, clear_digits, draw_number, ink_strength, piece_count, touching
 
 
@@ -154,12 +156,18 @@ def test_a_lamps_glare_on_the_page_is_not_taken_for_light_ink(digits, classifier
     """A bright soft spot washing dim paper out to white beside the digits makes a light tail stronger than the
     ink's against the page's coarse median; against a finer one it is gone. (Before: light ink taken, "101".)"""
     page = draw_number([digits("3908"), digits("1264")], frame_px=120)
-    height, width = page.image.shape
-    ys, xs = np.mgrid[0:height, 0:width]
-    spot = np.exp(-(((xs - 0.9 * width) / (0.12 * width)) ** 2 + ((ys - 0.5 * height) / (0.15 * height)) ** 2))
-    photo = np.clip(0.7 * page.image + 150.0 * spot, 0, 255).astype(np.uint8)
+    photo = glare_spot(np.clip(0.7 * page.image, 0, 255), centre=(0.9, 0.5), size=(0.12, 0.15))
     assert [region.dark_ink for line in find_digits(photo) for region in line] == [True] * 8
     assert read_digits(as_jpeg(photo), classifier).text == "39081264"
+
+
+@pytest.mark.parametrize("seed", [2, 4, 6])
+def test_a_lamps_glare_on_a_blank_page_gives_an_empty_reading(seed, classifier):
+    """With no ink, the glare passes for light ink: a convex blob lying on its side, which no digit is, not a
+    row of touching digits. (Before: read as "11" or "16".)"""
+    rng = np.random.default_rng(1000 + seed)
+    page = to_gray(synth.render_photo([], rng, (1280, 960), synth.random_style(rng)).image)
+    assert read_digits(glare_spot(page, centre=(0.7, 0.3), size=(0.18, 0.12)), classifier).text == ""
 
 
 def test_small_writing_on_a_sheet_far_away_on_a_grey_desk_keeps_its_polarity(digits, classifier):

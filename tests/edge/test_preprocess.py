@@ -10,6 +10,7 @@ import pytest
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import notebook_style, ruled_line_ink, to_gray, to_mnist
 from digits.train import synth
+from tests.edge.lighting import glare_spot
 
 DIGITS_PER_CASE = 20  # MNIST test digits drawn per case; the model reads >= MIN_RIGHT of them
 MIN_RIGHT = 18
@@ -138,15 +139,6 @@ def with_vignette(image: np.ndarray) -> np.ndarray:
     ys, xs = np.mgrid[0:height, 0:width]
     radius = np.hypot((ys - height / 2) / (height / 2), (xs - width / 2) / (width / 2)) / np.sqrt(2)
     return np.clip(image * (1.0 - 0.65 * radius ** 2), 0, 255).astype(np.uint8)
-
-
-def glare_spot(image: np.ndarray, size: tuple[float, float] = (0.2, 0.2)) -> np.ndarray:
-    """A lamp's glare: a bright soft spot up and to the right that washes the paper out to white; `size` is its
-    width and height as fractions of the image's."""
-    height, width = image.shape
-    ys, xs = np.mgrid[0:height, 0:width]
-    spot = np.exp(-(((xs - 0.75 * width) / (size[0] * width)) ** 2 + ((ys - 0.3 * height) / (size[1] * height)) ** 2))
-    return np.clip(image + 150.0 * spot, 0, 255).astype(np.uint8)
 
 
 def with_glare(image: np.ndarray) -> np.ndarray:
@@ -409,7 +401,7 @@ def test_noise_on_a_dim_blank_page_is_no_digit(seed):
 def test_a_lamps_glare_on_a_blank_page_is_no_digit(seed):
     """With no ink on the page, a glare spot is the only light thing and passes for light ink: a convex blob
     lying on its side, which no digit is. (Before: each was read, mostly as a 2.)"""
-    assert to_mnist(glare_spot(to_gray(blank_page(seed)), size=(0.18, 0.12))) is None
+    assert to_mnist(glare_spot(to_gray(blank_page(seed)), centre=(0.7, 0.3), size=(0.18, 0.12))) is None
 
 
 @pytest.mark.parametrize("seed", [1, 2, 7])
