@@ -859,22 +859,20 @@ def _union_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tu
 def _is_digit_shaped(digit: _Digit, strokes: _Strokes | None) -> bool:
     """Not a dash or an edge lying on its side, nor a blob (a shadow's remnant) whose "strokes" fill it, nor a
     convex blob lying on its side (`is_convex_blob`)."""
-    _, _, box_w, box_h = digit.box
+    x, y, box_w, box_h = digit.box
     return (box_w <= MAX_WIDTH_RATIO * box_h and (strokes is None or strokes.width <= MAX_STROKE_RATIO * strokes.size)
-            and not is_convex_blob(digit.mask))
+            and not is_convex_blob(digit.mask[y: y + box_h, x: x + box_w]))
 
 
 def is_convex_blob(mask: np.ndarray) -> bool:
-    """Whether a mask is a convex blob lying on its side: a glare spot taken for light ink, never a digit.
+    """Whether a mask cut to its box is a convex blob lying on its side: a glare spot taken for light ink, never
+    a digit.
 
     At least BLOB_ASPECT times wider than tall, as thick as BLOB_STROKE_RATIO of its width and filling
     BLOB_SOLIDITY of its convex hull: digits wider than tall are never convex, and a straight stroke that is (a
     slanted 1) is thin.
     """
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
-        return False
-    height, width = int(ys.max() - ys.min()) + 1, int(xs.max() - xs.min()) + 1
+    height, width = mask.shape
     if width < BLOB_ASPECT * height:
         return False
     inside = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 3)
