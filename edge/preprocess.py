@@ -5,14 +5,17 @@ Public API (used by the runner, the camera, multi-digit reading and training-sid
     notebook_style(image) -> np.ndarray       the notebook's way: grayscale, resized, /255
     to_gray(image) -> np.ndarray              grayscale uint8 from gray, BGR or BGRA (alpha composited)
     ruled_line_ink(ink) -> np.ndarray         the share of an ink map that is ruled lines or a grid
+    is_convex_blob(mask) -> bool              a convex blob lying on its side (a glare spot), never a digit
 
 The robust pipeline (`to_mnist`), in order:
  1. grayscale, downscaled early to at most WORK_SIDE pixels (tiny crops are upscaled to SMALL_SIDE);
  2. a dark desk beyond the paper's straight edge along a side is painted over with the paper next to it;
- 3. polarity from the background seen on the image border, not from the pixel majority;
+ 3. polarity from the background seen on the image border, not from the pixel majority (a thick light spot
+    on paper that holds dark marks is a lamp's glare, not light ink);
  4. lighting: the paper is estimated by a morphological opening larger than any stroke, on a tiny copy,
     and divided out (dark ink) or subtracted (light ink), giving an "ink map" in [0, 1];
- 5. blank check (too little contrast -> None), then Otsu threshold with hysteresis;
+ 5. blank check (too little contrast -> None), then Otsu threshold with hysteresis (read again without the
+    split among faint ink when that split kept only a dark spot of it);
  6. connected components scored by mass, centrality, border contact and line-likeness (and running edge to
     edge along a side, as a paper's edge does); the best one and its nearby pieces (broken strokes) form the digit;
     when the best looks like a line, the ruled lines or grid are taken out of the ink map and it is picked again;
