@@ -8,8 +8,9 @@ preprocessing and inference) on one core, image decoding excluded; the verdict u
 times on a shared machine include waiting for the core.
 
 `--variants` reads the labelled photos and the synthetic ones again as other people's photos plausibly differ
-(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded, under a lamp's glare). `--boxed N` (default 40)
-reads N rendered 8-digit IDs written in a form's row of printed boxes, and N without the boxes.
+(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded, under a lamp's glare).
+`--boxed N` (default 40) reads N rendered 8-digit IDs written in a form's row of printed boxes, and N without
+the boxes.
 
 Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--boxed 40] [--runs 40] [--variants]
 """

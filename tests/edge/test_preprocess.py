@@ -141,15 +141,20 @@ def with_vignette(image: np.ndarray) -> np.ndarray:
     return np.clip(image * (1.0 - 0.65 * radius ** 2), 0, 255).astype(np.uint8)
 
 
+def thin_strokes(image: np.ndarray, thinning: int) -> np.ndarray:
+    """Where a thinner pen would have drawn the digit of a drawn photo: its strokes eroded by `thinning` px."""
+    return cv2.erode(255 - image, np.ones((thinning, thinning), np.uint8)) > 255 - (PAPER + INK) // 2
+
+
 def with_glare(image: np.ndarray) -> np.ndarray:
     """A thin pen on grey paper under a lamp's glare beside the digit."""
-    thin = np.where(cv2.erode(255 - image, np.ones((7, 7), np.uint8)) > 255 - (PAPER + INK) // 2, INK, PAPER - 45)
-    return cv2.GaussianBlur(glare_spot(thin.astype(np.uint8)), (3, 3), 0)
+    thin = np.where(thin_strokes(image, 7), INK, PAPER - 45).astype(np.uint8)
+    return cv2.GaussianBlur(glare_spot(thin), (3, 3), 0)
 
 
 def with_resting_pen(image: np.ndarray) -> np.ndarray:
     """Faint thin strokes, dark only where the pen rested before its first stroke (a dot at the digit's top)."""
-    core = cv2.erode(255 - image, np.ones((5, 5), np.uint8)) > 255 - (PAPER + INK) // 2
+    core = thin_strokes(image, 5)
     out = np.where(core, PAPER - 50, PAPER).astype(np.uint8)
     ys, xs = np.nonzero(core)
     cv2.circle(out, (int(xs[np.argmin(ys)]), int(ys.min())), 5, INK, -1)
