@@ -1,10 +1,11 @@
 """Read every digit in one image: an ID or a phone number written on paper, in one or more lines.
 
 Pure functions, numpy + OpenCV. The marks are found on a downscaled copy (lighting and polarity
-normalised, binarised, connected components); broken strokes of one digit are joined, touching digits
-split where the width says two, specks, ruled lines and frame edges dropped, and the digits grouped into
-lines read top to bottom and left to right. Each digit is then cut from the full-resolution image (other
-marks blanked out) and read with the single-digit preprocessing (`to_mnist`) and the model.
+normalised, binarised, connected components; the lighting is estimated again at the strokes' scale when a
+mark is far thicker than the strokes: a shadow taken for ink); broken strokes of one digit are joined,
+touching digits split where the width says two, specks, ruled lines and frame edges dropped, and the digits
+grouped into lines read top to bottom and left to right. Each digit is then cut from the full-resolution
+image (other marks blanked out) and read with the single-digit preprocessing (`to_mnist`) and the model.
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this sma
 POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the image: wider than the digits) ...
 GLARE_KERNEL = 9  # px: ... and light ink also from one this wide (wider than strokes, narrower than a glare) ...
 BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
+BLOB_STROKES = 3.0  # a mark this many times thicker than the page's typical stroke is a shadow or a smudge: ...
+FINE_KERNEL_STROKES = 3.0  # ... then the paper is also estimated with a closing this many strokes wide, ...
+FINE_KERNEL = 9  # px: ... made this wide on a copy shrunk to fit (a shadow narrower than 1/5 of a big frame)
 INK_TAIL = 0.995  # polarity: the ink side is the stronger of the two tails this far out, ...
 FAR_TAILS, FAR_TAIL_RATIO = (0.999, 0.9999), 1.5  # ... unless one tail this far out (or, tied, this) is this
 # many times the other (thin writing small in a big frame is under 0.1% of it)
@@ -177,15 +181,42 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float, bool]:
     desk, a phone) but without the strokes, however large the digits. Floor: never within the paper's own
     noise, so a blank page has no ink.
     """
-    height, width = gray.shape
-    shrink = BACKGROUND_SIDE / max(height, width)
-    small = cv2.resize(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))),
-                       interpolation=cv2.INTER_AREA)
+    small = _shrunk(gray, BACKGROUND_SIDE)
     dark_ink = _dark_ink_by_tails(gray, small, POLARITY_KERNEL) or _dark_ink_by_tails(gray, small, GLARE_KERNEL)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
+    strength, floor = _strength_and_floor(gray, _paper(small, gray.shape, dark_ink, BACKGROUND_KERNEL), dark_ink)
+    return strength, floor, dark_ink
+
+
+def finer_ink_strength(gray: np.ndarray, dark_ink: bool, stroke: float) -> tuple[np.ndarray, float]:
+    """`ink_strength` with the paper also estimated by a closing FINE_KERNEL_STROKES times `stroke` (px) wide,
+    where that lies below the wide estimate: a shadow narrower than the wide closing, lighter paper on both
+    sides (a pen's or a phone's shadow across a sheet small in the frame), is paper, while strokes stay ink."""
+    side = max(gray.shape)
+    fine_side = min(side, max(BACKGROUND_SIDE, round(side * FINE_KERNEL / (FINE_KERNEL_STROKES * stroke))))
+    wide = _paper(_shrunk(gray, BACKGROUND_SIDE), gray.shape, dark_ink, BACKGROUND_KERNEL)
+    fine = _paper(_shrunk(gray, fine_side), gray.shape, dark_ink, FINE_KERNEL)
+    return _strength_and_floor(gray, cv2.min(wide, fine) if dark_ink else cv2.max(wide, fine), dark_ink)
+
+
+def _shrunk(gray: np.ndarray, side: int) -> np.ndarray:
+    """The image shrunk so that its longest side is `side` px."""
+    height, width = gray.shape
+    shrink = side / max(height, width)
+    return cv2.resize(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def _paper(small: np.ndarray, shape: tuple[int, int], dark_ink: bool, kernel_px: int) -> np.ndarray:
+    """The paper with its shading, from a closing (dark ink) or opening (light ink) `kernel_px` wide on `small`,
+    brought to `shape`."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_px, kernel_px))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel,
                              borderType=cv2.BORDER_REPLICATE)
-    background = _enlarge(cv2.blur(paper, (3, 3)), (width, height))
+    return _enlarge(cv2.blur(paper, (3, 3)), (shape[1], shape[0]))
+
+
+def _strength_and_floor(gray: np.ndarray, background: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, float]:
+    """How far each pixel stands from the paper on the ink's side, and the floor ink must pass."""
     strength = cv2.subtract(background, gray) if dark_ink else cv2.subtract(gray, background)
     beyond = cv2.subtract(gray, background) if dark_ink else cv2.subtract(background, gray)
     typical = _quantile(_histogram(strength[::2, ::2]), 0.5)
@@ -193,7 +224,7 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float, bool]:
     # of a half-normal spread is 0.674 standard deviations
     away = _histogram(beyond[::2, ::2])[1:]
     noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
-    return strength, max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise), dark_ink
+    return strength, max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
 
 
 def _dark_ink_by_tails(gray: np.ndarray, small: np.ndarray, kernel: int) -> bool:
@@ -405,18 +436,13 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
         image = cv2.resize(image, (0, 0), fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
     work = to_gray(image)
     strength, floor, dark_ink = ink_strength(work)
-    ink = ink_mask(strength, floor)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    lined = _crossed_by_lines(stats, labels)
-    taken_out = None
-    if lined:
-        walls = _box_walls(stats, labels)
-        lines = _line_ink(strength)
-        ink = ink_mask(cv2.subtract(strength, lines), floor)
-        ink[walls] = 0
-        taken_out = walls | (lines > floor)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    marks = _candidate_marks(stats, count, work.shape)
+    labels, stats, lined, taken_out = _ink_pieces(strength, floor)
+    marks = _candidate_marks(stats, len(stats), work.shape)
+    stroke = _stroke_if_blobs(marks, labels)
+    if stroke is not None:
+        strength, floor = finer_ink_strength(work, dark_ink, stroke)
+        labels, stats, lined, taken_out = _ink_pieces(strength, floor)
+        marks = _candidate_marks(stats, len(stats), work.shape)
     if not marks:
         return []
     marks = _drop_odd_shapes(_join_broken_strokes(marks))
@@ -441,6 +467,21 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
                                               for pieces in splits if len(pieces) >= 2))
             regions[-1].append(region)
     return regions
+
+
+def _ink_pieces(strength: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:
+    """The ink's connected components (labels and stats), whether ruled lines, a grid or a form's boxes showed,
+    and then what was taken out of the ink (the lines' ink and the boxes' walls; None when nothing was)."""
+    ink = ink_mask(strength, floor)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if not _crossed_by_lines(stats, labels):
+        return labels, stats, False, None
+    walls = _box_walls(stats, labels)
+    lines = _line_ink(strength)
+    ink = ink_mask(cv2.subtract(strength, lines), floor)
+    ink[walls] = 0
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    return labels, stats, True, walls | (lines > floor)
 
 
 def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOptions = MultiOptions()) -> Reading:
@@ -561,6 +602,23 @@ def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> l
             continue
         marks.append(_Mark(x, y, x + w, y + h, (label,), touches_edge))
     return marks
+
+
+def _stroke_if_blobs(marks: list[_Mark], labels: np.ndarray) -> float | None:
+    """The page's typical stroke width (px, the median of the marks' thickness) when some mark is BLOB_STROKES
+    times thicker (a shadow or a smudge taken for ink), else None. Marks under two MIN_MARK_PX (specks) do not
+    count."""
+    widths = [_thickness(_mark_ink(labels, mark)) for mark in marks if mark.height >= 2 * MIN_MARK_PX]
+    if not widths:
+        return None
+    stroke = float(np.median(widths))
+    return stroke if max(widths) > BLOB_STROKES * stroke else None
+
+
+def _thickness(mask: np.ndarray) -> float:
+    """The diameter of the widest disc inside a mask (px): a stroke's width, or a blob's."""
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    return 2.0 * cv2.minMaxLoc(cv2.distanceTransform(padded, cv2.DIST_L2, 3))[1]
 
 
 def _typical_height(marks: list[_Mark], quantile: float = 0.5) -> float:

@@ -170,6 +170,22 @@ def test_a_lamps_glare_on_a_blank_page_gives_an_empty_reading(seed, classifier):
     assert read_digits(glare_spot(page, centre=(0.7, 0.3), size=(0.18, 0.12)), classifier).text == ""
 
 
+def test_a_shadow_across_a_sheet_small_in_the_frame_is_paper_not_ink(digits, classifier):
+    """A soft shadow (a pen's or a phone's) over the middle digits, narrower than the paper estimate's closing
+    (a fifth of the frame), lighter paper on both sides: the closing fills it as it fills strokes, so it was
+    ink and swallowed the digits under it ("31"). A closing a few strokes wide follows it."""
+    page = draw_number([digits("3908"), digits("1264")], frame_px=60)
+    pad = int(0.8 * max(page.image.shape))
+    photo = cv2.copyMakeBorder(page.image, pad, pad, pad, pad, cv2.BORDER_REPLICATE).astype(np.float32)
+    height, width = photo.shape
+    across = np.abs(np.arange(width) - (pad + page.boxes[2][0] + page.boxes[2][2] / 2))[None, :]
+    down = np.abs(np.arange(height) - (pad + page.image.shape[0] / 2))[:, None]
+    shadow = (np.clip((0.05 * width - across) / (0.03 * width), 0, 1)
+              * np.clip((0.2 * height - down) / (0.03 * height), 0, 1))
+    photo = photo * (1 - 0.5 * shadow) + np.random.default_rng(0).normal(0, 2, photo.shape)
+    assert read_digits(as_jpeg(np.clip(photo, 0, 255).astype(np.uint8)), classifier).text == "39081264"
+
+
 def test_small_writing_on_a_sheet_far_away_on_a_grey_desk_keeps_its_polarity(digits, classifier):
     """The ink is under 0.1% of the photo and the bright sheet's edge makes a tail as strong as the ink's 0.1%
     out; 0.01% out the ink wins clearly. (Before: light ink taken, "622" read.)"""
