@@ -295,7 +295,8 @@ def _box_walls(stats: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def _walls_of_level_boxes(level: np.ndarray) -> np.ndarray | None:
     """The walls' pixels (uint8 mask) of a level row of boxes (a binary mark, turned level), or None when the
     mark is not one: ruled along its top and bottom (nearly every column inked at both, a row's height apart;
-    under perspective the height changes along the row), with evenly spaced walls that close it at both ends."""
+    under perspective the height changes along the row), with evenly spaced walls that close it at both ends
+    (an end wall printed with a gap is taken where the lines end, within a box of the outer wall found)."""
     inked = level.any(axis=0)
     top = np.argmax(level, axis=0)
     bottom = level.shape[0] - 1 - np.argmax(level[::-1], axis=0)
@@ -320,14 +321,21 @@ def _walls_of_level_boxes(level: np.ndarray) -> np.ndarray | None:
     walls = centres[in_step]
     if len(walls) < MIN_WALLS:
         return None
-    # A row of boxes is closed at both ends; ruled lines run on past any upright strokes.
-    tolerance = WALL_STEP_TOLERANCE * float(np.median(np.diff(walls)))
+    # A row of boxes is closed at both ends; ruled lines run on past any upright strokes. An end wall printed
+    # with a gap is no candidate: the lines may run on by a box past the outer wall found, and end at it.
+    step = float(np.median(np.diff(walls)))
+    tolerance = WALL_STEP_TOLERANCE * step
     ruled = np.flatnonzero(tall)
-    if walls[0] > ruled[0] + tolerance or walls[-1] < ruled[-1] - tolerance:
+    if walls[0] > ruled[0] + step + tolerance or walls[-1] < ruled[-1] - step - tolerance:
         return None
     found = np.zeros(level.shape, np.uint8)
     for start, end in zip(starts[in_step], ends[in_step]):
         found[:, max(0, start - 1): end + 1] = 1  # a pixel more: turned back, it shifts
+    wall_width = int(np.median(ends[in_step] - starts[in_step]))
+    if walls[0] > ruled[0] + tolerance:
+        found[:, max(0, ruled[0] - 1): ruled[0] + wall_width + 1] = 1
+    if walls[-1] < ruled[-1] - tolerance:
+        found[:, max(0, ruled[-1] - wall_width): ruled[-1] + 2] = 1
     return found & between.astype(np.uint8)
 
 

@@ -293,6 +293,18 @@ def test_an_id_written_in_a_row_of_boxes_is_read(cell, digit_px, degrees, digits
     assert read_digits(image, classifier).text == "05126707"
 
 
+@pytest.mark.parametrize("end", ["first", "last"])
+def test_a_row_of_boxes_with_a_broken_end_wall_is_still_a_row_of_boxes(end, digits, classifier):
+    """An end wall printed with a gap (or lost to the threshold along part of its height) is no wall, and the
+    row's lines then run on past the outer wall found, as ruled lines would. A box's width of line past it is
+    still a row of boxes. Before: no wall was taken out, and the walls read as 1s."""
+    cell = 100
+    image = in_a_row_of_boxes(digits("05126707"), cell, 70)
+    wall = cell if end == "first" else 9 * cell
+    image[2 * cell + 30: 2 * cell + 70, wall - 3: wall + 4] = PAPER
+    assert read_digits(image, classifier).text == "05126707"
+
+
 @pytest.mark.parametrize("paper", ["squared", "ruled"])
 def test_numbers_on_paper_with_dark_lines_are_read(mnist_test, classifier, paper):
     """Phone photos (train/synth.py) of 4-8 digit numbers on paper whose dark lines cross the digits and string
