@@ -31,6 +31,8 @@ FAR_TAILS, FAR_TAIL_RATIO = (0.999, 0.9999), 1.5  # ... unless one tail this far
 # many times the other (thin writing small in a big frame is under 0.1% of it)
 MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
+MIN_TURN = 1.0  # degrees: lines turned further are found on the page turned level, ...
+ANGLE_AGREEMENT = 1.0  # ... only, when the top and bottom edges of the widest mark agree on it this closely
 LINE_RUN = 0.25  # when lines show (below), the ink of straight runs this long (of the page's side) is taken out:
 # digits on a page are far shorter, and a run this short stays within its band on a slightly turned page
 STRUNG_ASPECT = 3.0  # lines show: digits strung on one, a mark LINE_RUN wide and this many times wider than high; ...
@@ -258,12 +260,41 @@ def ink_mask(strength: np.ndarray, floor: float) -> np.ndarray:
     return keep[labels].astype(np.uint8) * 255
 
 
-def _line_ink(strength: np.ndarray) -> np.ndarray:
+def _line_ink(strength: np.ndarray, angle: float = 0.0, sure: bool = True) -> np.ndarray:
     """The ink strength of ruled lines and grids (`ruled_line_ink`): subtracted, strokes keep their ink where
-    they cross a line."""
+    they cross a line. Lines turned by more than MIN_TURN (`angle`, degrees: over a run LINE_RUN long, a line
+    turned 4 degrees wanders further than `ruled_line_ink` allows) are found on the page turned level; when the
+    angle is not `sure`, also on the page as it is (a wrong angle finds no more than that)."""
     # the allowed wander scales with the copy (LINE_DRIFT is in px of the single-digit working copy)
     drift = max(LINE_DRIFT, round(LINE_DRIFT * max(strength.shape) / WORK_SIDE))
-    return ruled_line_ink(strength, drift, LINE_RUN)
+    if abs(angle) <= MIN_TURN:
+        return ruled_line_ink(strength, drift, LINE_RUN)
+    height, width = strength.shape
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    level = cv2.warpAffine(strength, turn, (width, height), flags=cv2.INTER_LINEAR)
+    lines = cv2.warpAffine(ruled_line_ink(level, drift, LINE_RUN), cv2.invertAffineTransform(turn),
+                           (width, height), flags=cv2.INTER_LINEAR)
+    lines = cv2.min(lines, strength)
+    return lines if sure else cv2.max(lines, ruled_line_ink(strength, drift, LINE_RUN))
+
+
+def _level_angle(mark: np.ndarray) -> float:
+    """The angle (degrees, for cv2.getRotationMatrix2D) that turns a long mark (uint8, cut to its box) level:
+    from how far its top edge climbs or falls between its two halves."""
+    tops = np.argmax(mark, axis=0).astype(np.float32)  # the top line's row in each column
+    half = mark.shape[1] // 2
+    return float(np.degrees(np.arctan(np.median(tops[half:half * 2] - tops[:half]) / half)))
+
+
+def _page_angle(stats: np.ndarray, labels: np.ndarray) -> tuple[float, bool]:
+    """How far the page's lines are turned (degrees, `_level_angle` of its widest mark), and whether that is sure:
+    its top and bottom edges agree on it within ANGLE_AGREEMENT (a ruled line's edges run parallel; a ragged
+    edge, strokes standing out of it or a grid's broken top, says less)."""
+    label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_WIDTH]))
+    x, y, w, h = (int(value) for value in stats[label][:4])
+    mark = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
+    top, bottom = _level_angle(mark), -_level_angle(mark[::-1])
+    return ((top + bottom) / 2, True) if abs(top - bottom) <= ANGLE_AGREEMENT else (top, False)
 
 
 def _box_walls(stats: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -279,10 +310,7 @@ def _box_walls(stats: np.ndarray, labels: np.ndarray) -> np.ndarray:
         if w < LINE_RUN * width or w < STRUNG_ASPECT * h or h < MIN_MARK_PX:
             continue
         component = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
-        tops = np.argmax(component, axis=0).astype(np.float32)  # the top line's row in each column
-        half = w // 2
-        angle = float(np.degrees(np.arctan(np.median(tops[half:half * 2] - tops[:half]) / half)))
-        turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), _level_angle(component), 1.0)
         level = cv2.warpAffine(component, turn, (w, h), flags=cv2.INTER_NEAREST)
         found = _walls_of_level_boxes(level)
         if found is not None:
@@ -485,7 +513,7 @@ def _ink_pieces(strength: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndar
     if not _crossed_by_lines(stats, labels):
         return labels, stats, False, None
     walls = _box_walls(stats, labels)
-    lines = _line_ink(strength)
+    lines = _line_ink(strength, *_page_angle(stats, labels))
     ink = ink_mask(cv2.subtract(strength, lines), floor)
     ink[walls] = 0
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
