@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from digits.edge.classifier import DigitClassifier
-from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, is_convex_blob, ruled_line_ink, to_gray, to_mnist
+from digits.edge.preprocess import (LINE_DRIFT, WORK_SIDE, is_convex_blob, ruled_line_ink, thickness, to_gray,
+                                    to_mnist)
 
 # Finding marks (on the downscaled copy)
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
@@ -644,17 +645,11 @@ def _stroke_if_blobs(marks: list[_Mark], labels: np.ndarray) -> float | None:
     """The page's typical stroke width (px, the median of the marks' thickness) when some mark is BLOB_STROKES
     times thicker (a shadow or a smudge taken for ink), else None. Marks under two MIN_MARK_PX (specks) do not
     count."""
-    widths = [_thickness(_mark_ink(labels, mark)) for mark in marks if mark.height >= 2 * MIN_MARK_PX]
+    widths = [thickness(_mark_ink(labels, mark)) for mark in marks if mark.height >= 2 * MIN_MARK_PX]
     if not widths:
         return None
     stroke = float(np.median(widths))
     return stroke if max(widths) > BLOB_STROKES * stroke else None
-
-
-def _thickness(mask: np.ndarray) -> float:
-    """The diameter of the widest disc inside a mask (px): a stroke's width, or a blob's."""
-    padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    return 2.0 * cv2.minMaxLoc(cv2.distanceTransform(padded, cv2.DIST_L2, 3))[1]
 
 
 def _typical_height(marks: list[_Mark], quantile: float = 0.5) -> float:

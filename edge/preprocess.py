@@ -6,6 +6,7 @@ Public API (used by the runner, the camera, multi-digit reading and training-sid
     to_gray(image) -> np.ndarray              grayscale uint8 from gray, BGR or BGRA (alpha composited)
     ruled_line_ink(ink) -> np.ndarray         the share of an ink map that is ruled lines or a grid
     is_convex_blob(mask) -> bool              a convex blob lying on its side (a glare spot), never a digit
+    thickness(mask) -> float                  the diameter of the widest disc inside a mask (a stroke's width)
 
 The robust pipeline (`to_mnist`), in order:
  1. grayscale, downscaled early to at most WORK_SIDE pixels (tiny crops are upscaled to SMALL_SIDE);
@@ -478,8 +479,7 @@ def _is_glare(image8: np.ndarray, threshold: float, work: np.ndarray) -> bool:
     ink holds nothing much darker than itself, while paper under glare holds the ink.
     """
     light = (image8 > threshold).astype(np.uint8)
-    core = float(cv2.distanceTransform(np.pad(light, 1), cv2.DIST_L2, 3).max())
-    if core <= GLARE_CORE * max(image8.shape):
+    if thickness(light) / 2 <= GLARE_CORE * max(image8.shape):
         return False
     paper = float(np.median(_border_ring(work)))
     return paper - _percentiles(work, (0.1,))[0] >= GLARE_INK
@@ -501,9 +501,8 @@ def _polarity_if_cut_tight(work: np.ndarray) -> bool | None:
     for dark_is_ink, strokes, paper in ((True, dark_pieces, light_pieces), (False, light_pieces, dark_pieces)):
         if strokes == [4] and len(paper) >= 2 and max(paper) <= 2:
             ink = dark if dark_is_ink else ~dark
-            inside = cv2.distanceTransform(np.pad(ink.astype(np.uint8), 1), cv2.DIST_L2, 3)
             # Strokes are thin for their digit; a sheet of paper between a desk and a shadow is not.
-            if float(inside.max()) <= STROKE_CORE * max(work.shape) and _count_holes(ink) <= MAX_HOLES:
+            if thickness(ink) / 2 <= STROKE_CORE * max(work.shape) and _count_holes(ink) <= MAX_HOLES:
                 return dark_is_ink
             return None
     return None
@@ -740,12 +739,12 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
         subtracting it leaves the stroke.
     """
     height, width = ink.shape
-    thickness = _line_thickness(ink.shape)
+    line_width = _line_thickness(ink.shape)
     lines = np.zeros_like(ink)
     for along, vertical in ((width, False), (height, True)):
         # (width, height) kernels for horizontal lines, turned for vertical ones
         run = (max(3, round(length * along)), 1)
-        across = (1, 1 + 2 * drift + thickness)
+        across = (1, 1 + 2 * drift + line_width)
         widen = (1, 1 + 2 * drift)
         if vertical:
             run, across, widen = run[::-1], across[::-1], widen[::-1]
@@ -756,7 +755,7 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
         lines = np.maximum(lines, np.minimum(cv2.subtract(runs, thick), ink))
     # A long run can also fit inside a stroke thicker than any line (a marker's bar along a tight crop): ink
     # that a disc wider than a line fits in is no line's.
-    core = cv2.morphologyEx(ink, cv2.MORPH_OPEN, _disc(thickness + 2 * drift + 1))
+    core = cv2.morphologyEx(ink, cv2.MORPH_OPEN, _disc(line_width + 2 * drift + 1))
     return np.minimum(lines, cv2.subtract(ink, core))
 
 
@@ -878,8 +877,13 @@ def is_convex_blob(mask: np.ndarray) -> bool:
     height, width = mask.shape
     if width < BLOB_ASPECT * height:
         return False
-    inside = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 3)
-    return 2.0 * float(inside.max()) >= BLOB_STROKE_RATIO * width and _solidity(mask) >= BLOB_SOLIDITY
+    return thickness(mask) >= BLOB_STROKE_RATIO * width and _solidity(mask) >= BLOB_SOLIDITY
+
+
+def thickness(mask: np.ndarray) -> float:
+    """The diameter (px) of the widest disc inside a mask (bool or uint8): a stroke's width, or a blob's."""
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    return 2.0 * cv2.minMaxLoc(cv2.distanceTransform(padded, cv2.DIST_L2, 3))[1]
 
 
 def _solidity(mask: np.ndarray) -> float:
