@@ -10,9 +10,11 @@ times on a shared machine include waiting for the core.
 `--variants` reads the labelled photos and the synthetic ones again as other people's photos plausibly differ
 (inverted, on a desk with more around, compressed hard, turned 15 degrees, faded, under a lamp's glare).
 `--boxed N` (default 40) reads N rendered 8-digit IDs written in a form's row of printed boxes, and N without
-the boxes.
+the boxes. `--turned-lines N` reads N photos each of dark ruled and squared paper and of such IDs, the page turned
+0, 3, 5 and 7 degrees.
 
 Usage: .venv/bin/python benchmarks/multi_bench.py [--model PATH] [--synthetic 60] [--boxed 40] [--runs 40] [--variants]
+       [--turned-lines 30]
 """
 from __future__ import annotations
 
@@ -39,6 +41,9 @@ REPO = Path(__file__).resolve().parents[1]
 TARGET_MS = 30.0
 PHOTO_SIZE = (1632, 1224)  # width, height: 2.0 megapixels
 SPEED_DIGITS = 10
+TURNED_PAPERS = {"dark ruled paper": {"ruled_spacing": 0.08},
+                 "dark squared paper": {"ruled_spacing": 0.06, "squared": True},
+                 "an ID in a form's boxes": {"digits": 8, "form_boxes": True, "ruled_spacing": None}}
 PAGE_VARIANTS = ("as given", "inverted", "more paper around", "JPEG quality 25", "turned 15 degrees",
                  "faded (30% contrast)", "under a lamp's glare")
 
@@ -80,14 +85,23 @@ def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0):
 def boxed_id_photos(count: int, mnist_dir: Path, seed: int = 0, boxes: bool = True):
     """Seeded phone photos of 8-digit IDs written in a form's row of printed boxes (dark, 0.4% of the photo's
     height wide), on plain paper; with `boxes` False the same kind of photos without the boxes."""
+    return dark_lined_photos(count, mnist_dir, seed, digits=8, form_boxes=boxes, ruled_spacing=None)
+
+
+def dark_lined_photos(count: int, mnist_dir: Path, seed: int, degrees: float | None = None, digits: int | None = None,
+                      **lines):
+    """Seeded phone photos of MNIST test digits on paper with dark lines (0.4% of the photo's height wide; the
+    PhotoStyle fields in `lines`), `digits` of them (None: 4-8). `degrees`: the page turned so far, either way
+    in turn (None: the renderer's random +-4). (image, label) pairs."""
     from digits.train.mnist import load_mnist_split
     from digits.train.synth import random_style, render_photo
 
     test = load_mnist_split(mnist_dir, "test")
     rng = np.random.default_rng(seed)
-    for _ in range(count):
-        indices = rng.integers(0, len(test.labels), 8)
-        style = random_style(rng, form_boxes=boxes, ruled_spacing=None, rule_opacity=1.0, rule_width=0.004)
+    for index in range(count):
+        indices = rng.integers(0, len(test.labels), digits or int(rng.integers(4, 9)))
+        turned = {} if degrees is None else {"rotation_deg": degrees if index % 2 else -degrees}
+        style = random_style(rng, rule_opacity=1.0, rule_width=0.004, **lines, **turned)
         yield (render_photo([list(test.images[indices])], rng, (1280, 960), style).image,
                "".join(str(d) for d in test.labels[indices]))
 
@@ -146,6 +160,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40, help="timed readings of the speed photo (default: 40)")
     parser.add_argument("--boxed", type=int, default=40,
                         help="rendered IDs in a form's printed boxes to read, and as many without (default: 40)")
+    parser.add_argument("--turned-lines", type=int, default=0, metavar="N",
+                        help="also read N rendered photos each of dark ruled and dark squared paper and of IDs in a "
+                             "form's boxes, turned 0, 3, 5 and 7 degrees (default: 0, not read)")
     parser.add_argument("--variants", action="store_true",
                         help="also read the labelled and the synthetic photos changed as in edge_photos.py's "
                              "VARIANTS (a whole page is not cut to one digit or shrunk to 28x28)")
@@ -184,6 +201,13 @@ def main() -> None:
                 scores.add(label, read_digits(image, classifier).text)
             kind = "in printed boxes" if boxes else "without boxes"
             print(f"8-digit IDs {kind} (rendered, seed 0): exact {scores.exact}/{scores.images} "
+                  f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
+    for degrees in (0.0, 3.0, 5.0, 7.0) if args.turned_lines else ():
+        for paper, lines in TURNED_PAPERS.items():
+            scores = NumberScores()
+            for image, label in dark_lined_photos(args.turned_lines, args.mnist_dir, 21, degrees, **lines):
+                scores.add(label, read_digits(image, classifier).text)
+            print(f"{paper} turned {degrees:.0f} degrees (rendered, seed 21): exact {scores.exact}/{scores.images} "
                   f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
     image = speed_photo(args.mnist_dir)
     times = time_reading(image, classifier, args.runs)

@@ -313,7 +313,7 @@ def _box_walls(stats: np.ndarray, labels: np.ndarray) -> np.ndarray:
         component = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
         turn = cv2.getRotationMatrix2D((w / 2, h / 2), _level_angle(component), 1.0)
         level = cv2.warpAffine(component, turn, (w, h), flags=cv2.INTER_NEAREST)
-        found = _walls_of_level_boxes(level)
+        found = _walls_of_level_boxes(level, (x == 0, x + w == width))
         if found is not None:
             back = cv2.warpAffine(found, cv2.invertAffineTransform(turn), (w, h), flags=cv2.INTER_NEAREST)
             walls[y: y + h, x: x + w] |= back & component
@@ -321,11 +321,12 @@ def _box_walls(stats: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return cv2.dilate(walls, np.ones((1, 5), np.uint8)).astype(bool)
 
 
-def _walls_of_level_boxes(level: np.ndarray) -> np.ndarray | None:
+def _walls_of_level_boxes(level: np.ndarray, runs_off: tuple[bool, bool] = (False, False)) -> np.ndarray | None:
     """The walls' pixels (uint8 mask) of a level row of boxes (a binary mark, turned level), or None when the
     mark is not one: ruled along its top and bottom (nearly every column inked at both, a row's height apart;
     under perspective the height changes along the row), with evenly spaced walls that close it at both ends
-    (an end wall printed with a gap is taken where the lines end, within a box of the outer wall found)."""
+    (an end wall printed with a gap is taken where the lines end, within a box of the outer wall found, unless
+    the mark `runs_off` the image at that end, left or right: ruled paper's lines do)."""
     inked = level.any(axis=0)
     top = np.argmax(level, axis=0)
     bottom = level.shape[0] - 1 - np.argmax(level[::-1], axis=0)
@@ -351,11 +352,13 @@ def _walls_of_level_boxes(level: np.ndarray) -> np.ndarray | None:
     if len(walls) < MIN_WALLS:
         return None
     # A row of boxes is closed at both ends; ruled lines run on past any upright strokes. An end wall printed
-    # with a gap is no candidate: the lines may run on by a box past the outer wall found, and end at it.
+    # with a gap is no candidate: the lines may run on by a box past the outer wall found, and end at it (not
+    # at the image's edge).
     step = float(np.median(np.diff(walls)))
     tolerance = WALL_STEP_TOLERANCE * step
+    reach_left, reach_right = (tolerance if off else step + tolerance for off in runs_off)
     ruled = np.flatnonzero(tall)
-    if walls[0] > ruled[0] + step + tolerance or walls[-1] < ruled[-1] - step - tolerance:
+    if walls[0] > ruled[0] + reach_left or walls[-1] < ruled[-1] - reach_right:
         return None
     found = np.zeros(level.shape, np.uint8)
     for start, end in zip(starts[in_step], ends[in_step]):
