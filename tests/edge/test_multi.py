@@ -305,6 +305,20 @@ def test_a_row_of_boxes_with_a_broken_end_wall_is_still_a_row_of_boxes(end, digi
     assert read_digits(image, classifier).text == "05126707"
 
 
+def test_ruled_lines_running_off_the_image_past_upright_strokes_are_no_row_of_boxes():
+    """Bold upright strokes touching both of two ruled lines, evenly spaced, the first a step from the image's
+    edge: a row of boxes whose end wall broke off looks the same, except that ruled lines run off the image."""
+    from digits.edge.multi import _walls_of_level_boxes
+
+    level = np.zeros((60, 600), np.uint8)
+    level[:3], level[-3:] = 1, 1  # the two lines, edge to edge
+    for x in (100, 200, 300, 400, 500):
+        level[:, x: x + 4] = 1
+    assert _walls_of_level_boxes(level, runs_off=(True, True)) is None
+    walls = _walls_of_level_boxes(level, runs_off=(False, False))  # lines ending there: the broken walls too
+    assert walls is not None and walls[30, [0, 101, 501, 599]].all() and not walls[30, 50]
+
+
 @pytest.mark.parametrize("paper, degrees, least", [("squared", None, 7), ("ruled", None, 7), ("squared", 7.0, 6),
                                                     ("ruled", 7.0, 6)])
 def test_numbers_on_paper_with_dark_lines_are_read(mnist_test, classifier, paper, degrees, least):
