@@ -146,7 +146,7 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
     if ink is None:
         return None
     model_input = _read_ink(gray, work, ink, zoom, dark_ink, split_faint=True)
-    if model_input is None and _otsu_in_noise(ink) and _percentiles(ink, (99.95,))[0] >= FAINT_PEAK:
+    if model_input is None and _ink_otsu(ink)[2] and _percentiles(ink, (99.95,))[0] >= FAINT_PEAK:
         # The split among the ink above the floor (step 5) may have kept only the darkest bit of faint strokes
         # (where two cross, where the pen rested): when that bit is firm ink (a wash never is), the faint
         # strokes themselves may be the digit, under the same tests.
@@ -639,10 +639,9 @@ def _ink_mask(ink: np.ndarray, split_faint: bool = True) -> np.ndarray:
     a wash touching the digit would otherwise join it. `split_faint` False: no second split (below) of the ink
     above the floor.
     """
-    ink8 = np.round(ink * 255).astype(np.uint8)
-    otsu, _ = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink8, otsu, in_noise = _ink_otsu(ink)
     threshold = max(otsu, MIN_CONTRAST * 255)
-    if split_faint and otsu < MIN_CONTRAST * 255:
+    if split_faint and in_noise:
         # Otsu split the paper's own noise: the ink is too small a share of the image to pull it up (a small
         # digit far away). Split again among the pixels above the floor: faint washes (what a shadow's edge
         # leaves) below, pen strokes above.
@@ -654,11 +653,12 @@ def _ink_mask(ink: np.ndarray, split_faint: bool = True) -> np.ndarray:
     return grown.astype(bool)
 
 
-def _otsu_in_noise(ink: np.ndarray) -> bool:
-    """Whether Otsu's split of the ink map falls below the floor (the ink a small share of the image), where
-    `_ink_mask` splits the ink above the floor again."""
-    otsu, _ = cv2.threshold(np.round(ink * 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return otsu < MIN_CONTRAST * 255
+def _ink_otsu(ink: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """The ink map in uint8, Otsu's split of it, and whether that split falls below the floor (the ink a small
+    share of the image), where `_ink_mask` splits the ink above the floor again."""
+    ink8 = np.round(ink * 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return ink8, otsu, otsu < MIN_CONTRAST * 255
 
 
 def _otsu_above(image8: np.ndarray, floor: int) -> float:
