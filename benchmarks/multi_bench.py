@@ -8,7 +8,8 @@ preprocessing and inference) on one core, image decoding excluded; the verdict u
 times on a shared machine include waiting for the core.
 
 `--variants` reads the labelled photos and the synthetic ones again as other people's photos plausibly differ
-(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded, under a lamp's glare).
+(inverted, on a desk with more around, compressed hard, turned 15 degrees, faded, under a lamp's glare), and
+the synthetic ones cropped close to their digits.
 `--boxed N` (default 40) reads N rendered 8-digit IDs written in a form's row of printed boxes, and N without
 the boxes. `--turned-lines N` reads N photos each of dark ruled and squared paper and of such IDs, the page turned
 0, 3, 5 and 7 degrees.
@@ -44,6 +45,8 @@ SPEED_DIGITS = 10
 TURNED_PAPERS = {"dark ruled paper": {"ruled_spacing": 0.08},
                  "dark squared paper": {"ruled_spacing": 0.06, "squared": True},
                  "an ID in a form's boxes": {"digits": 8, "form_boxes": True, "ruled_spacing": None}}
+CLOSE_CROPS = {"cropped close to the number (half a digit above and below, none at the sides)": (0.0, 0.5),
+               "cropped to the writing all round": (0.0, 0.0)}  # margins (sides, above and below), digit heights
 PAGE_VARIANTS = ("as given", "inverted", "more paper around", "JPEG quality 25", "turned 15 degrees",
                  "faded (30% contrast)", "under a lamp's glare")
 
@@ -67,8 +70,9 @@ def folder_accuracy(folder: Path, classifier: DigitClassifier, variant: Callable
     return scores
 
 
-def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0):
-    """Seeded phone photos of 4-10 MNIST test digits on one or two lines: (image, label) pairs."""
+def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0, close_crop: tuple[float, float] | None = None):
+    """Seeded phone photos of 4-10 MNIST test digits on one or two lines: (image, label) pairs. `close_crop`:
+    the photos cut this close around their digits, (at the sides, above and below) in digit heights."""
     from digits.train.mnist import load_mnist_split
     from digits.train.synth import render_photo
 
@@ -79,7 +83,20 @@ def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0):
         per_line = -(-len(indices) // int(rng.integers(1, 3)))
         lines = [list(test.images[indices[i:i + per_line]]) for i in range(0, len(indices), per_line)]
         size = PHOTO_SIZE if rng.random() < 0.5 else (1280, 960)
-        yield render_photo(lines, rng, size).image, "".join(str(d) for d in test.labels[indices])
+        photo = render_photo(lines, rng, size)
+        image = photo.image if close_crop is None else cropped_close(photo.image, photo.boxes, *close_crop)
+        yield image, "".join(str(d) for d in test.labels[indices])
+
+
+def cropped_close(image: np.ndarray, boxes, sides: float, ends: float) -> np.ndarray:
+    """The image cut around its digits' boxes (x, y, w, h), `sides` digit heights left and right of them and
+    `ends` above and below (0: the outer digits touch the image's edges), as a person crops a photo to the
+    number."""
+    boxes = np.array(boxes)
+    height = float(np.median(boxes[:, 3]))
+    left, right = boxes[:, 0].min() - round(sides * height), (boxes[:, 0] + boxes[:, 2]).max() + round(sides * height)
+    top, bottom = boxes[:, 1].min() - round(ends * height), (boxes[:, 1] + boxes[:, 3]).max() + round(ends * height)
+    return image[max(0, top): bottom, max(0, left): right]
 
 
 def boxed_id_photos(count: int, mnist_dir: Path, seed: int = 0, boxes: bool = True):
@@ -193,6 +210,12 @@ def main() -> None:
             for image, label in synthetic_photos(args.synthetic, args.mnist_dir):
                 scores.add(label, read_digits(variant(to_gray(image)) if variant else image, classifier).text)
             print(f"synthetic photos (seed 0, MNIST test digits{suffix}): exact {scores.exact}/{scores.images} "
+                  f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
+        for name, margins in CLOSE_CROPS.items() if args.variants else ():
+            scores = NumberScores()
+            for image, label in synthetic_photos(args.synthetic, args.mnist_dir, close_crop=margins):
+                scores.add(label, read_digits(image, classifier).text)
+            print(f"synthetic photos (seed 0, MNIST test digits, {name}): exact {scores.exact}/{scores.images} "
                   f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
     if args.boxed:
         for boxes in (True, False):

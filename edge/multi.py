@@ -36,6 +36,7 @@ MIN_TURN = 1.0  # degrees: lines turned further are found on the page turned lev
 ANGLE_AGREEMENT = 1.0  # ... only, when the top and bottom edges of the widest mark agree on it this closely
 LINE_RUN = 0.25  # when lines show (below), the ink of straight runs this long (of the page's side) is taken out:
 # digits on a page are far shorter, and a run this short stays within its band on a slightly turned page
+LINE_RUN_ASPECT = 4 / 3  # ... and never shorter than LINE_RUN of the short side of a page this shape, as long
 STRUNG_ASPECT = 3.0  # lines show: digits strung on one, a mark LINE_RUN wide and this many times wider than high; ...
 GRID_HOLES = 3  # ... or a grid, a mark twice LINE_RUN long with more holes than this (an 8 has two), ...
 BROKEN_LINE_PIECES = 4  # ... or this many thin marks in a row along a line twice LINE_RUN long (a faint line
@@ -47,7 +48,9 @@ MIN_WALLS, MAX_WALLS = 3, 40  # ... when there are this many (two boxes; a form'
 WALL_STEP_TOLERANCE = 0.15  # ... standing this close to evenly spaced (of the typical spacing)
 TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
 SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
-FRAME_SPAN = 0.9  # ... or spans this much of the image's width and height (a frame around the page)
+FRAME_SPAN = 0.9  # ... or spans this much of the image's width and height (a frame around the page);
+EDGE_DIGIT_HEIGHT = 0.7  # a shorter mark touching the edge is a digit only in a line of digits clear of the edge,
+# and at least this tall against them (a photo cropped close to the number)
 SLAB_FILL = 0.85  # a mark at least as wide as tall filling more of its box than this is a slab, not strokes
 # Shapes, relative to the typical digit height of the image or of its line
 SPECK_HEIGHT = 0.4  # shorter than this: a speck (dropped)
@@ -163,6 +166,7 @@ class _Mark:
     y1: int
     labels: tuple[int, ...]
     at_edge: bool = False
+    cut_by_frame: bool = False  # at the edge and shorter than a tight crop's digit: kept only in a line of digits
 
     @property
     def width(self) -> int:
@@ -268,15 +272,23 @@ def _line_ink(strength: np.ndarray, angle: float = 0.0, sure: bool = True) -> np
     angle is not `sure`, also on the page as it is (a wrong angle finds no more than that)."""
     # the allowed wander scales with the copy (LINE_DRIFT is in px of the single-digit working copy)
     drift = max(LINE_DRIFT, round(LINE_DRIFT * max(strength.shape) / WORK_SIDE))
+    shortest = round(_shortest_line(strength.shape))
     if abs(angle) <= MIN_TURN:
-        return ruled_line_ink(strength, drift, LINE_RUN)
+        return ruled_line_ink(strength, drift, LINE_RUN, shortest)
     height, width = strength.shape
     turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     level = cv2.warpAffine(strength, turn, (width, height), flags=cv2.INTER_LINEAR)
-    lines = cv2.warpAffine(ruled_line_ink(level, drift, LINE_RUN), cv2.invertAffineTransform(turn),
+    lines = cv2.warpAffine(ruled_line_ink(level, drift, LINE_RUN, shortest), cv2.invertAffineTransform(turn),
                            (width, height), flags=cv2.INTER_LINEAR)
     lines = cv2.min(lines, strength)
-    return lines if sure else cv2.max(lines, ruled_line_ink(strength, drift, LINE_RUN))
+    return lines if sure else cv2.max(lines, ruled_line_ink(strength, drift, LINE_RUN, shortest))
+
+
+def _shortest_line(shape: tuple[int, int]) -> float:
+    """The shortest run (px) that can be a line on either axis, besides LINE_RUN of that axis: LINE_RUN of the
+    short side of a 4:3 page as long as the image (a 4:3 or 3:4 photo is unchanged by it). Across a strip (a
+    photo cropped close to a line of writing) a quarter of the height is one upright stroke of a digit."""
+    return LINE_RUN * max(shape) / LINE_RUN_ASPECT
 
 
 def _level_angle(mark: np.ndarray) -> float:
@@ -397,21 +409,23 @@ def _longest_even_chain(centres: np.ndarray) -> np.ndarray:
 
 
 def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
-    """Whether ruled lines or a grid show: a mark a quarter of the page wide, many times wider than high and
-    not solid (digits strung on a ruled line), or half the page long and full of holes (a grid), or thin marks
-    lined up along half the page (a faint line broken into pieces). A digit filling the page is neither, nor is
-    a desk (solid); a lone ruled line is dropped later as it is.
+    """Whether ruled lines or a grid show: a mark a line's shortest run wide (a quarter of the page), many times
+    wider than high and not solid (digits strung on a ruled line), or twice that long and full of holes (a
+    grid), or thin marks lined up along twice that (a faint line broken into pieces). A digit filling the page
+    is neither, nor is a desk (solid); a lone ruled line is dropped later as it is.
     """
     height, width = labels.shape
     if _broken_line(stats, labels.shape):
         return True
+    shortest = _shortest_line(labels.shape)
+    across, down = max(LINE_RUN * width, shortest), max(LINE_RUN * height, shortest)
     for label in range(1, len(stats)):
         x, y, w, h, area = (int(value) for value in stats[label])
-        if w < LINE_RUN * width and h < LINE_RUN * height:
+        if w < across and h < down:
             continue
-        if w >= LINE_RUN * width and w >= STRUNG_ASPECT * h and area < SOLID_FILL * w * h:
+        if w >= across and w >= STRUNG_ASPECT * h and area < SOLID_FILL * w * h:
             return True  # digits strung on a ruled line (a tall 1 is not wide)
-        if w < 2 * LINE_RUN * width and h < 2 * LINE_RUN * height:
+        if w < 2 * across and h < 2 * down:
             continue
         component = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
         _, hierarchy = cv2.findContours(component, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
@@ -422,14 +436,16 @@ def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
 
 def _broken_line(stats: np.ndarray, shape: tuple[int, int]) -> bool:
     """Whether at least BROKEN_LINE_PIECES thin marks line up across the page (their centres within
-    BROKEN_LINE_ALIGN of the page's side of each other, together spanning 2 * LINE_RUN of it): the pieces a
-    faint ruled line or grid line breaks into. A row of 1s lies across their length, not along it."""
+    BROKEN_LINE_ALIGN of the page's side of each other, together spanning twice a line's shortest run): the
+    pieces a faint ruled line or grid line breaks into. A row of 1s lies across their length, not along it."""
     boxes = stats[1:].astype(np.int64)
     x, y, w, h = (boxes[:, column] for column in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH,
                                                   cv2.CC_STAT_HEIGHT))
     tolerance = max(3.0, BROKEN_LINE_ALIGN * max(shape))
+    shortest = _shortest_line(shape)
     # vertical pieces (along y, lined up in x), then horizontal ones
     for length, thickness, start, centre, side in ((h, w, y, x + w / 2, shape[0]), (w, h, x, y + h / 2, shape[1])):
+        run = max(LINE_RUN * side, shortest)
         thin = (length >= MIN_MARK_PX) & (thickness <= LINE_THICKNESS * length)
         if np.count_nonzero(thin) < BROKEN_LINE_PIECES:
             continue
@@ -441,7 +457,7 @@ def _broken_line(stats: np.ndarray, shape: tuple[int, int]) -> bool:
             while centres[last] - centres[first] > tolerance:
                 first += 1
             if (last - first + 1 >= BROKEN_LINE_PIECES
-                    and ends[first:last + 1].max() - starts[first:last + 1].min() >= 2 * LINE_RUN * side):
+                    and ends[first:last + 1].max() - starts[first:last + 1].min() >= 2 * run):
                 return True
     return False
 
@@ -477,12 +493,12 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     work = to_gray(image)
     strength, floor, dark_ink = ink_strength(work)
     labels, stats, lined, taken_out = _ink_pieces(strength, floor)
-    marks = _candidate_marks(stats, len(stats), work.shape)
+    marks = _candidate_marks(stats, len(stats), work.shape, lined)
     stroke = _stroke_if_blobs(marks, labels)
     if stroke is not None:
         strength, floor = finer_ink_strength(work, dark_ink, stroke)
         labels, stats, lined, taken_out = _ink_pieces(strength, floor)
-        marks = _candidate_marks(stats, len(stats), work.shape)
+        marks = _candidate_marks(stats, len(stats), work.shape, lined)
     if not marks:
         return []
     marks = _drop_odd_shapes(_join_broken_strokes(marks))
@@ -491,6 +507,9 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     page = _Page(labels, strength, floor, dark_ink, lined, factor, shape)
     regions = []
     for line in _group_lines(marks):
+        line = _in_line_with_digits(line)
+        if not line:
+            continue
         line = _drop_small_in_line(line)
         median_height = float(np.median([mark.height for mark in line]))
         digit_width = _digit_width(line, median_height)
@@ -621,12 +640,15 @@ def digit_crop(image: np.ndarray, region: DigitRegion) -> np.ndarray:
     return np.where(keep > 0, crop, paper)
 
 
-def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> list[_Mark]:
-    """Components large enough to matter, without those at the image's edge that are not whole digits.
+def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int], lined: bool) -> list[_Mark]:
+    """Components large enough to matter, without those at the image's edge that cannot be digits.
 
-    A mark touching the edge is kept only when the writing fills the image's height (a tight crop) and it is
-    made of strokes; otherwise it is a digit cut off by the frame, a sliver of the paper's edge, a desk beyond
-    the paper (solid), or a frame spanning the image.
+    A mark touching the edge is kept only when it is made of strokes (not a desk beyond the paper, which is
+    solid) and does not span the image (a frame around the page). Unless the writing fills the image's height
+    (a tight crop), it is marked `cut_by_frame`: a digit of a number cropped close, or a sliver of the paper's
+    edge or of other writing, which only the lines can tell apart (`_in_line_with_digits`). On a page whose
+    ruled lines or grid were taken out (`lined`) it is dropped: what is left of a line at the edge looks like
+    such a digit.
     """
     height, width = shape
     marks = []
@@ -638,17 +660,21 @@ def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int]) -> l
             continue  # a solid slab (a strip of desk below the sheet, a phone): no digit as wide is solid
         touches_edge = x == 0 or y == 0 or x + w == width or y + h == height
         spans_image = w > FRAME_SPAN * width and h > FRAME_SPAN * height
-        if touches_edge and not (h >= TIGHT_CROP_HEIGHT * height and area <= SOLID_FILL * w * h and not spans_image):
+        if touches_edge and (area > SOLID_FILL * w * h or spans_image):
             continue
-        marks.append(_Mark(x, y, x + w, y + h, (label,), touches_edge))
+        cut_by_frame = touches_edge and h < TIGHT_CROP_HEIGHT * height
+        if cut_by_frame and lined:
+            continue
+        marks.append(_Mark(x, y, x + w, y + h, (label,), touches_edge, cut_by_frame))
     return marks
 
 
 def _stroke_if_blobs(marks: list[_Mark], labels: np.ndarray) -> float | None:
     """The page's typical stroke width (px, the median of the marks' thickness) when some mark is BLOB_STROKES
-    times thicker (a shadow or a smudge taken for ink), else None. Marks under two MIN_MARK_PX (specks) do not
-    count."""
-    widths = [thickness(_mark_ink(labels, mark)) for mark in marks if mark.height >= 2 * MIN_MARK_PX]
+    times thicker (a shadow or a smudge taken for ink), else None. Marks under two MIN_MARK_PX (specks) and
+    marks cut by the frame do not count."""
+    widths = [thickness(_mark_ink(labels, mark)) for mark in marks
+              if mark.height >= 2 * MIN_MARK_PX and not mark.cut_by_frame]
     if not widths:
         return None
     stroke = float(np.median(widths))
@@ -690,7 +716,7 @@ def _join_broken_strokes(marks: list[_Mark]) -> list[_Mark]:
                         and height <= JOIN_HEIGHT * reference):
                     marks[i] = _Mark(min(first.x0, second.x0), min(first.y0, second.y0), max(first.x1, second.x1),
                                      max(first.y1, second.y1), first.labels + second.labels,
-                                     first.at_edge or second.at_edge)
+                                     first.at_edge or second.at_edge, first.cut_by_frame or second.cut_by_frame)
                     del marks[j]
                     joined = True
                     break
@@ -782,6 +808,17 @@ def _writing_slope(marks: list[_Mark]) -> float:
     return float(np.median(slopes)) if slopes else 0.0
 
 
+def _in_line_with_digits(line: list[_Mark]) -> list[_Mark]:
+    """The line without its marks cut by the frame, unless it holds digits clear of the edge and such a mark
+    stands nearly as tall as they do (EDGE_DIGIT_HEIGHT): then it is the number's first or last digit, cropped
+    close, not a sliver of something else at the edge."""
+    clear = [mark.height for mark in line if not mark.cut_by_frame]
+    if not clear:
+        return []
+    least = EDGE_DIGIT_HEIGHT * float(np.median(clear))
+    return [mark for mark in line if not mark.cut_by_frame or mark.height >= least]
+
+
 def _drop_small_in_line(line: list[_Mark]) -> list[_Mark]:
     """Drop dots and dashes: marks much shorter than the line's digits."""
     median_height = float(np.median([mark.height for mark in line]))
@@ -815,7 +852,7 @@ def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: 
         if not rows.size or rows[-1] + 1 - rows[0] < MIN_HEIGHT_IN_LINE * median_height:
             return []  # a sliver (a bar's end, a tail): not a way to cut this mark into digits
         pieces.append(_Mark(mark.x0 + left, mark.y0 + int(rows[0]), mark.x0 + right, mark.y0 + int(rows[-1]) + 1,
-                            mark.labels, mark.at_edge))
+                            mark.labels, mark.at_edge, mark.cut_by_frame))
     return pieces
 
 

@@ -724,13 +724,15 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
     return _Digit(is_chosen[labels], box, float(clutter[best]), spans)
 
 
-def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RULED_LINE_LENGTH) -> np.ndarray:
+def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RULED_LINE_LENGTH,
+                   shortest_px: int = 3) -> np.ndarray:
     """The ink of thin straight lines running a good part of the way across (ruled paper, grids, margins).
 
     Args:
         ink: an ink map (ink bright on black), float or uint8.
         drift: px a line may wander off its axis over `length` (a slightly turned page).
-        length: the shortest run that counts as a line, as a fraction of the image's width (or height).
+        length: the shortest run that counts as a line, as a fraction of the image's width (or height) ...
+        shortest_px: ... and in pixels.
     Returns:
         The lines' share of `ink` (same shape and type; zero off the lines). A line is a run at least
         `length` of the image long (a grey opening with a long kernel, on a copy widened across by
@@ -743,7 +745,7 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
     lines = np.zeros_like(ink)
     for along, vertical in ((width, False), (height, True)):
         # (width, height) kernels for horizontal lines, turned for vertical ones
-        run = (max(3, round(length * along)), 1)
+        run = (max(shortest_px, round(length * along)), 1)
         across = (1, 1 + 2 * drift + line_width)
         widen = (1, 1 + 2 * drift)
         if vertical:

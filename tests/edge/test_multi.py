@@ -2,6 +2,8 @@
 specks, dashes, ruled lines, polarity, blank pages, big photos."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -261,6 +263,45 @@ def test_big_bold_digits_filling_the_image_are_read(digits, classifier):
     page = draw_number([digits("47")], frame_px=240, margin=25)
     bold = cv2.erode(page.image, np.ones((9, 9), np.uint8))  # a marker pen: strokes ~1/6 of the digit height
     assert read_digits(bold, classifier).text == "47"
+
+
+def cropped_to(page, sides: float, ends: float) -> np.ndarray:
+    """The page cut around its digits' ink, `sides` digit heights left and right of it and `ends` above and
+    below (0: the outer digits touch the edges)."""
+    boxes = np.array(page.boxes)
+    height = float(np.median(boxes[:, 3]))
+    across, down = round(sides * height), round(ends * height)
+    x0, y0 = boxes[:, 0].min() - across, boxes[:, 1].min() - down
+    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max() + across, (boxes[:, 1] + boxes[:, 3]).max() + down
+    return page.image[max(0, y0): y1, max(0, x0): x1]
+
+
+def test_a_number_cropped_close_keeps_the_digits_at_the_edges(digits, classifier):
+    """A photo cut close to the number: the first and last digits of each line touch the image's sides, but
+    stand in line with digits clear of the edge, so they are read (before: dropped as digits cut off by the
+    frame, "512670")."""
+    for lines, above_and_below in (([digits("05126707")], 0.5), ([digits("0512"), digits("6707")], 0.1)):
+        close = cropped_to(draw_number(lines), 0.0, above_and_below)
+        assert read_digits(as_jpeg(close), classifier).text == "05126707"
+
+
+def test_a_mark_cut_by_the_frame_with_no_digit_beside_it_is_not_read(digits, classifier):
+    """Marks at the image's edge count only in a line of digits clear of it: half a digit at the edge of an
+    otherwise empty page (the photo missed the writing) gives an empty reading."""
+    page = draw_number([digits("3")], margin=120)
+    x, _, w, _ = page.boxes[0]
+    assert read_digits(page.image[:, x + w // 2:], classifier).text == ""
+
+
+@pytest.mark.parametrize("frame_px", [120, 240])
+def test_digits_cropped_close_keep_their_upright_strokes_when_lines_are_sought(frame_px, digits, classifier):
+    """In a crop this close a digit is half the image tall, and noise specks inside its strokes look like a
+    grid's cells. Lines are then sought, and a run a quarter of the image's height, the length of a line
+    across a page, was a digit's upright stroke here, and was cut out (before: "1138878121811", "150")."""
+    page = draw_number([digits("0526")], frame_px=frame_px)
+    noisy = page.image + np.random.default_rng(0).normal(0, 12, page.image.shape)  # a dim photo's sensor noise
+    image = cropped_to(replace(page, image=np.clip(noisy, 0, 255).astype(np.uint8)), 0.05, 0.05)
+    assert read_digits(image, classifier).text == "0526"
 
 
 def in_a_row_of_boxes(images: list[np.ndarray], cell: int, digit_px: int, wall_px: int = 3) -> np.ndarray:
