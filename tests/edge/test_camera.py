@@ -133,8 +133,18 @@ def test_picam_without_picamera2_says_how_to_install_it():
             pass
 
 
+@pytest.fixture
+def ctrl_c_interrupts():
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt, as in a terminal, also when the tests were started in the
+    background, where the shell makes SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("signum, stopped_by", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")])
-def test_sigterm_and_ctrl_c_stop_cleanly_and_release_the_capture(digits_video, classifier, signum, stopped_by):
+def test_sigterm_and_ctrl_c_stop_cleanly_and_release_the_capture(digits_video, classifier, signum, stopped_by,
+                                                                  ctrl_c_interrupts):
     source = OpenCVSource(str(digits_video))
     sigterm_handler = signal.getsignal(signal.SIGTERM)
     summary = run_live(source, classifier, LiveOptions(), lambda change: os.kill(os.getpid(), signum))
