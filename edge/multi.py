@@ -68,7 +68,8 @@ SURE_WHOLE = 0.9  # ... and the whole is read less surely than this, unless it i
 LIKELY_SPLIT_WIDTH = 1.6  # ... this (wide single digits are far more common than touching ones)
 DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
 GROUND_RING = 0.25  # of the mark's height: the ring around it where the paper should show ...
-DARK_GROUND_FRACTION = 0.3  # ... unless this much of it is as dark as the ink (a table's edge, not a stroke)
+DARK_GROUND_FRACTION = 0.3  # ... unless this much of it is as dark as the ink (a table's edge, not a stroke):
+DARK_GROUND_LEVEL = 0.35  # darker than this share of the way from the ink's level to the paper's
 LINE_OVERLAP = 0.4  # a digit continues a line when it overlaps the line's last digit vertically this much
 WRITING_GAP = 3.0  # digit heights: the widest gap between neighbours in a line, for measuring the lines' slope ...
 MAX_SLOPE = 0.36  # ... which is at most this (20 degrees); steeper pairs are digits of different lines
@@ -759,8 +760,10 @@ def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray, taken_out
         return False
     ink_level = float(np.median(around[own]))
     paper_level = float(np.median(around[~own & ~other]))
-    middle = (ink_level + paper_level) / 2
-    like_ink = ground < middle if ink_level < paper_level else ground > middle
+    # near the ink's level, not merely past the middle: in a lamp's glare the paper beyond the bright spot is
+    # darker than the middle between the washed-out ink and the white paper around it, without being ground
+    level = ink_level + DARK_GROUND_LEVEL * (paper_level - ink_level)
+    like_ink = ground < level if ink_level < paper_level else ground > level
     return float(np.mean(like_ink)) > DARK_GROUND_FRACTION
 
 
