@@ -273,7 +273,7 @@ def _line_ink(strength: np.ndarray, angle: float = 0.0, sure: bool = True) -> np
     angle is not `sure`, also on the page as it is (a wrong angle finds no more than that)."""
     # the allowed wander scales with the copy (LINE_DRIFT is in px of the single-digit working copy)
     drift = max(LINE_DRIFT, round(LINE_DRIFT * max(strength.shape) / WORK_SIDE))
-    shortest = round(_shortest_line(strength.shape))
+    shortest = round(min(_line_runs(strength.shape)))  # ruled_line_ink takes LINE_RUN of each axis, or this
     if abs(angle) <= MIN_TURN:
         return ruled_line_ink(strength, drift, LINE_RUN, shortest)
     height, width = strength.shape
@@ -285,11 +285,14 @@ def _line_ink(strength: np.ndarray, angle: float = 0.0, sure: bool = True) -> np
     return lines if sure else cv2.max(lines, ruled_line_ink(strength, drift, LINE_RUN, shortest))
 
 
-def _shortest_line(shape: tuple[int, int]) -> float:
-    """The shortest run (px) that can be a line on either axis, besides LINE_RUN of that axis: LINE_RUN of the
-    short side of a 4:3 page as long as the image (a 4:3 or 3:4 photo is unchanged by it). Across a strip (a
-    photo cropped close to a line of writing) a quarter of the height is one upright stroke of a digit."""
-    return LINE_RUN * max(shape) / LINE_RUN_ASPECT
+def _line_runs(shape: tuple[int, int]) -> tuple[float, float]:
+    """The shortest runs (px) that can be a line across the page and down it: LINE_RUN of that side, and never
+    less than LINE_RUN of the short side of a 4:3 page as long as the image (a 4:3 or 3:4 photo is unchanged by
+    that). Across a strip (a photo cropped close to a line of writing) a quarter of the height is one upright
+    stroke of a digit."""
+    height, width = shape
+    shortest = LINE_RUN * max(shape) / LINE_RUN_ASPECT
+    return max(LINE_RUN * width, shortest), max(LINE_RUN * height, shortest)
 
 
 def _level_angle(mark: np.ndarray) -> float:
@@ -415,11 +418,9 @@ def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
     grid), or thin marks lined up along twice that (a faint line broken into pieces). A digit filling the page
     is neither, nor is a desk (solid); a lone ruled line is dropped later as it is.
     """
-    height, width = labels.shape
     if _broken_line(stats, labels.shape):
         return True
-    shortest = _shortest_line(labels.shape)
-    across, down = max(LINE_RUN * width, shortest), max(LINE_RUN * height, shortest)
+    across, down = _line_runs(labels.shape)
     for label in range(1, len(stats)):
         x, y, w, h, area = (int(value) for value in stats[label])
         if w < across and h < down:
@@ -443,10 +444,9 @@ def _broken_line(stats: np.ndarray, shape: tuple[int, int]) -> bool:
     x, y, w, h = (boxes[:, column] for column in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH,
                                                   cv2.CC_STAT_HEIGHT))
     tolerance = max(3.0, BROKEN_LINE_ALIGN * max(shape))
-    shortest = _shortest_line(shape)
+    across, down = _line_runs(shape)
     # vertical pieces (along y, lined up in x), then horizontal ones
-    for length, thickness, start, centre, side in ((h, w, y, x + w / 2, shape[0]), (w, h, x, y + h / 2, shape[1])):
-        run = max(LINE_RUN * side, shortest)
+    for length, thickness, start, centre, run in ((h, w, y, x + w / 2, down), (w, h, x, y + h / 2, across)):
         thin = (length >= MIN_MARK_PX) & (thickness <= LINE_THICKNESS * length)
         if np.count_nonzero(thin) < BROKEN_LINE_PIECES:
             continue
