@@ -166,8 +166,8 @@ def test_a_lamps_glare_on_the_page_is_not_taken_for_light_ink(digits, classifier
 def test_a_digit_under_a_lamps_glare_is_not_taken_for_a_table_edge(digits, classifier):
     """A glare spot over one digit at a time: the dim paper beyond the spot is darker than halfway between the
     washed-out ink and the white around it, so the digit looked like a sliver beside a dark table and was
-    dropped. Ground must now be near the ink's own level. (Before: 2 of the 8 readings exact; three digits
-    the glare washes out are still lost.)"""
+    dropped. Ground must now be near the ink's own level. (Before: 2 of the 8 readings exact; under three, the
+    dim paper within the ring is still nearly as dark as the washed-out ink.)"""
     page = draw_number([digits("39081264")], frame_px=120)
     height, width = page.image.shape
     exact = 0
