@@ -74,7 +74,7 @@ def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0, close_crop: tup
     """Seeded phone photos of 4-10 MNIST test digits on one or two lines: (image, label) pairs. `close_crop`:
     the photos cut this close around their digits, (at the sides, above and below) in digit heights."""
     from digits.train.mnist import load_mnist_split
-    from digits.train.synth import render_photo
+    from digits.train.synth import crop_to_digits, render_photo
 
     test = load_mnist_split(mnist_dir, "test")
     rng = np.random.default_rng(seed)
@@ -84,19 +84,8 @@ def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0, close_crop: tup
         lines = [list(test.images[indices[i:i + per_line]]) for i in range(0, len(indices), per_line)]
         size = PHOTO_SIZE if rng.random() < 0.5 else (1280, 960)
         photo = render_photo(lines, rng, size)
-        image = photo.image if close_crop is None else cropped_close(photo.image, photo.boxes, *close_crop)
+        image = photo.image if close_crop is None else crop_to_digits(photo.image, photo.boxes, *close_crop)
         yield image, "".join(str(d) for d in test.labels[indices])
-
-
-def cropped_close(image: np.ndarray, boxes, sides: float, ends: float) -> np.ndarray:
-    """The image cut around its digits' boxes (x, y, w, h), `sides` digit heights left and right of them and
-    `ends` above and below (0: the outer digits touch the image's edges), as a person crops a photo to the
-    number."""
-    boxes = np.array(boxes)
-    height = float(np.median(boxes[:, 3]))
-    left, right = boxes[:, 0].min() - round(sides * height), (boxes[:, 0] + boxes[:, 2]).max() + round(sides * height)
-    top, bottom = boxes[:, 1].min() - round(ends * height), (boxes[:, 1] + boxes[:, 3]).max() + round(ends * height)
-    return image[max(0, top): bottom, max(0, left): right]
 
 
 def boxed_id_photos(count: int, mnist_dir: Path, seed: int = 0, boxes: bool = True):

@@ -271,6 +271,19 @@ def crop_digit(photo: SynthPhoto, index: int, rng: np.random.Generator, side: in
     return cv2.resize(gray, (side, side), interpolation=cv2.INTER_AREA)
 
 
+def crop_to_digits(image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], sides: float,
+                   ends: float) -> np.ndarray:
+    """The image cut around its digits' boxes (x, y, w, h), `sides` digit heights (the median box's) left and
+    right of them and `ends` above and below (0: the outer digits touch the image's edges), as a person crops a
+    photo to the number."""
+    boxes = np.array(boxes)
+    height = float(np.median(boxes[:, 3]))
+    across, down = round(sides * height), round(ends * height)
+    left, top = boxes[:, 0].min() - across, boxes[:, 1].min() - down
+    right, bottom = (boxes[:, 0] + boxes[:, 2]).max() + across, (boxes[:, 1] + boxes[:, 3]).max() + down
+    return image[max(0, top): bottom, max(0, left): right]
+
+
 def render_video(path: str | os.PathLike, digits28: Sequence[np.ndarray], rng: np.random.Generator, *,
                  labels: Sequence[int] | None = None, fps: float = 15, size: tuple[int, int] = (640, 480),
                  frames_per_digit: int = 20, blank_frames: int = 10,

@@ -2,8 +2,6 @@
 specks, dashes, ruled lines, polarity, blank pages, big photos."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import cv2
 import numpy as np
 import pytest
@@ -280,23 +278,13 @@ def test_big_bold_digits_filling_the_image_are_read(digits, classifier):
     assert read_digits(bold, classifier).text == "47"
 
 
-def cropped_to(page, sides: float, ends: float) -> np.ndarray:
-    """The page cut around its digits' ink, `sides` digit heights left and right of it and `ends` above and
-    below (0: the outer digits touch the edges)."""
-    boxes = np.array(page.boxes)
-    height = float(np.median(boxes[:, 3]))
-    across, down = round(sides * height), round(ends * height)
-    x0, y0 = boxes[:, 0].min() - across, boxes[:, 1].min() - down
-    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max() + across, (boxes[:, 1] + boxes[:, 3]).max() + down
-    return page.image[max(0, y0): y1, max(0, x0): x1]
-
-
 def test_a_number_cropped_close_keeps_the_digits_at_the_edges(digits, classifier):
     """A photo cut close to the number: the first and last digits of each line touch the image's sides, but
     stand in line with digits clear of the edge, so they are read (before: dropped as digits cut off by the
     frame, "512670")."""
     for lines, above_and_below in (([digits("05126707")], 0.5), ([digits("0512"), digits("6707")], 0.1)):
-        close = cropped_to(draw_number(lines), 0.0, above_and_below)
+        page = draw_number(lines)
+        close = synth.crop_to_digits(page.image, page.boxes, 0.0, above_and_below)
         assert read_digits(as_jpeg(close), classifier).text == "05126707"
 
 
@@ -315,7 +303,7 @@ def test_digits_cropped_close_keep_their_upright_strokes_when_lines_are_sought(f
     across a page, was a digit's upright stroke here, and was cut out (before: "1138878121811", "150")."""
     page = draw_number([digits("0526")], frame_px=frame_px)
     noisy = page.image + np.random.default_rng(0).normal(0, 12, page.image.shape)  # a dim photo's sensor noise
-    image = cropped_to(replace(page, image=np.clip(noisy, 0, 255).astype(np.uint8)), 0.05, 0.05)
+    image = synth.crop_to_digits(np.clip(noisy, 0, 255).astype(np.uint8), page.boxes, 0.05, 0.05)
     assert read_digits(image, classifier).text == "0526"
 
 
