@@ -66,6 +66,9 @@ SURE_SPLIT_WIDTH = 2.0  # ... wider than this: surely several (no handwritten di
 SPLIT_MIN_CONFIDENCE = 0.9  # a mark of ambiguous width is split only when its parts are read this surely ...
 SURE_WHOLE = 0.9  # ... and the whole is read less surely than this, unless it is wider than ...
 LIKELY_SPLIT_WIDTH = 1.6  # ... this (wide single digits are far more common than touching ones)
+# Confidences closer than this (in log) are equal: the int8 model's outputs are multiples of 1/256 and often
+# saturate at 255/256, and the last bit of a mean of logs differs between x86 and ARM's maths libraries.
+SCORE_TIE = 1e-9
 DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
 GROUND_RING = 0.25  # of the mark's height: the ring around it where the paper should show ...
 DARK_GROUND_FRACTION = 0.3  # ... unless this much of it is as dark as the ink (a table's edge, not a stroke):
@@ -566,27 +569,40 @@ def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOp
 
 
 def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> list[DigitBox]:
-    """The digit(s) of one region. A wide mark is cut the way whose parts the model reads most surely
-    (geometric mean of their confidences). It stays whole unless it must be cut, or that cut is read surely
-    (SPLIT_MIN_CONFIDENCE) and more surely than the whole, and the whole is not read surely (SURE_WHOLE) or
-    the mark is very wide: the model reads halves of a wide 2 or 0 with fair confidence too."""
+    """The digit(s) of one region: the whole mark and each way of cutting it read, then one reading chosen."""
     whole = None if region.sure_split else _read_one(image, region, classifier)
-    best, best_confidence = None, 0.0
-    for split in region.splits:
-        parts = [_read_one(image, part, classifier) for part in split]
-        parts = [part for part in parts if part]
+    cuts = [[part for part in (_read_one(image, piece, classifier) for piece in split) if part]
+            for split in region.splits]
+    return choose_reading(whole, cuts, region.width_ratio)
+
+
+def choose_reading(whole: DigitBox | None, cuts: list[list[DigitBox]], width_ratio: float) -> list[DigitBox]:
+    """The digits of a mark, given the model's reading of it whole (None: not read, or it must be cut) and of
+    each way of cutting it. The cut chosen is the one whose parts are read most surely (geometric mean of their
+    confidences; the first on a tie). The mark stays whole unless that cut is read surely
+    (SPLIT_MIN_CONFIDENCE) and at least as surely as the whole, and the whole is not read surely (SURE_WHOLE)
+    or the mark is very wide (`width_ratio`, its width over the line's digit height): the model reads halves of
+    a wide 2 or 0 with fair confidence too. Ties are decided alike on every platform (SCORE_TIE)."""
+    best, best_score = None, -np.inf
+    for parts in cuts:
         if len(parts) >= 2:
-            confidence = float(np.exp(np.mean([np.log(max(part.confidence, 1e-6)) for part in parts])))
-            if confidence > best_confidence:
-                best, best_confidence = parts, confidence
+            score = _log_confidence(parts)
+            if score > best_score + SCORE_TIE:
+                best, best_score = parts, score
     if best is None:
         return [whole] if whole else []
     if whole is not None:
-        whole_is_likelier = (best_confidence <= whole.confidence or best_confidence < SPLIT_MIN_CONFIDENCE
-                             or (whole.confidence >= SURE_WHOLE and region.width_ratio <= LIKELY_SPLIT_WIDTH))
+        whole_is_likelier = (best_score < _log_confidence([whole]) - SCORE_TIE
+                             or best_score < np.log(SPLIT_MIN_CONFIDENCE)
+                             or (whole.confidence >= SURE_WHOLE and width_ratio <= LIKELY_SPLIT_WIDTH))
         if whole_is_likelier:
             return [whole]
     return best
+
+
+def _log_confidence(boxes: list[DigitBox]) -> float:
+    """The mean log-confidence of digits read (the log of their confidences' geometric mean)."""
+    return float(np.mean([np.log(max(box.confidence, 1e-6)) for box in boxes]))
 
 
 def _read_one(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> DigitBox | None:

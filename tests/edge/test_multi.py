@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
-from digits.edge.multi import SPLIT_WIDTH, SURE_SPLIT_WIDTH, MultiOptions, Reading, find_digits, read_digits
+from digits.edge.multi import (LIKELY_SPLIT_WIDTH, SPLIT_WIDTH, SURE_SPLIT_WIDTH, DigitBox, MultiOptions, Reading,
+                                choose_reading, find_digits, read_digits)
 from digits.edge.preprocess import to_gray
 from digits.train import synth
 from tests.edge.lighting import glare_spot
@@ -129,6 +130,39 @@ def test_a_wide_digit_is_not_cut_in_two(digit, width, digits, classifier):
     x, y, w, h = page.boxes[1]
     assert SPLIT_WIDTH * h < w < SURE_SPLIT_WIDTH * h  # premise: by its width alone it could be two digits
     assert read_digits(page.image, classifier).text == f"1{digit}3"
+
+
+SURE = 255 / 256  # the int8 model's highest confidence
+WIDE = LIKELY_SPLIT_WIDTH + 0.1  # a mark this wide is cut when its parts read as surely as the whole
+
+
+def read_as(digit: int, confidence: float) -> DigitBox:
+    return DigitBox(0, 0, 20, 20, digit, confidence)
+
+
+@pytest.mark.parametrize("last_bit", [0, 1, -1])
+def test_a_tie_between_a_cut_and_the_whole_is_decided_alike_on_every_platform(last_bit):
+    """The whole and its parts all read at the model's highest confidence: the mean of the parts' logs came out
+    a bit above the whole's on x86 and equal to it on ARM, so the Pi kept as one digit what this machine cut."""
+    part = float(np.nextafter(SURE, 2.0 * last_bit)) if last_bit else SURE
+    reading = choose_reading(read_as(4, SURE), [[read_as(1, part), read_as(7, SURE)]], WIDE)
+    assert [box.digit for box in reading] == [1, 7]
+
+
+def test_of_two_cuts_read_as_surely_the_first_is_taken():
+    cuts = [[read_as(2, SURE), read_as(1, SURE)], [read_as(7, float(np.nextafter(SURE, 1.0))), read_as(1, SURE)]]
+    assert [box.digit for box in choose_reading(None, cuts, WIDE)] == [2, 1]
+
+
+@pytest.mark.parametrize("whole, parts, width_ratio, expected", [
+    (SURE, (SURE, SURE), LIKELY_SPLIT_WIDTH - 0.1, [0]),  # read surely whole and not very wide: one digit
+    (0.8, (0.95, 0.95), SPLIT_WIDTH + 0.1, [1, 7]),  # read unsurely whole, the parts surely: two
+    (0.8, (0.95, 0.85), SPLIT_WIDTH + 0.1, [0]),  # the parts not surely enough (geometric mean < 0.9)
+    (SURE, (0.95, 0.95), WIDE, [0]),  # the whole read more surely than the parts
+])
+def test_a_mark_stays_whole_unless_its_parts_read_surely_enough(whole, parts, width_ratio, expected):
+    reading = choose_reading(read_as(0, whole), [[read_as(1, parts[0]), read_as(7, parts[1])]], width_ratio)
+    assert [box.digit for box in reading] == expected
 
 
 def test_specks_dashes_and_ruled_lines_are_not_digits(digits, classifier):
