@@ -9,7 +9,7 @@ times on a shared machine include waiting for the core.
 
 `--variants` reads the labelled photos and the synthetic ones again as other people's photos plausibly differ
 (inverted, on a desk with more around, compressed hard, turned 15 degrees, faded, under a lamp's glare), and
-the synthetic ones cropped close to their digits.
+the synthetic ones cropped close to their digits and written so close together that strokes touch.
 `--boxed N` (default 40) reads N rendered 8-digit IDs written in a form's row of printed boxes, and N without
 the boxes. `--turned-lines N` reads N photos each of dark ruled and squared paper and of such IDs, the page turned
 0, 3, 5 and 7 degrees.
@@ -47,6 +47,8 @@ TURNED_PAPERS = {"dark ruled paper": {"ruled_spacing": 0.08},
                  "an ID in a form's boxes": {"digits": 8, "form_boxes": True, "ruled_spacing": None}}
 CLOSE_CROPS = {"cropped close to the number (half a digit above and below, none at the sides)": (0.0, 0.5),
                "cropped to the writing all round": (0.0, 0.0)}  # margins (sides, above and below), digit heights
+CLOSE_SPACINGS = {"written close together (-0.05 to 0.1 digit heights apart: some strokes touch)": (-0.05, 0.1),
+                  "written cramped (-0.1 to 0 digit heights apart: strokes touch or cross)": (-0.1, 0.0)}
 PAGE_VARIANTS = ("as given", "inverted", "more paper around", "JPEG quality 25", "turned 15 degrees",
                  "faded (30% contrast)", "under a lamp's glare")
 
@@ -70,11 +72,13 @@ def folder_accuracy(folder: Path, classifier: DigitClassifier, variant: Callable
     return scores
 
 
-def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0, close_crop: tuple[float, float] | None = None):
+def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0, close_crop: tuple[float, float] | None = None,
+                     spacing: tuple[float, float] | None = None):
     """Seeded phone photos of 4-10 MNIST test digits on one or two lines: (image, label) pairs. `close_crop`:
-    the photos cut this close around their digits, (at the sides, above and below) in digit heights."""
+    the photos cut this close around their digits, (at the sides, above and below) in digit heights;
+    `spacing`: the range of the space between digits, in digit heights (None: the renderer's natural one)."""
     from digits.train.mnist import load_mnist_split
-    from digits.train.synth import crop_to_digits, render_photo
+    from digits.train.synth import DIGIT_SPACING, crop_to_digits, render_photo
 
     test = load_mnist_split(mnist_dir, "test")
     rng = np.random.default_rng(seed)
@@ -83,7 +87,7 @@ def synthetic_photos(count: int, mnist_dir: Path, seed: int = 0, close_crop: tup
         per_line = -(-len(indices) // int(rng.integers(1, 3)))
         lines = [list(test.images[indices[i:i + per_line]]) for i in range(0, len(indices), per_line)]
         size = PHOTO_SIZE if rng.random() < 0.5 else (1280, 960)
-        photo = render_photo(lines, rng, size)
+        photo = render_photo(lines, rng, size, spacing=spacing or DIGIT_SPACING)
         image = photo.image if close_crop is None else crop_to_digits(photo.image, photo.boxes, *close_crop)
         yield image, "".join(str(d) for d in test.labels[indices])
 
@@ -200,9 +204,11 @@ def main() -> None:
                 scores.add(label, read_digits(variant(to_gray(image)) if variant else image, classifier).text)
             print(f"synthetic photos (seed 0, MNIST test digits{suffix}): exact {scores.exact}/{scores.images} "
                   f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")
-        for name, margins in CLOSE_CROPS.items() if args.variants else ():
+        layouts = ([(name, {"close_crop": margins}) for name, margins in CLOSE_CROPS.items()]
+                   + [(name, {"spacing": spacing}) for name, spacing in CLOSE_SPACINGS.items()])
+        for name, layout in layouts if args.variants else ():
             scores = NumberScores()
-            for image, label in synthetic_photos(args.synthetic, args.mnist_dir, close_crop=margins):
+            for image, label in synthetic_photos(args.synthetic, args.mnist_dir, **layout):
                 scores.add(label, read_digits(image, classifier).text)
             print(f"synthetic photos (seed 0, MNIST test digits, {name}): exact {scores.exact}/{scores.images} "
                   f"({scores.exact_accuracy:.1%}), per digit {scores.digit_accuracy:.1%}")

@@ -25,6 +25,7 @@ from digits.edge.files import atomic_path
 
 REFERENCE_SIDE = 480  # px; blur and texture sizes are given for this short side and scaled with the image
 STROKE_WORK_HEIGHT = 128  # px; strokes of taller digits are drawn at this height and enlarged
+DIGIT_SPACING = (0.25, 0.55)  # digit heights between neighbouring digits: a number written with natural spacing
 
 # Pen colours (BGR) as a phone camera sees them on white paper under daylight.
 INK_COLOURS = {
@@ -204,7 +205,8 @@ def _skeleton(mask: np.ndarray) -> np.ndarray:
 
 def render_photo(lines: Sequence[Sequence[np.ndarray]], rng: np.random.Generator, size: tuple[int, int] = (640, 480),
                  style: PhotoStyle | None = None, digit_height: float | None = None,
-                 centre: tuple[float, float] | None = None) -> SynthPhoto:
+                 centre: tuple[float, float] | None = None,
+                 spacing: tuple[float, float] = DIGIT_SPACING) -> SynthPhoto:
     """A photo of one or several lines of handwritten digits, with the digits' boxes.
 
     Args:
@@ -215,10 +217,12 @@ def render_photo(lines: Sequence[Sequence[np.ndarray]], rng: np.random.Generator
         style: how the photo is taken; None draws one with `random_style`.
         digit_height: digit height as a fraction of the image height; None draws one that fits.
         centre: centre of the writing as fractions of (width, height); None draws an off-centre spot.
+        spacing: the range the space between neighbouring digits is drawn from, in digit heights (below 0 their
+            ink boxes overlap: digits written so close that their strokes touch).
     """
     width, height = size
     style = style or random_style(rng)
-    placements = _layout(lines, rng, size, digit_height, centre) if any(len(line) for line in lines) else []
+    placements = _layout(lines, rng, size, digit_height, centre, spacing) if any(len(line) for line in lines) else []
     rules = _rules(size, style)
     if style.form_boxes and placements:
         placements = _in_form_boxes(placements, rules, style, rng)
@@ -354,14 +358,15 @@ def render_video(path: str | os.PathLike, digits28: Sequence[np.ndarray], rng: n
 
 
 def _layout(lines: Sequence[Sequence[np.ndarray]], rng: np.random.Generator, size: tuple[int, int],
-            digit_height: float | None, centre: tuple[float, float] | None) -> list[_Placement]:
-    """Where each digit goes: natural spacing, slight size and baseline wobble, lines below each other."""
+            digit_height: float | None, centre: tuple[float, float] | None,
+            spacing: tuple[float, float]) -> list[_Placement]:
+    """Where each digit goes: spacing drawn from `spacing`, slight size and baseline wobble, lines below each other."""
     width, height = size
     lines = [list(line) for line in lines if len(line)]
     if not lines:
         raise ValueError("no digits to render")
     aspects = [[_aspect(digit) for digit in line] for line in lines]
-    gap = rng.uniform(0.25, 0.55)  # space between digits, fraction of the digit height
+    gap = rng.uniform(*spacing)  # space between digits, fraction of the digit height
     line_pitch = rng.uniform(1.5, 2.0)  # line spacing, fraction of the digit height
     # The widest line and the lines' total height must fit in 85% of the frame.
     widest = max(sum(a) + gap * (len(a) - 1) for a in aspects)

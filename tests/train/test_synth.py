@@ -81,6 +81,14 @@ def test_number_photo_boxes_follow_reading_order_on_two_lines(digits):
         assert gray[y:y + h, x:x + w].min() < np.median(gray) - 40  # ink inside each box
 
 
+@pytest.mark.parametrize("spacing, overlapping", [(synth.DIGIT_SPACING, False), ((-0.3, -0.2), True)])
+def test_digits_written_closer_than_naturally_overlap_their_neighbours(digits, spacing, overlapping):
+    style = synth.random_style(np.random.default_rng(4), rotation_deg=0.0, perspective=0.0)
+    photo = synth.render_photo([digits[2:8]], np.random.default_rng(4), size=(640, 480), style=style, spacing=spacing)
+    overlaps = [x + w > next_x for (x, _, w, _), (next_x, _, _, _) in zip(photo.boxes, photo.boxes[1:])]
+    assert overlaps == [overlapping] * 5
+
+
 def test_form_boxes_put_each_digit_in_its_own_box(digits):
     style = synth.PhotoStyle(form_boxes=True, rule_opacity=1.0, rule_width=0.004, light_gradient=0.0, vignette=0.0,
                              noise_sigma=0.0, blur_sigma=0.0, jpeg_quality=None, perspective=0.0)
