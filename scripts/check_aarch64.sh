@@ -2,7 +2,8 @@
 # Check the edge runner on linux-aarch64: a Debian Bookworm arm64 root (the base of Raspberry Pi OS 64-bit,
 # Python 3.11) run under qemu-user-static. Installs the checkout's `edge` extra there (tflite-runtime 2.14,
 # numpy < 2, no tensorflow), then asserts the digits read by `digits-edge --dir TestSet/Luis` and by a
-# headless `digits-edge --camera VIDEO` run on a generated video.
+# headless `digits-edge --camera VIDEO` run on a generated video, and the numbers read by `digits-edge --dir
+# --multi` on generated pages of cramped writing (scripts/aarch64/render_pages.py).
 #
 # Needs root (debootstrap, chroot, mount). Safe to run twice; runs one at a time (a lock on the cache).
 # The arm64 root and the downloaded wheels are cached outside the clone in $DIGITS_AARCH64_CACHE
@@ -249,5 +250,18 @@ in_root "$work/venv/bin/digits-edge" --camera "$work/video.avi" --headless --jso
 log "digits-edge --camera wall time under qemu (emulation, not a Pi figure): $(seconds_since "$run_started") s"
 "$host_python" "$repo/scripts/aarch64/expect.py" camera --schedule "$workdir/schedule.json" \
     --output "$workdir/camera.jsonl"
+
+# ---------------------------------------------------------------------------------------------------------
+step "digits-edge --dir PAGES --multi --json (under qemu)"
+# Numbers written cramped: the reader weighs cutting a mark against reading it whole on confidences the int8
+# model often gives as equal; the Pi must decide such ties as this machine does (SCORE_TIE in edge/multi.py).
+DIGITS_MNIST_DIR="$mnist_dir" "$host_python" "$repo/scripts/aarch64/render_pages.py" "$host_tmp/pages"
+cp -r "$host_tmp/pages" "$workdir/pages"
+run_started=$EPOCHREALTIME
+in_root "$work/venv/bin/digits-edge" --dir "$work/pages" --multi --json >"$workdir/multi.jsonl" \
+    || fail "digits-edge --multi exited with $?"
+log "digits-edge --multi wall time under qemu (emulation, not a Pi figure): $(seconds_since "$run_started") s"
+"$host_python" "$repo/scripts/aarch64/expect.py" multi --labels "$workdir/pages/labels.csv" \
+    --output "$workdir/multi.jsonl"
 
 passed=1

@@ -4,6 +4,8 @@
         every JSON line's digit equals its file's label, and every labelled file of the folder was read.
     expect.py camera --schedule SCHEDULE.json --output RUN.jsonl
         the steady readings are "no digit" and the schedule's digits in turn, and one summary counts every frame.
+    expect.py multi --labels LABELS.csv --output RUN.jsonl
+        a `--multi --json` run read every labelled page's digit string exactly, and no other file.
 
 Prints one line saying what was read and what was expected; exit 0 when they match, 1 when not.
 """
@@ -94,6 +96,22 @@ def check_camera(schedule_path: Path, output_path: Path) -> str:
             f"p50 {summary.get('latency_p50_ms')} ms per frame (under qemu)")
 
 
+def check_multi(labels_path: Path, output_path: Path) -> str:
+    """Compare a `--dir --multi --json` run with the digit strings of a `file,label` CSV beside the pages."""
+    with labels_path.open(newline="") as handle:
+        labels = {row[0].strip(): row[1].strip() for row in csv.reader(handle)
+                  if len(row) >= 2 and row[1].strip().isdigit()}
+    if not labels:
+        raise ExpectationError(f"{labels_path} has no labels")
+    read = {PurePosixPath(record["file"]).name: record["text"] for record in read_json_lines(output_path)
+            if "file" in record}
+    got = " ".join(str(read.get(name)) for name in labels)
+    want = " ".join(labels.values())
+    if got != want or read.keys() != labels.keys():
+        raise ExpectationError(f"multi: read {got} ({len(read)} files), expected {want}")
+    return f"multi: read {got}, expected {want}: OK"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -104,10 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     camera_parser = sub.add_parser("camera")
     camera_parser.add_argument("--schedule", type=Path, required=True)
     camera_parser.add_argument("--output", type=Path, required=True)
+    multi_parser = sub.add_parser("multi")
+    multi_parser.add_argument("--labels", type=Path, required=True)
+    multi_parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args(argv)
     try:
         if args.mode == "dir":
             message = check_dir(args.labels, args.output, args.folder)
+        elif args.mode == "multi":
+            message = check_multi(args.labels, args.output)
         else:
             message = check_camera(args.schedule, args.output)
     except (ExpectationError, OSError, KeyError, json.JSONDecodeError) as error:

@@ -97,6 +97,33 @@ def test_camera_run_that_differs_from_the_schedule_fails(expect, tmp_path, sched
         expect.check_camera(schedule, _camera_run(tmp_path, digits, frames))
 
 
+def _multi_run(path: Path, texts: dict[str, str]) -> Path:
+    records = [{"file": name, "text": text, "lines": []} for name, text in texts.items()]
+    return _write_lines(path, records + [{"summary": {"images": len(texts)}}])
+
+
+@pytest.fixture
+def page_labels(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("file,label\n2.png,603768\n3.png,3976\n")
+    return path
+
+
+def test_multi_run_reading_every_page_exactly_passes(expect, tmp_path, page_labels):
+    output = _multi_run(tmp_path / "multi.jsonl", {"2.png": "603768", "3.png": "3976"})
+    assert expect.check_multi(page_labels, output) == "multi: read 603768 3976, expected 603768 3976: OK"
+
+
+@pytest.mark.parametrize("texts", [
+    {"2.png": "63768", "3.png": "3976"},  # a tie decided the other way: one digit fewer
+    {"2.png": "603768"},  # a page not read
+    {"2.png": "603768", "3.png": "3976", "4.png": "1"},  # a file that is not one of the pages
+])
+def test_multi_run_misreading_or_missing_a_page_fails(expect, tmp_path, page_labels, texts):
+    with pytest.raises(expect.ExpectationError, match="expected 603768 3976"):
+        expect.check_multi(page_labels, _multi_run(tmp_path / "multi.jsonl", texts))
+
+
 def test_the_command_line_reports_a_mismatch_with_exit_1(expect, tmp_path, luis_labels, capsys):
     output = _dir_run(tmp_path, [1, 0, 7])
     assert expect.main(["dir", "--labels", str(luis_labels), "--output", str(output)]) == 1
