@@ -63,6 +63,7 @@ JOIN_REFERENCE_QUANTILE = 0.75
 MIN_HEIGHT_IN_LINE = 0.45  # shorter than this in its line: a dot or a dash, not a digit
 SPLIT_WIDTH = 1.25  # wider than this: maybe several touching digits (the model decides) ...
 SURE_SPLIT_WIDTH = 2.0  # ... wider than this: surely several (no handwritten digit is that wide)
+TOUCHING_PART_HEIGHT = 0.75  # a cut crossing one stroke, into parts this tall (of the line's digits): two touching
 SPLIT_MIN_CONFIDENCE = 0.9  # a mark of ambiguous width is split only when its parts are read this surely ...
 SURE_WHOLE = 0.9  # ... and the whole is read less surely than this, unless it is wider than ...
 LIKELY_SPLIT_WIDTH = 1.6  # ... this (wide single digits are far more common than touching ones)
@@ -128,7 +129,9 @@ class DigitRegion:
     mask: bool array over `work_box` (x0, y0, x1, y1 exclusive) of the copy shrunk `factor` times.
     splits: ways to cut the mark into touching digits, when it is too wide for one (the count its width says
     first, then one fewer and one more); `sure_split` when it is far too wide for one digit, else the model
-    decides (a wide 2 or 0 is common in handwriting).
+    decides (a wide 2 or 0 is common in handwriting). `touching_cuts`: for each way, whether it cuts where
+    digits touch: every cut crosses at most one stroke (the middle of one wide digit mostly crosses two) and
+    every part is nearly as tall as the line's digits (TOUCHING_PART_HEIGHT; not a bar's end or a tail).
     """
 
     box: tuple[int, int, int, int]  # x, y, w, h in the original image
@@ -140,6 +143,7 @@ class DigitRegion:
     # is faint, the photo is faded, not blank (on a lined page a faint mark can be what is left of a line).
     clear_ink: bool = False
     splits: tuple[tuple[DigitRegion, ...], ...] = ()
+    touching_cuts: tuple[bool, ...] = ()
     sure_split: bool = False
     width_ratio: float = 0.0  # the mark's width over its line's median digit height
 
@@ -522,12 +526,13 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
             region = _region(mark, page)
             if mark.width > SPLIT_WIDTH * median_height:
                 count = max(2, round(mark.width / digit_width))
-                splits = [_split_touching(mark, labels, parts, median_height) for parts in (count, count - 1, count + 1)
-                          if parts >= 2]
+                cuts = [_split_touching(mark, labels, parts, median_height) for parts in (count, count - 1, count + 1)
+                        if parts >= 2]
+                cuts = [(pieces, touching) for pieces, touching in cuts if len(pieces) >= 2]
                 region = replace(region, sure_split=mark.width > SURE_SPLIT_WIDTH * median_height,
                                  width_ratio=mark.width / median_height,
-                                 splits=tuple(tuple(_region(piece, page) for piece in pieces)
-                                              for pieces in splits if len(pieces) >= 2))
+                                 splits=tuple(tuple(_region(piece, page) for piece in pieces) for pieces, _ in cuts),
+                                 touching_cuts=tuple(touching for _, touching in cuts))
             regions[-1].append(region)
     return regions
 
@@ -573,31 +578,47 @@ def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassi
     whole = None if region.sure_split else _read_one(image, region, classifier)
     cuts = [[part for part in (_read_one(image, piece, classifier) for piece in split) if part]
             for split in region.splits]
-    return choose_reading(whole, cuts, region.width_ratio)
+    return choose_reading(whole, cuts, region.width_ratio, region.touching_cuts)
 
 
-def choose_reading(whole: DigitBox | None, cuts: list[list[DigitBox]], width_ratio: float) -> list[DigitBox]:
+def choose_reading(whole: DigitBox | None, cuts: list[list[DigitBox]], width_ratio: float,
+                   touching_cuts: tuple[bool, ...] = ()) -> list[DigitBox]:
     """The digits of a mark, given the model's reading of it whole (None: not read, or it must be cut) and of
-    each way of cutting it. The cut chosen is the one whose parts are read most surely (geometric mean of their
-    confidences; the first on a tie). The mark stays whole unless that cut is read surely
-    (SPLIT_MIN_CONFIDENCE) and at least as surely as the whole, and the whole is not read surely (SURE_WHOLE)
-    or the mark is very wide (`width_ratio`, its width over the line's digit height): the model reads halves of
-    a wide 2 or 0 with fair confidence too. Ties are decided alike on every platform (SCORE_TIE)."""
+    each way of cutting it (`touching_cuts`: whether that way cuts where digits touch, DigitRegion).
+
+    The cut is the way whose parts are read most surely (geometric mean of their confidences; the first on a
+    tie), taken when it is read surely (SPLIT_MIN_CONFIDENCE) and at least as surely as the whole, and the
+    whole is not read surely (SURE_WHOLE) or the mark is very wide (`width_ratio`, its width over the line's
+    digit height): the model reads halves of a wide 2 or 0 with fair confidence too. Failing that, the best
+    way that cuts where digits touch is taken when read surely and at least as surely as the whole. Ties are
+    decided alike on every platform (SCORE_TIE).
+    """
+    touching = touching_cuts or (False,) * len(cuts)
+    best, best_score = _surest(cuts)
+    if best is None:
+        return [whole] if whole else []
+    if whole is None:
+        return best
+    whole_score = _log_confidence([whole])
+    if best_score >= max(whole_score - SCORE_TIE, np.log(SPLIT_MIN_CONFIDENCE)) and (
+            whole.confidence < SURE_WHOLE or width_ratio > LIKELY_SPLIT_WIDTH):
+        return best
+    where_touching, score = _surest([parts for parts, at_touch in zip(cuts, touching) if at_touch])
+    if where_touching is not None and score >= max(whole_score - SCORE_TIE, np.log(SPLIT_MIN_CONFIDENCE)):
+        return where_touching
+    return [whole]
+
+
+def _surest(cuts: list[list[DigitBox]]) -> tuple[list[DigitBox] | None, float]:
+    """The way of cutting (of at least two parts read) whose parts are read most surely, the first on a tie,
+    and its mean log-confidence; (None, -inf) when there is none."""
     best, best_score = None, -np.inf
     for parts in cuts:
         if len(parts) >= 2:
             score = _log_confidence(parts)
             if score > best_score + SCORE_TIE:
                 best, best_score = parts, score
-    if best is None:
-        return [whole] if whole else []
-    if whole is not None:
-        whole_is_likelier = (best_score < _log_confidence([whole]) - SCORE_TIE
-                             or best_score < np.log(SPLIT_MIN_CONFIDENCE)
-                             or (whole.confidence >= SURE_WHOLE and width_ratio <= LIKELY_SPLIT_WIDTH))
-        if whole_is_likelier:
-            return [whole]
-    return best
+    return best, best_score
 
 
 def _log_confidence(boxes: list[DigitBox]) -> float:
@@ -852,9 +873,10 @@ def _digit_width(line: list[_Mark], median_height: float) -> float:
                          low * median_height, high * median_height))
 
 
-def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: float) -> list[_Mark]:
-    """A wide mark cut into `parts` digits, each cut at the column with least ink near its even position;
-    [] when a part would be a sliver much shorter than the line's digits."""
+def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: float) -> tuple[list[_Mark], bool]:
+    """A wide mark cut into `parts` digits, each cut at the column with least ink near its even position ([]
+    when a part would be a sliver much shorter than the line's digits), and whether it is cut where digits
+    touch (DigitRegion.touching_cuts)."""
     ink = _mark_ink(labels, mark)
     columns = ink.sum(axis=0)
     cuts = [0]
@@ -869,10 +891,20 @@ def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: 
     for left, right in zip(cuts, cuts[1:]):
         rows = np.flatnonzero(ink[:, left:right].any(axis=1))
         if not rows.size or rows[-1] + 1 - rows[0] < MIN_HEIGHT_IN_LINE * median_height:
-            return []  # a sliver (a bar's end, a tail): not a way to cut this mark into digits
+            return [], False  # a sliver (a bar's end, a tail): not a way to cut this mark into digits
         pieces.append(_Mark(mark.x0 + left, mark.y0 + int(rows[0]), mark.x0 + right, mark.y0 + int(rows[-1]) + 1,
                             mark.labels, mark.at_edge, mark.cut_by_frame))
-    return pieces
+    touching = (all(_strokes_crossed(ink, cut) <= 1 for cut in cuts[1:-1])
+                and all(piece.height >= TOUCHING_PART_HEIGHT * median_height for piece in pieces))
+    return pieces, touching
+
+
+def _strokes_crossed(ink: np.ndarray, column: int) -> int:
+    """How many strokes a straight cut at this column crosses: the fewest runs of ink down it or a column
+    beside it (a stroke running along the cut for a pixel must not count twice)."""
+    columns = ink[:, max(0, column - 1): column + 2]
+    starts = columns & ~np.vstack([np.zeros((1, columns.shape[1]), bool), columns[:-1]])
+    return int(starts.sum(axis=0).min())
 
 
 def _mark_ink(labels: np.ndarray, mark: _Mark, window: tuple[int, int, int, int] | None = None) -> np.ndarray:

@@ -80,14 +80,28 @@ def test_lines_of_a_turned_photo_stay_apart_when_the_digits_are_spaced_wide(degr
     assert lines[0][:4] == "1234" and lines[1] == "67890"
 
 
+def middle_two_touching(images: list[np.ndarray]):
+    """Four digits drawn with the middle two pushed together until their strokes touch (no further)."""
+    return next(page for overlap in np.arange(0.0, 0.5, 0.025)
+                if touching(page := draw_number([images], gaps=[[0.3, -overlap, 0.3]]), 1, 2))
+
+
 @pytest.mark.parametrize("text", ["9268", "5002", "7208"])
 def test_touching_digits_are_split(text, digits, classifier):
-    # the middle two digits are pushed together until their strokes touch (they are not drawn overlapping more)
-    page = next(page for overlap in np.arange(0.0, 0.5, 0.025)
-                if touching(page := draw_number([digits(text)], gaps=[[0.3, -overlap, 0.3]]), 1, 2))
+    page = middle_two_touching(digits(text))
     assert read_digits(page.image, classifier).text == text
     (line,) = find_digits(page.image)
     assert len(line) == 3 and any(len(split) == 2 for split in line[1].splits)  # one mark, cut for the model
+
+
+@pytest.mark.parametrize("text", ["1493", "1773", "1063"])
+def test_touching_digits_read_surely_as_one_are_cut_where_a_single_stroke_joins_them(text, digits, classifier):
+    """The pair is read surely as one digit too (before: "143", "173", "123"), but the cut crosses one stroke,
+    where the two touch: the middle of a single wide digit mostly crosses two."""
+    page = middle_two_touching(digits(text))
+    (line,) = find_digits(page.image)
+    assert len(line) == 3 and any(line[1].touching_cuts)
+    assert read_digits(page.image, classifier).text == text
 
 
 def test_broken_strokes_of_one_digit_are_joined(digits, classifier):
@@ -122,8 +136,9 @@ def test_a_faded_photo_is_read_whole(contrast, digits, classifier):
     assert read_digits(as_jpeg(faded), classifier).text == "10873482"
 
 
-@pytest.mark.parametrize("digit, width", [("0", 52), ("5", 48)])
+@pytest.mark.parametrize("digit, width", [("0", 52), ("5", 48), ("9", 48)])
 def test_a_wide_digit_is_not_cut_in_two(digit, width, digits, classifier):
+    # the 9 drawn 48 px wide: a cut where its loop meets its tail crosses one stroke, but the loop is too short
     (image28,) = digits(digit)
     wide = cv2.resize(image28, (width, 28), interpolation=cv2.INTER_LINEAR)
     page = draw_number([digits("1") + [wide] + digits("3")])
@@ -162,6 +177,13 @@ def test_of_two_cuts_read_as_surely_the_first_is_taken():
 ])
 def test_a_mark_stays_whole_unless_its_parts_read_surely_enough(whole, parts, width_ratio, expected):
     reading = choose_reading(read_as(0, whole), [[read_as(1, parts[0]), read_as(7, parts[1])]], width_ratio)
+    assert [box.digit for box in reading] == expected
+
+
+@pytest.mark.parametrize("touching, expected", [(True, [1, 7]), (False, [0])])
+def test_a_mark_read_surely_whole_is_cut_only_where_digits_touch(touching, expected):
+    parts = [read_as(1, SURE), read_as(7, SURE)]
+    reading = choose_reading(read_as(0, SURE), [parts], LIKELY_SPLIT_WIDTH - 0.1, (touching,))
     assert [box.digit for box in reading] == expected
 
 
