@@ -47,8 +47,9 @@ TURNED_PAPERS = {"dark ruled paper": {"ruled_spacing": 0.08},
                  "an ID in a form's boxes": {"digits": 8, "form_boxes": True, "ruled_spacing": None}}
 CLOSE_CROPS = {"cropped close to the number (half a digit above and below, none at the sides)": (0.0, 0.5),
                "cropped to the writing all round": (0.0, 0.0)}  # margins (sides, above and below), digit heights
-CLOSE_SPACINGS = {"written close together (-0.05 to 0.1 digit heights apart: some strokes touch)": (-0.05, 0.1),
-                  "written cramped (-0.1 to 0 digit heights apart: strokes touch or cross)": (-0.1, 0.0)}
+CLOSE_SPACINGS = {  # the space between digits, in digit heights
+    "written close together (-0.05 to 0.1 digit heights apart: some strokes touch)": (-0.05, 0.1),
+    "written cramped (-0.1 to 0 digit heights apart: strokes touch or cross)": (-0.1, 0.0)}
 PAGE_VARIANTS = ("as given", "inverted", "more paper around", "JPEG quality 25", "turned 15 degrees",
                  "faded (30% contrast)", "under a lamp's glare")
 
