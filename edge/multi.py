@@ -599,12 +599,11 @@ def choose_reading(whole: DigitBox | None, cuts: list[list[DigitBox]], width_rat
         return [whole] if whole else []
     if whole is None:
         return best
-    whole_score = _log_confidence([whole])
-    if best_score >= max(whole_score - SCORE_TIE, np.log(SPLIT_MIN_CONFIDENCE)) and (
-            whole.confidence < SURE_WHOLE or width_ratio > LIKELY_SPLIT_WIDTH):
+    surely_enough = max(_log_confidence([whole]) - SCORE_TIE, np.log(SPLIT_MIN_CONFIDENCE))
+    if best_score >= surely_enough and (whole.confidence < SURE_WHOLE or width_ratio > LIKELY_SPLIT_WIDTH):
         return best
     where_touching, score = _surest([parts for parts, at_touch in zip(cuts, touching) if at_touch])
-    if where_touching is not None and score >= max(whole_score - SCORE_TIE, np.log(SPLIT_MIN_CONFIDENCE)):
+    if where_touching is not None and score >= surely_enough:
         return where_touching
     return [whole]
 
