@@ -61,6 +61,7 @@ JOIN_GAP = 0.25  # pieces stacked closer than this, overlapping horizontally, ar
 JOIN_HEIGHT = 1.35  # ... if together they are no taller than this
 JOIN_REFERENCE_QUANTILE = 0.75
 MIN_HEIGHT_IN_LINE = 0.45  # shorter than this in its line: a dot or a dash, not a digit
+TOUCHING_WIDTH = 1.0  # at least as wide as tall: maybe two digits, cut only where they touch (below) ...
 SPLIT_WIDTH = 1.25  # wider than this: maybe several touching digits (the model decides) ...
 SURE_SPLIT_WIDTH = 2.0  # ... wider than this: surely several (no handwritten digit is that wide)
 TOUCHING_PART_HEIGHT = 0.75  # a cut crossing one stroke, into parts this tall (of the line's digits): two touching
@@ -127,8 +128,9 @@ class DigitRegion:
     """Where one digit is: its box in the original image and its ink on the downscaled copy.
 
     mask: bool array over `work_box` (x0, y0, x1, y1 exclusive) of the copy shrunk `factor` times.
-    splits: ways to cut the mark into touching digits, when it is too wide for one (the count its width says
-    first, then one fewer and one more); `sure_split` when it is far too wide for one digit, else the model
+    splits: ways to cut the mark into touching digits, when it may be more than one (the count its width says
+    first, then one fewer and one more; a mark at most SPLIT_WIDTH wide only in two, where the digits touch,
+    below); `sure_split` when it is far too wide for one digit, else the model
     decides (a wide 2 or 0 is common in handwriting). `touching_cuts`: for each way, whether it cuts where
     digits touch: every cut crosses at most one stroke (the middle of one wide digit mostly crosses two) and
     every part is nearly as tall as the line's digits (TOUCHING_PART_HEIGHT; not a bar's end or a tail).
@@ -524,17 +526,27 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
         regions.append([])
         for mark in line:
             region = _region(mark, page)
-            if mark.width > SPLIT_WIDTH * median_height:
-                count = max(2, round(mark.width / digit_width))
-                cuts = [_split_touching(mark, labels, parts, median_height) for parts in (count, count - 1, count + 1)
-                        if parts >= 2]
-                cuts = [(pieces, touching) for pieces, touching in cuts if len(pieces) >= 2]
-                region = replace(region, sure_split=mark.width > SURE_SPLIT_WIDTH * median_height,
-                                 width_ratio=mark.width / median_height,
-                                 splits=tuple(tuple(_region(piece, page) for piece in pieces) for pieces, _ in cuts),
-                                 touching_cuts=tuple(touching for _, touching in cuts))
+            if mark.width > TOUCHING_WIDTH * median_height:
+                region = _with_cuts(region, mark, page, median_height, digit_width)
             regions[-1].append(region)
     return regions
+
+
+def _with_cuts(region: DigitRegion, mark: _Mark, page: _Page, median_height: float, digit_width: float) -> DigitRegion:
+    """The region with the ways of cutting its mark into touching digits: as many as its width says, one fewer
+    and one more; a mark no wider than SPLIT_WIDTH only in two, where the digits touch (none: as it was)."""
+    count = max(2, round(mark.width / digit_width))
+    cuts = [_split_touching(mark, page.labels, parts, median_height) for parts in (count, count - 1, count + 1)
+            if parts >= 2]
+    cuts = [(pieces, touching) for pieces, touching in cuts if len(pieces) >= 2]
+    if mark.width <= SPLIT_WIDTH * median_height:
+        cuts = [(pieces, touching) for pieces, touching in cuts if touching and len(pieces) == 2]
+        if not cuts:
+            return region
+    return replace(region, sure_split=mark.width > SURE_SPLIT_WIDTH * median_height,
+                   width_ratio=mark.width / median_height,
+                   splits=tuple(tuple(_region(piece, page) for piece in pieces) for pieces, _ in cuts),
+                   touching_cuts=tuple(touching for _, touching in cuts))
 
 
 def _ink_pieces(strength: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:

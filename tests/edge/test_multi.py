@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
-from digits.edge.multi import (LIKELY_SPLIT_WIDTH, SPLIT_WIDTH, SURE_SPLIT_WIDTH, DigitBox, MultiOptions, Reading,
-                                choose_reading, find_digits, read_digits)
+from digits.edge.multi import (LIKELY_SPLIT_WIDTH, SPLIT_WIDTH, SURE_SPLIT_WIDTH, TOUCHING_WIDTH, DigitBox,
+                                MultiOptions, Reading, choose_reading, find_digits, read_digits)
 from digits.edge.preprocess import to_gray
 from digits.train import synth
 from tests.edge.lighting import glare_spot
@@ -134,6 +134,15 @@ def test_a_faded_photo_is_read_whole(contrast, digits, classifier):
     page = draw_number([digits("1087"), digits("3482")])
     faded = (128 + (page.image.astype(np.float32) - 128) * contrast).astype(np.uint8)
     assert read_digits(as_jpeg(faded), classifier).text == "10873482"
+
+
+@pytest.mark.parametrize("text", ["1173", "1913"])
+def test_touching_digits_no_wider_than_one_wide_digit_are_cut_where_they_touch(text, digits, classifier):
+    page = middle_two_touching(digits(text))  # before: "173" and "143"
+    (line,) = find_digits(page.image)
+    assert len(line) == 3 and TOUCHING_WIDTH < line[1].width_ratio <= SPLIT_WIDTH  # premise: narrow for two
+    assert line[1].touching_cuts == (True,)
+    assert read_digits(page.image, classifier).text == text
 
 
 @pytest.mark.parametrize("digit, width", [("0", 52), ("5", 48), ("9", 48)])
