@@ -10,7 +10,7 @@ image (other marks blanked out) and read with the single-digit preprocessing (`t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -71,6 +71,11 @@ LIKELY_SPLIT_WIDTH = 1.6  # ... this (wide single digits are far more common tha
 # Confidences closer than this (in log) are equal: the int8 model's outputs are multiples of 1/256 and often
 # saturate at 255/256, and the last bit of a mean of logs differs between x86 and ARM's maths libraries.
 SCORE_TIE = 1e-9
+# Digits written close together overlap: besides a straight cut, a curved one is tried, a path through the
+# least ink that winds between them; it is kept only where it cuts where digits touch and its parts overlap
+CURVED_CUT_OVERLAP = 0.2  # across by at most this share of the narrower's width (else it wound into one digit)
+CUT_STEP_COST = 0.05  # the path: each column it steps aside costs this much (of an ink pixel crossed) ...
+CUT_DRIFT_COST = 0.01  # ... and each pixel of it this much per column away from the digits' even spacing
 DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
 GROUND_RING = 0.25  # of the mark's height: the ring around it where the paper should show ...
 DARK_GROUND_FRACTION = 0.3  # ... unless this much of it is as dark as the ink (a table's edge, not a stroke):
@@ -129,9 +134,9 @@ class DigitRegion:
 
     mask: bool array over `work_box` (x0, y0, x1, y1 exclusive) of the copy shrunk `factor` times.
     splits: ways to cut the mark into touching digits, when it may be more than one (the count its width says
-    first, then one fewer and one more; a mark at most SPLIT_WIDTH wide only in two, where the digits touch,
-    below); `sure_split` when it is far too wide for one digit, else the model
-    decides (a wide 2 or 0 is common in handwriting). `touching_cuts`: for each way, whether it cuts where
+    first, then one fewer and one more, each straight and, where digits touch, curved; a mark at most
+    SPLIT_WIDTH wide only in two, where the digits touch, below); `sure_split` when it is far too wide for one
+    digit, else the model decides (a wide 2 or 0 is common in handwriting). `touching_cuts`: for each way, whether it cuts where
     digits touch: every cut crosses at most one stroke (the middle of one wide digit mostly crosses two) and
     every part is nearly as tall as the line's digits (TOUCHING_PART_HEIGHT; not a bar's end or a tail).
     """
@@ -177,6 +182,7 @@ class _Mark:
     labels: tuple[int, ...]
     at_edge: bool = False
     cut_by_frame: bool = False  # at the edge and shorter than a tight crop's digit: kept only in a line of digits
+    own_ink: np.ndarray | None = field(default=None, compare=False)  # a part cut from a mark: its ink over its box
 
     @property
     def width(self) -> int:
@@ -535,12 +541,14 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
 def _with_cuts(region: DigitRegion, mark: _Mark, page: _Page, median_height: float, digit_width: float) -> DigitRegion:
     """The region with the ways of cutting its mark into touching digits: as many as its width says, one fewer
     and one more; a mark no wider than SPLIT_WIDTH only in two, where the digits touch (none: as it was)."""
+    narrow = mark.width <= SPLIT_WIDTH * median_height
     count = max(2, round(mark.width / digit_width))
-    cuts = [_split_touching(mark, page.labels, parts, median_height) for parts in (count, count - 1, count + 1)
-            if parts >= 2]
+    cuts = [_split_touching(mark, page.labels, parts, median_height, curved)
+            for parts in ((2,) if narrow else (count, count - 1, count + 1)) if parts >= 2
+            for curved in (False, True)]
     cuts = [(pieces, touching) for pieces, touching in cuts if len(pieces) >= 2]
-    if mark.width <= SPLIT_WIDTH * median_height:
-        cuts = [(pieces, touching) for pieces, touching in cuts if touching and len(pieces) == 2]
+    if narrow:
+        cuts = [(pieces, touching) for pieces, touching in cuts if touching]
         if not cuts:
             return region
     return replace(region, sure_split=mark.width > SURE_SPLIT_WIDTH * median_height,
@@ -884,38 +892,86 @@ def _digit_width(line: list[_Mark], median_height: float) -> float:
                          low * median_height, high * median_height))
 
 
-def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: float) -> tuple[list[_Mark], bool]:
-    """A wide mark cut into `parts` digits, each cut at the column with least ink near its even position ([]
-    when a part would be a sliver much shorter than the line's digits), and whether it is cut where digits
-    touch (DigitRegion.touching_cuts)."""
+def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: float,
+                    curved: bool = False) -> tuple[list[_Mark], bool]:
+    """A wide mark cut into `parts` digits, each cut at the column with least ink near its even position, or
+    (`curved`) along a path through the least ink there ([] when a part would be a sliver much shorter than
+    the line's digits), and whether it is cut where digits touch (DigitRegion.touching_cuts)."""
     ink = _mark_ink(labels, mark)
     columns = ink.sum(axis=0)
-    cuts = [0]
+    paths = [np.zeros(mark.height, int)]
     for k in range(1, parts):
         centre = round(k * mark.width / parts)
         reach = max(1, round(0.25 * mark.width / parts))
-        start = max(cuts[-1] + 1, centre - reach)
+        start = max(int(paths[-1].max()) + 1, centre - reach)
+        if curved:
+            paths.append(_cut_path(ink, start, centre + reach, centre))
+            continue
         window = columns[start: centre + reach + 1]
-        cuts.append(start + int(np.argmin(window)) if window.size else centre)
-    cuts.append(mark.width)
+        paths.append(np.full(mark.height, start + int(np.argmin(window)) if window.size else centre))
+    paths.append(np.full(mark.height, mark.width))
+    if curved and all(np.ptp(path) == 0 for path in paths[1:-1]):
+        return [], False  # as straight as the straight cut
+    across = np.arange(mark.width)
     pieces = []
-    for left, right in zip(cuts, cuts[1:]):
-        rows = np.flatnonzero(ink[:, left:right].any(axis=1))
+    for left, right in zip(paths, paths[1:]):
+        own = ink & (across >= left[:, None]) & (across < right[:, None])
+        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
         if not rows.size or rows[-1] + 1 - rows[0] < MIN_HEIGHT_IN_LINE * median_height:
             return [], False  # a sliver (a bar's end, a tail): not a way to cut this mark into digits
-        pieces.append(_Mark(mark.x0 + left, mark.y0 + int(rows[0]), mark.x0 + right, mark.y0 + int(rows[-1]) + 1,
-                            mark.labels, mark.at_edge, mark.cut_by_frame))
-    touching = (all(_strokes_crossed(ink, cut) <= 1 for cut in cuts[1:-1])
+        top, bottom, first, last = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        if not curved:
+            first, last = int(left[0]), int(right[0])
+        pieces.append(_Mark(mark.x0 + first, mark.y0 + top, mark.x0 + last, mark.y0 + bottom, mark.labels,
+                            mark.at_edge, mark.cut_by_frame, own[top:bottom, first:last] if curved else None))
+    touching = (all(_strokes_crossed(ink, path) <= 1 for path in paths[1:-1])
                 and all(piece.height >= TOUCHING_PART_HEIGHT * median_height for piece in pieces))
+    if curved and not (touching and _apart(pieces)):
+        return [], False  # a path that found no better place than a straight cut, or wound into one digit
     return pieces, touching
 
 
-def _strokes_crossed(ink: np.ndarray, column: int) -> int:
-    """How many strokes a straight cut at this column crosses: the fewest runs of ink down it or a column
-    beside it (a stroke running along the cut for a pixel must not count twice)."""
-    columns = ink[:, max(0, column - 1): column + 2]
-    starts = columns & ~np.vstack([np.zeros((1, columns.shape[1]), bool), columns[:-1]])
-    return int(starts.sum(axis=0).min())
+def _apart(pieces: list[_Mark]) -> bool:
+    """Whether neighbouring parts overlap across by at most CURVED_CUT_OVERLAP of the narrower one's width."""
+    return all(min(left.x1, right.x1) - max(left.x0, right.x0) <= CURVED_CUT_OVERLAP * min(left.width, right.width)
+               for left, right in zip(pieces, pieces[1:]))
+
+
+def _cut_path(ink: np.ndarray, start: int, stop: int, centre: int) -> np.ndarray:
+    """The column, row by row, of a cut from the top of the mark to its bottom between columns `start` and
+    `stop` (inclusive) that crosses the least ink, moving at most a column a row and kept near `centre`
+    (a cut that can run straight, does): digits written close together overlap, so a straight cut takes part
+    of one digit's stroke into the other's crop."""
+    stop = min(stop, ink.shape[1] - 1)
+    if stop <= start:
+        return np.full(ink.shape[0], min(start, ink.shape[1] - 1))
+    cost = ink[:, start:stop + 1] + CUT_DRIFT_COST * np.abs(np.arange(start, stop + 1) - centre)
+    # moves[0], moves[1], moves[2]: the cheapest way into each column from the left, from above, from the right
+    moves = np.full((3, cost.shape[1] + 2), np.inf)
+    moves[1, 1:-1] = cost[0]
+    came_from = np.zeros(cost.shape, np.int8)
+    for row in range(1, cost.shape[0]):
+        moves[0, 1:-1] = moves[1, :-2] + CUT_STEP_COST
+        moves[2, 1:-1] = moves[1, 2:] + CUT_STEP_COST
+        step = moves[:, 1:-1].argmin(axis=0)
+        came_from[row] = step - 1
+        moves[1, 1:-1] = np.choose(step, moves[:, 1:-1]) + cost[row]
+    path = np.empty(cost.shape[0], int)
+    path[-1] = int(np.argmin(moves[1, 1:-1]))
+    for row in range(cost.shape[0] - 1, 0, -1):
+        path[row - 1] = path[row] + came_from[row, path[row]]
+    return path + start
+
+
+def _strokes_crossed(ink: np.ndarray, path: np.ndarray) -> int:
+    """How many strokes a cut crosses: the fewest runs of ink along its path or the path a column beside it
+    (a stroke running along the cut for a pixel must not count twice)."""
+    rows = np.arange(ink.shape[0])
+    fewest = ink.shape[0]
+    for shift in (-1, 0, 1):
+        along = ink[rows, np.clip(path + shift, 0, ink.shape[1] - 1)]
+        fewest = min(fewest, int((along & ~np.concatenate([[False], along[:-1]])).sum()))
+    return fewest
 
 
 def _mark_ink(labels: np.ndarray, mark: _Mark, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
@@ -932,7 +988,7 @@ def _region(mark: _Mark, page: _Page) -> DigitRegion:
     and the page's polarity."""
     x, y = mark.x0 * page.factor, mark.y0 * page.factor
     box = (x, y, min(mark.width * page.factor, page.shape[1] - x), min(mark.height * page.factor, page.shape[0] - y))
-    mask = _mark_ink(page.labels, mark)
+    mask = _mark_ink(page.labels, mark) if mark.own_ink is None else mark.own_ink
     ink = page.strength[mark.y0:mark.y1, mark.x0:mark.x1][mask]
     clear_ink = not page.lined and ink.size > 0 and float(np.median(ink)) >= CLEAR_INK * page.floor
     return DigitRegion(box, (mark.x0, mark.y0, mark.x1, mark.y1), mask, page.factor, page.dark_ink, clear_ink)

@@ -80,10 +80,12 @@ def test_lines_of_a_turned_photo_stay_apart_when_the_digits_are_spaced_wide(degr
     assert lines[0][:4] == "1234" and lines[1] == "67890"
 
 
-def middle_two_touching(images: list[np.ndarray]):
-    """Four digits drawn with the middle two pushed together until their strokes touch (no further)."""
-    return next(page for overlap in np.arange(0.0, 0.5, 0.025)
-                if touching(page := draw_number([images], gaps=[[0.3, -overlap, 0.3]]), 1, 2))
+def middle_two_touching(images: list[np.ndarray], further: float = 0.0):
+    """Four digits drawn with the middle two pushed together until their strokes touch, then `further` (digit
+    heights) over each other."""
+    overlap = next(overlap for overlap in np.arange(0.0, 0.5, 0.025)
+                   if touching(draw_number([images], gaps=[[0.3, -overlap, 0.3]]), 1, 2))
+    return draw_number([images], gaps=[[0.3, -(overlap + further), 0.3]])
 
 
 @pytest.mark.parametrize("text", ["9268", "5002", "7208"])
@@ -141,7 +143,17 @@ def test_touching_digits_no_wider_than_one_wide_digit_are_cut_where_they_touch(t
     page = middle_two_touching(digits(text))  # before: "173" and "143"
     (line,) = find_digits(page.image)
     assert len(line) == 3 and TOUCHING_WIDTH < line[1].width_ratio <= SPLIT_WIDTH  # premise: narrow for two
-    assert line[1].touching_cuts == (True,)
+    assert line[1].touching_cuts and all(line[1].touching_cuts)
+    assert read_digits(page.image, classifier).text == text
+
+
+@pytest.mark.parametrize("text, further", [("3365", 0.1), ("3495", 0.1), ("3525", 0.1), ("3445", 0.05)])
+def test_digits_written_over_each_other_are_cut_along_a_path_between_them(text, further, digits, classifier):
+    """Pushed past touching, the middle two overlap: a straight cut gives a piece of one digit's stroke to the
+    other (before: "385", "395", "325", "345"); a curved cut winds between them."""
+    page = middle_two_touching(digits(text), further)
+    (line,) = find_digits(page.image)
+    assert len(line) == 3 and any(left.box[0] + left.box[2] > right.box[0] for left, right in line[1].splits)
     assert read_digits(page.image, classifier).text == text
 
 
