@@ -136,8 +136,8 @@ class DigitRegion:
     splits: ways to cut the mark into touching digits, when it may be more than one (the count its width says
     first, then one fewer and one more, each straight and, where digits touch, curved; a mark at most
     SPLIT_WIDTH wide only in two, where the digits touch, below); `sure_split` when it is far too wide for one
-    digit, else the model decides (a wide 2 or 0 is common in handwriting). `touching_cuts`: for each way, whether it cuts where
-    digits touch: every cut crosses at most one stroke (the middle of one wide digit mostly crosses two) and
+    digit, else the model decides (a wide 2 or 0 is common in handwriting). `touching_cuts`: for each way,
+    whether it cuts where digits touch: every cut crosses at most one stroke (the middle of one wide digit mostly crosses two) and
     every part is nearly as tall as the line's digits (TOUCHING_PART_HEIGHT; not a bar's end or a tail).
     """
 
