@@ -106,6 +106,8 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "inverted": lambda gray: 255 - gray,
     "cut tight and inverted": lambda gray: 255 - cropped_tight(gray),
     "shrunk to 28x28": lambda gray: cv2.resize(gray, (28, 28), interpolation=cv2.INTER_AREA),
+    "shrunk to 28x28 and softened": lambda gray: cv2.GaussianBlur(
+        cv2.resize(gray, (28, 28), interpolation=cv2.INTER_AREA), (0, 0), 0.8),
     "more paper around": with_margin,
     "JPEG quality 25": jpeg_quality_25,
     "turned 15 degrees": turned,

@@ -200,7 +200,9 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
             return _read_digit(region, zoom=False, dark_ink=dark_ink)
     digit_ink = _digit_ink(ink, digit)
     strokes = _measure_strokes(digit_ink)
-    if not _is_digit_shaped(digit, strokes) or not _has_sharp_edges(ink, digit):
+    # A tiny image was enlarged: its pen edges are softened over as many working pixels as it was enlarged.
+    ring = max(EDGE_RING, round(EDGE_RING * max(work.shape) / max(gray.shape)))
+    if not _is_digit_shaped(digit, strokes) or not _has_sharp_edges(ink, digit, ring):
         return None
     if strokes is not None:
         digit_ink = _normalise_stroke(digit_ink, strokes)
@@ -897,15 +899,15 @@ def _solidity(mask: np.ndarray) -> float:
     return float(np.count_nonzero(mask)) / hull if hull > 0 else 0.0
 
 
-def _has_sharp_edges(ink: np.ndarray, digit: _Digit) -> bool:
-    """Ink stops at a stroke's edge: just outside the strokes (a ring EDGE_RING px wide) the ink map holds at
+def _has_sharp_edges(ink: np.ndarray, digit: _Digit, ring_px: int = EDGE_RING) -> bool:
+    """Ink stops at a stroke's edge: just outside the strokes (a ring `ring_px` wide) the ink map holds at
     most SOFT_EDGE of its level inside them. What is left of a shadow's soft edge fades out gradually."""
     x, y, box_w, box_h = digit.box
-    margin = EDGE_RING + 1
+    margin = ring_px + 1
     y0, x0 = max(0, y - margin), max(0, x - margin)
     mask = digit.mask[y0: y + box_h + margin, x0: x + box_w + margin].astype(np.uint8)
     crop = ink[y0: y + box_h + margin, x0: x + box_w + margin]
-    side = 2 * EDGE_RING + 1
+    side = 2 * ring_px + 1
     ring = (cv2.dilate(mask, np.ones((side, side), np.uint8)) > 0) & (mask == 0)
     if not ring.any():
         return True
