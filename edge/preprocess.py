@@ -167,11 +167,13 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
         # joined to ruled lines or a grid. Or its ink runs along all four sides of its box: it is joined to a
         # box drawn around it (a form's cell; then only lines along that box count, as long as half its
         # sides: a long straight stroke inside is the digit's). Take the lines out of the ink map and look again.
+        # A tiny image was enlarged: a line one pixel thick in it is as thick as the enlargement, and softened.
+        thickest = round(1.5 * max(work.shape) / max(gray.shape))
         if framed:
             lines = _along_box(ruled_line_ink(ink, length=RULED_LINE_LENGTH * min(
-                digit.box[2] / work.shape[1], digit.box[3] / work.shape[0])), digit.box)
+                digit.box[2] / work.shape[1], digit.box[3] / work.shape[0]), thickest_px=thickest), digit.box)
         else:
-            lines = ruled_line_ink(ink)
+            lines = ruled_line_ink(ink, thickest_px=thickest)
         if _percentiles(lines, (99.9,))[0] >= MIN_CONTRAST:
             without_lines = ink - lines
             remaining = _ink_mask(without_lines, split_faint)
@@ -727,7 +729,7 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
 
 
 def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RULED_LINE_LENGTH,
-                   shortest_px: int = 3) -> np.ndarray:
+                   shortest_px: int = 3, thickest_px: int = 0) -> np.ndarray:
     """The ink of thin straight lines running a good part of the way across (ruled paper, grids, margins).
 
     Args:
@@ -735,6 +737,7 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
         drift: px a line may wander off its axis over `length` (a slightly turned page).
         length: the shortest run that counts as a line, as a fraction of the image's width (or height) ...
         shortest_px: ... and in pixels.
+        thickest_px: a line may be at least this thick (px; an enlarged tiny image's one-pixel line).
     Returns:
         The lines' share of `ink` (same shape and type; zero off the lines). A line is a run at least
         `length` of the image long (a grey opening with a long kernel, on a copy widened across by
@@ -743,7 +746,7 @@ def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RUL
         subtracting it leaves the stroke.
     """
     height, width = ink.shape
-    line_width = _line_thickness(ink.shape)
+    line_width = max(_line_thickness(ink.shape), thickest_px)
     lines = np.zeros_like(ink)
     for along, vertical in ((width, False), (height, True)):
         # (width, height) kernels for horizontal lines, turned for vertical ones
