@@ -62,6 +62,7 @@ LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit 
 CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
 RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
 RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side; ...
+ENLARGED_LINE_PX = 1.5  # ... or than this many of its own pixels, in a tiny image enlarged to the working size
 LINE_DRIFT = 2  # ... px (working copy) a line may wander off its axis over that length (a slightly turned page)
 DESK_DEPTH = 0.35  # a paper edge is looked for this far (fraction of the side) into the frame from each side;
 DESK_FIT_PX = 2.0  # ... it is straight: its median distance from a fitted line, px in the working copy, ...
@@ -84,7 +85,7 @@ MAX_WIDTH_RATIO = 3.0  # a digit is at most this many times wider than tall (MNI
 MAX_STROKE_RATIO = 0.45  # strokes almost half as wide as the digit is large fill it: a blob, not a digit
 BLOB_ASPECT, BLOB_STROKE_RATIO, BLOB_SOLIDITY = 1.2, 0.2, 0.9  # so is a shape this much wider than tall, this
 # thick for its width, filling this share of its convex hull (digits wider than tall fill at most 0.73 of theirs)
-EDGE_RING = 2  # px (working copy): the ring just outside the strokes where a pen's ink has stopped ...
+EDGE_RING = 2  # px (working copy; a tiny image's own, enlarged): in a ring this wide outside the strokes ink falls ...
 SOFT_EDGE = 0.35  # ... to under this share of its level inside (photos: at most 0.2; a shadow's remnant 0.4)
 MAX_HOLES = 3  # a digit has at most this many loops (an 8 two, crossing strokes one more): else a grid ...
 HOLE_SHARE = 0.005  # ... counting enclosed paper of at least this share of the image
@@ -158,6 +159,8 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
               split_faint: bool) -> np.ndarray | None:
     """The digit in the ink map of `work` (the working copy of `gray`) as the model's input, None if there is
     none; `zoom` and `dark_ink` as for `_read_digit`, `split_faint` as for `_ink_mask`."""
+    # A tiny image is enlarged to the working size: its one-pixel lines and its pen's edges grow as much.
+    enlarged = max(1.0, max(work.shape) / max(gray.shape))
     mask = _ink_mask(ink, split_faint)
     digit = _pick_digit(mask)
     lined = digit is None or digit.clutter < CLUTTER_LIMIT or digit.spans
@@ -167,8 +170,7 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
         # joined to ruled lines or a grid. Or its ink runs along all four sides of its box: it is joined to a
         # box drawn around it (a form's cell; then only lines along that box count, as long as half its
         # sides: a long straight stroke inside is the digit's). Take the lines out of the ink map and look again.
-        # A tiny image was enlarged: a line one pixel thick in it is as thick as the enlargement, and softened.
-        thickest = round(1.5 * max(work.shape) / max(gray.shape))
+        thickest = round(ENLARGED_LINE_PX * enlarged)
         if framed:
             lines = _along_box(ruled_line_ink(ink, length=RULED_LINE_LENGTH * min(
                 digit.box[2] / work.shape[1], digit.box[3] / work.shape[0]), thickest_px=thickest), digit.box)
@@ -202,9 +204,7 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
             return _read_digit(region, zoom=False, dark_ink=dark_ink)
     digit_ink = _digit_ink(ink, digit)
     strokes = _measure_strokes(digit_ink)
-    # A tiny image was enlarged: its pen edges are softened over as many working pixels as it was enlarged.
-    ring = max(EDGE_RING, round(EDGE_RING * max(work.shape) / max(gray.shape)))
-    if not _is_digit_shaped(digit, strokes) or not _has_sharp_edges(ink, digit, ring):
+    if not _is_digit_shaped(digit, strokes) or not _has_sharp_edges(ink, digit, round(EDGE_RING * enlarged)):
         return None
     if strokes is not None:
         digit_ink = _normalise_stroke(digit_ink, strokes)
