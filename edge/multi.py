@@ -137,8 +137,9 @@ class DigitRegion:
     first, then one fewer and one more, each straight and, where digits touch, curved; a mark at most
     SPLIT_WIDTH wide only in two, where the digits touch, below); `sure_split` when it is far too wide for one
     digit, else the model decides (a wide 2 or 0 is common in handwriting). `touching_cuts`: for each way,
-    whether it cuts where digits touch: every cut crosses at most one stroke (the middle of one wide digit mostly crosses two) and
-    every part is nearly as tall as the line's digits (TOUCHING_PART_HEIGHT; not a bar's end or a tail).
+    whether it cuts where digits touch: every cut crosses at most one stroke (the middle of one wide digit
+    mostly crosses two) and every part is nearly as tall as the line's digits (TOUCHING_PART_HEIGHT; not a
+    bar's end or a tail).
     """
 
     box: tuple[int, int, int, int]  # x, y, w, h in the original image
@@ -543,7 +544,8 @@ def _with_cuts(region: DigitRegion, mark: _Mark, page: _Page, median_height: flo
     and one more; a mark no wider than SPLIT_WIDTH only in two, where the digits touch (none: as it was)."""
     narrow = mark.width <= SPLIT_WIDTH * median_height
     count = max(2, round(mark.width / digit_width))
-    cuts = [_split_touching(mark, page.labels, parts, median_height, curved)
+    ink = _mark_ink(page.labels, mark)
+    cuts = [_split_touching(mark, ink, parts, median_height, curved)
             for parts in ((2,) if narrow else (count, count - 1, count + 1)) if parts >= 2
             for curved in (False, True)]
     cuts = [(pieces, touching) for pieces, touching in cuts if len(pieces) >= 2]
@@ -892,12 +894,12 @@ def _digit_width(line: list[_Mark], median_height: float) -> float:
                          low * median_height, high * median_height))
 
 
-def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: float,
+def _split_touching(mark: _Mark, ink: np.ndarray, parts: int, median_height: float,
                     curved: bool = False) -> tuple[list[_Mark], bool]:
-    """A wide mark cut into `parts` digits, each cut at the column with least ink near its even position, or
-    (`curved`) along a path through the least ink there ([] when a part would be a sliver much shorter than
-    the line's digits), and whether it is cut where digits touch (DigitRegion.touching_cuts)."""
-    ink = _mark_ink(labels, mark)
+    """A wide mark (`ink`: its own ink over its box) cut into `parts` digits, each cut at the column with least
+    ink near its even position, or (`curved`) along a path through the least ink there ([] when a part would
+    be a sliver much shorter than the line's digits), and whether it is cut where digits touch
+    (DigitRegion.touching_cuts)."""
     columns = ink.sum(axis=0)
     paths = [np.zeros(mark.height, int)]
     for k in range(1, parts):
@@ -923,7 +925,7 @@ def _split_touching(mark: _Mark, labels: np.ndarray, parts: int, median_height: 
         if not curved:
             first, last = int(left[0]), int(right[0])
         pieces.append(_Mark(mark.x0 + first, mark.y0 + top, mark.x0 + last, mark.y0 + bottom, mark.labels,
-                            mark.at_edge, mark.cut_by_frame, own[top:bottom, first:last] if curved else None))
+                            mark.at_edge, mark.cut_by_frame, own[top:bottom, first:last]))
     touching = (all(_strokes_crossed(ink, path) <= 1 for path in paths[1:-1])
                 and all(piece.height >= TOUCHING_PART_HEIGHT * median_height for piece in pieces))
     if curved and not (touching and _apart(pieces)):
