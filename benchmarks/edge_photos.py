@@ -78,6 +78,16 @@ def boxed(gray: np.ndarray, margin: float = 0.04, paper_outside: float = 0.0) ->
     return out
 
 
+def edge_lined(gray: np.ndarray) -> np.ndarray:
+    """A line in ink 1% of the side thick along the whole of every side of the image: a canvas's border, or a
+    form's cell cut out along its lines."""
+    out = gray.copy()
+    thickness = max(1, round(0.01 * max(gray.shape)))
+    tone = 0 if border_tone(gray) > 127 else 255
+    out[:thickness], out[-thickness:], out[:, :thickness], out[:, -thickness:] = tone, tone, tone, tone
+    return out
+
+
 def sharp_shadow(gray: np.ndarray) -> np.ndarray:
     """A shadow with a fairly sharp edge (a hand or a phone held over the page) darkening one corner to 45%."""
     height, width = gray.shape
@@ -114,6 +124,7 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # gray in, gray out
     "faded (30% contrast)": lambda gray: (128 + (gray.astype(np.float32) - 128) * 0.3).astype(np.uint8),
     "in a box, paper around": lambda gray: boxed(gray, paper_outside=0.12),
     "in a box it may touch": boxed,
+    "a line all round its edge": edge_lined,
     "a sharp shadow over a corner": sharp_shadow,
     "under a lamp's glare": glare,
     "overexposed": overexposed,

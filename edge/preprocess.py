@@ -90,6 +90,9 @@ SOFT_EDGE = 0.35  # ... to under this share of its level inside (photos: at most
 MAX_HOLES = 3  # a digit has at most this many loops (an 8 two, crossing strokes one more): else a grid ...
 HOLE_SHARE = 0.005  # ... counting enclosed paper of at least this share of the image
 MIN_OUTPUT_INK = 0.5  # an output with less ink than this (sum of pixels) is not a digit
+EDGE_LINE = 0.04  # a line along the whole of every side of the image at most this thick (share of the short side)
+EDGE_LINE_COVER = 0.95  # ... holding this share of each row it fills (a canvas's border, a form's cell cut on its
+#                          lines) is painted over first: in the ink's tone, it would vote on the polarity
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -134,9 +137,58 @@ def to_mnist(image: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | No
     gray = to_gray(image)
     if gray.size == 0 or min(gray.shape) < 2:
         return None
+    gray = _without_edge_line(gray)
     if _looks_like_mnist(gray):
         return gray.astype(np.float32) / 255.0
     return _read_digit(gray, zoom=True, dark_ink=dark_ink)
+
+
+def _without_edge_line(gray: np.ndarray) -> np.ndarray:
+    """The image with a thin line running along the whole of each of its sides, in one tone that stands out from
+    the paper inside (the border of a canvas, or a form's cell cut out along its lines), painted over with the
+    paper's tone. Else as given."""
+    height, width = gray.shape
+    deepest = max(2, round(EDGE_LINE * min(height, width)))
+    if min(height, width) < 4 * deepest + 4:
+        return gray
+    # Not every pixel need be looked at: along a side, those of the working copy; inside, a sample for the paper.
+    step, sample = max(1, max(height, width) // WORK_SIDE), max(1, min(height, width) // BACKGROUND_SIDE)
+    paper = float(np.median(gray[deepest + 1:-deepest - 1:sample, deepest + 1:-deepest - 1:sample]))
+    depths, tones = [], set()
+    for side in (gray, gray[::-1], gray.T, gray.T[::-1]):  # top, bottom, left, right: rows from the side inward
+        line = _edge_line(side[:2 * deepest + 1, ::step], paper)
+        if line is None:
+            return gray
+        depths.append(line[0])
+        tones.add(line[1])
+    if len(tones) > 1:
+        return gray
+    top, bottom, left, right = depths
+    # Painted over rather than cut off: a digit that came near the line keeps the paper between them.
+    inside = (slice(top, height - bottom), slice(left, width - right))
+    cleared = np.full_like(gray, round(paper))
+    cleared[inside] = gray[inside]
+    return cleared
+
+
+def _edge_line(rows: np.ndarray, paper: float) -> tuple[int, bool] | None:
+    """How many of the first rows a line along the side fills (with the rows blending it into the paper), and
+    whether it is darker than the paper; None when the first row is no such line, or when the line fills more
+    than half of `rows` (a band too deep for one: a desk, a dark table beyond the paper)."""
+    line = float(np.median(rows[0]))
+    if abs(line - paper) < MIN_CONTRAST * 255:
+        return None
+    halfway = (line + paper) / 2
+    on_line_side = (rows < halfway) if line < paper else (rows > halfway)
+    filled = np.mean(on_line_side, axis=1) >= EDGE_LINE_COVER
+    depth = int(np.argmin(filled)) if not filled.all() else len(rows)
+    if depth == 0 or depth > len(rows) // 2:
+        return None
+    quarter = paper + (line - paper) / 4
+    softened = (rows < quarter) if line < paper else (rows > quarter)
+    while depth < len(rows) and np.mean(softened[depth]) >= EDGE_LINE_COVER:
+        depth += 1  # the line's soft edge
+    return depth, line < paper
 
 
 def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> np.ndarray | None:
