@@ -9,7 +9,8 @@ scripts/setup.sh train,edge,dev
 run="runs/$(date -u +%Y%m%d-%H%M%S)-main"
 
 echo; echo "== 1/3 train ($run)"
-.venv/bin/digits-train --out "$run" --quiet "$@"
+# The packaged model's seed and thread count (edge/models/README.md): the same machine remakes it bit for bit.
+.venv/bin/digits-train --out "$run" --quiet --seed 2 --threads 1 "$@"
 
 echo; echo "== 2/3 convert to float32 and int8 TFLite, verify on MNIST"
 .venv/bin/digits-convert "$run" --int8 --max-drop 0.1

@@ -25,7 +25,7 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
               help="Adam's learning rate (compact: the start of a cosine decay).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed on the same machine gives the same weights.")
-@click.option("--patience", type=click.IntRange(min=1), default=10, show_default=True,
+@click.option("--patience", type=click.IntRange(min=1), default=20, show_default=True,
               help="Stop after this many epochs without a better validation accuracy.")
 @click.option("--augment/--no-augment", default=None, show_default="on for compact, off for seed",
               help="Photo-like augmentation (rotation, shear, scale, shift, stroke thickness, blur, contrast).")
@@ -35,6 +35,10 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 @click.option("--crossed-sevens", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
               help="Add crossed copies (a bar across the stem, the continental 7) of this fraction of the "
                    "training 7s (an experiment: photographed crossed 7s read no better; see the README).")
+@click.option("--flagged-ones", type=click.FloatRange(min=0, max=1), default=None,
+              show_default="0.5 for compact, 0 for seed",
+              help="Add flagged copies (an upstroke into the top of the stem, the continental 1) of this "
+                   "fraction of the training 1s.")
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
               show_default="runs/<UTC timestamp>-<arch>", help="Run directory to write.")
 @click.option("--force", is_flag=True, help="Write into --out even if it is not empty.")
@@ -51,8 +55,8 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
                    "labels.csv) through the edge runner's preprocessing; the scores go into metrics.json.")
 @click.option("--eval-model", type=click.Path(path_type=Path), default=None,
               help="With --eval-photos: evaluate this model.keras (or run directory) instead of training.")
-def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo_share, crossed_sevens, run_dir, force,
-         mnist_dir, limit, threads, quiet, eval_photos, eval_model):
+def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo_share, crossed_sevens, flagged_ones,
+         run_dir, force, mnist_dir, limit, threads, quiet, eval_photos, eval_model):
     """Train a handwritten-digit classifier on MNIST and write a run directory.
 
     The run directory gets model.keras (best validation epoch), metrics.json (test accuracy and loss,
@@ -80,17 +84,20 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
         return
     options = TrainOptions(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                            seed=seed, patience=patience, augment=augment,
-                           photo_share=photo_share, crossed_sevens=crossed_sevens).resolved()
+                           photo_share=photo_share, crossed_sevens=crossed_sevens,
+                           flagged_ones=flagged_ones).resolved()
     run_dir = run_dir or default_run_dir(arch)
     mnist_dir = resolve_mnist_dir(mnist_dir)
     click.echo(f"digits-train: {arch} ({ARCHITECTURES[arch].description}), up to {options.epochs} epochs, "
                f"augmentation {'on' if options.augment else 'off'}"
                f"{f', photo share {photo_share:g}' if photo_share else ''}"
-               f"{f', crossed 7s {crossed_sevens:g}' if crossed_sevens else ''}, seed {seed}")
+               f"{f', crossed 7s {crossed_sevens:g}' if crossed_sevens else ''}"
+               f"{f', flagged 1s {options.flagged_ones:g}' if options.flagged_ones else ''}, seed {seed}")
     click.echo(f"MNIST from {mnist_dir or 'tensorflow-datasets'}; writing {run_dir}")
     arguments = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                  "seed": seed, "patience": patience, "augment": augment,
-                 "photo_share": photo_share, "crossed_sevens": crossed_sevens, "out": str(run_dir), "force": force,
+                 "photo_share": photo_share, "crossed_sevens": crossed_sevens, "flagged_ones": flagged_ones,
+                 "out": str(run_dir), "force": force,
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:
         summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force, threads=threads,

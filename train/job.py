@@ -12,7 +12,7 @@ import numpy as np
 from digits.train import report
 from digits.train.data import as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
 from digits.train.rendered import render_training_photos
-from digits.train.styles import crossed_sevens
+from digits.train.styles import crossed_sevens, flagged_ones
 from digits.train.trainer import TrainOptions, make_deterministic, train
 
 
@@ -88,16 +88,19 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
             run_dir.rmdir()  # leave nothing behind when there is no data to train on
         raise
     mnist_sizes = splits.sizes
-    added = {"rendered_photos": 0, "crossed_sevens": 0}
-    if options.photo_share > 0 or options.crossed_sevens > 0:
-        images, labels = uint8_arrays(splits.train)  # both extras are made from MNIST's own training digits
+    added = {"rendered_photos": 0, "crossed_sevens": 0, "flagged_ones": 0}
+    if options.photo_share > 0 or options.crossed_sevens > 0 or options.flagged_ones > 0:
+        images, labels = uint8_arrays(splits.train)  # the extras are made from MNIST's own training digits
         if options.photo_share > 0:
             extra = rendered_photos(images, labels, options.photo_share, options.seed, workers=threads or None)
             splits, added["rendered_photos"] = with_extra_training(splits, *extra), len(extra[0])
-        if options.crossed_sevens > 0:
-            extra = crossed_sevens(images, labels, options.crossed_sevens, options.seed)
-            print(f"{len(extra[0]):,} crossed 7s added to the {len(images):,} training images")
-            splits, added["crossed_sevens"] = with_extra_training(splits, *extra), len(extra[0])
+        for name, what, styled_copies in (("crossed_sevens", "crossed 7s", crossed_sevens),
+                                          ("flagged_ones", "flagged 1s", flagged_ones)):
+            share = getattr(options, name)
+            if share > 0:
+                extra = styled_copies(images, labels, share, options.seed)
+                print(f"{len(extra[0]):,} {what} added to the {len(images):,} training images")
+                splits, added[name] = with_extra_training(splits, *extra), len(extra[0])
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose)
 

@@ -58,14 +58,16 @@ class ArchSpec:
     learning_rate: float
     cosine_decay: bool  # anneal the learning rate over the run (the notebook kept it constant)
     augment: bool
+    flagged_ones: float  # flagged copies of training 1s added (the continental 1), a fraction of the training 1s
     description: str
 
 
 ARCHITECTURES = {
     "compact": ArchSpec(build_compact, epochs=40, learning_rate=2e-3, cosine_decay=True, augment=True,
-                        description="small CNN for int8 on a Raspberry Pi, trained with photo-like augmentation"),
+                        flagged_ones=0.5, description="small CNN for int8 on a Raspberry Pi, trained with "
+                                                      "photo-like augmentation and continental 1s"),
     "seed": ArchSpec(build_seed, epochs=3, learning_rate=1e-3, cosine_decay=False, augment=False,
-                     description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
+                     flagged_ones=0.0, description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
 }
 DEFAULT_ARCH = "compact"
 

@@ -1,15 +1,20 @@
 """Handwriting styles that MNIST (American writers) rarely shows, made from its own digits.
 
-The continental European 7 has a bar across its stem; MNIST has few. `cross_seven` draws one on an MNIST 7
-(benchmarks/crossed_sevens.py measures how a model reads them) and `crossed_sevens` makes training copies
-(`digits-train --crossed-sevens`, an experiment: see the README for what it did).
+The continental European 7 has a bar across its stem, and its 1 a long upstroke into the top of the stem (a
+flag); MNIST has few of either. `cross_seven` and `flag_one` draw them on MNIST digits
+(benchmarks/handwriting_styles.py measures how a model reads them) and `crossed_sevens` / `flagged_ones` make
+training copies (`digits-train --crossed-sevens`, `--flagged-ones`: see the README for what they did).
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import cv2
 import numpy as np
 
-SEVEN = 7
+ONE, SEVEN = 1, 7
+FLAG_LENGTH = (0.25, 0.45)  # the flag's length, as a fraction of the 1's height
+FLAG_ANGLE_DEG = (30.0, 60.0)  # the flag's slope below the horizontal, down to the left from the stem's top
 BAR_HEIGHT = (0.45, 0.62)  # where the bar crosses, as a fraction of the digit's height from its top
 BAR_HALF_LENGTH = (0.22, 0.36)  # half the bar's length, as a fraction of the digit's width
 BAR_SHIFT = (-0.2, 0.3)  # the bar's centre off the stem, as a fraction of its half length (more to the right)
@@ -35,18 +40,54 @@ def cross_seven(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | Non
         return None
     y = int(rng.choice(stem_rows))
     stem = np.flatnonzero(ink[y])
-    # The stem's width across the bar's row (a little less: a slanted stem is wider along a row).
     width = np.mean([np.count_nonzero(ink[row]) for row in (y - 1, y, y + 1)])
-    thickness = int(np.clip(round(0.8 * width), 1, 4))
     half = rng.uniform(*BAR_HALF_LENGTH) * (columns[-1] - columns[0] + 1)
     centre = float(stem.mean()) + rng.uniform(*BAR_SHIFT) * half
     rise = np.tan(np.radians(rng.uniform(-BAR_TILT_DEG, BAR_TILT_DEG))) * half
-    scale = 1 << SUBPIXEL_BITS
-    start = (int(round((centre - half) * scale)), int(round((y - rise) * scale)))
-    end = (int(round((centre + half) * scale)), int(round((y + rise) * scale)))
     crossed = image.copy()
-    cv2.line(crossed, start, end, 255, thickness, cv2.LINE_AA, shift=SUBPIXEL_BITS)
+    cv2.line(crossed, _subpixel(centre - half, y - rise), _subpixel(centre + half, y + rise), 255,
+             _thickness(width), cv2.LINE_AA, shift=SUBPIXEL_BITS)
     return crossed if _holes(crossed > 127) == _holes(ink) else None
+
+
+def flag_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """A uint8 28x28 MNIST 1 (white ink on black) with a flag: an upstroke from below left into the top of its
+    stem, as thick as the stem. None for a 1 that is no plain stroke at the top (it has a flag or a serif
+    already) or when the flag would leave the frame or close a loop."""
+    ink = image > 127
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size < 8:
+        return None
+    top, bottom = int(rows[0]), int(rows[-1])
+    upper = range(top, top + (bottom - top) // 3)
+    if any(_runs(ink[row]) != 1 for row in upper):
+        return None
+    widths = [np.count_nonzero(ink[row]) for row in upper]
+    width = float(np.median(widths))
+    if max(widths) > 2.5 * width:
+        return None
+    thickness = _thickness(width)
+    x, y = float(np.flatnonzero(ink[top]).mean()), top + thickness / 2  # the pen no higher than the stem
+    length = rng.uniform(*FLAG_LENGTH) * (bottom - top + 1)
+    angle = np.radians(rng.uniform(*FLAG_ANGLE_DEG))
+    end_x, end_y = x - length * np.cos(angle), y + length * np.sin(angle)
+    if end_x < 1:
+        return None
+    flagged = image.copy()
+    cv2.line(flagged, _subpixel(x, y), _subpixel(end_x, end_y), 255, thickness, cv2.LINE_AA, shift=SUBPIXEL_BITS)
+    return flagged if _holes(flagged > 127) == _holes(ink) else None
+
+
+def _subpixel(x: float, y: float) -> tuple[int, int]:
+    """A point for cv2.line with `shift=SUBPIXEL_BITS`."""
+    scale = 1 << SUBPIXEL_BITS
+    return int(round(x * scale)), int(round(y * scale))
+
+
+def _thickness(stem_width: float) -> int:
+    """A drawn stroke's thickness for a stem this wide along a row (a little less: a slanted stem is wider
+    along a row)."""
+    return int(np.clip(round(0.8 * stem_width), 1, 4))
 
 
 def _runs(row: np.ndarray) -> int:
@@ -67,8 +108,21 @@ def crossed_sevens(images: np.ndarray, labels: np.ndarray, share: float, seed: i
     Returns the new images (M x 28 x 28 uint8) and their labels (all 7); a 7 where no bar fits (see
     cross_seven) is left out, so M is a little less than `share` of the 7s.
     """
+    return _styled_copies(images, labels, SEVEN, cross_seven, share, seed)
+
+
+def flagged_ones(images: np.ndarray, labels: np.ndarray, share: float, seed: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Flagged copies of `share` of the 1s, as `crossed_sevens` makes crossed 7s (see flag_one)."""
+    return _styled_copies(images, labels, ONE, flag_one, share, seed)
+
+
+def _styled_copies(images: np.ndarray, labels: np.ndarray, digit: int,
+                   draw: Callable[[np.ndarray, np.random.Generator], np.ndarray | None], share: float, seed: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of `share` of the `digit`s drawn in a style by `draw` (None where it does not fit: left out)."""
     rng = np.random.default_rng(seed)
-    sevens = np.flatnonzero(labels == SEVEN)
-    chosen = np.sort(rng.choice(sevens, round(share * sevens.size), replace=False))
-    crossed = [image for image in (cross_seven(images[index], rng) for index in chosen) if image is not None]
-    return np.array(crossed, np.uint8).reshape(-1, *images.shape[1:]), np.full(len(crossed), SEVEN, labels.dtype)
+    chosen = np.flatnonzero(labels == digit)
+    chosen = np.sort(rng.choice(chosen, round(share * chosen.size), replace=False))
+    styled = [image for image in (draw(images[index], rng) for index in chosen) if image is not None]
+    return np.array(styled, np.uint8).reshape(-1, *images.shape[1:]), np.full(len(styled), digit, labels.dtype)

@@ -23,10 +23,11 @@ class TrainOptions:
     batch_size: int = 128
     learning_rate: float | None = None
     seed: int = 0
-    patience: int = 10
+    patience: int = 20
     augment: bool | None = None
     photo_share: float = 0.0  # rendered photos of training digits added, as a fraction of the training split
     crossed_sevens: float = 0.0  # crossed copies of training 7s added, as a fraction of the training 7s
+    flagged_ones: float | None = None  # flagged copies of training 1s added, as a fraction of the training 1s
 
     def resolved(self) -> "TrainOptions":
         """These options with the architecture's defaults filled in."""
@@ -34,7 +35,9 @@ class TrainOptions:
         return TrainOptions(**{**asdict(self),
                                "epochs": self.epochs if self.epochs is not None else spec.epochs,
                                "learning_rate": self.learning_rate or spec.learning_rate,
-                               "augment": self.augment if self.augment is not None else spec.augment})
+                               "augment": self.augment if self.augment is not None else spec.augment,
+                               "flagged_ones": (self.flagged_ones if self.flagged_ones is not None
+                                                else spec.flagged_ones)})
 
 
 @dataclass

@@ -36,7 +36,7 @@ def test_tiny_run_writes_every_artefact_and_nothing_else(tiny_run):
 
 
 @pytest.mark.slow
-def test_metrics_json(tiny_run, mnist_dir):
+def test_metrics_json(tiny_run, mnist_dir, mnist_train):
     metrics = json.loads((tiny_run[0] / report.METRICS_FILE).read_text())
     assert metrics["arch"] == "compact" and metrics["seed"] == 7
     assert metrics["parameters"] <= 100_000
@@ -47,6 +47,10 @@ def test_metrics_json(tiny_run, mnist_dir):
     assert metrics["arguments"]["limit"] == 256 and metrics["options"]["augment"] is True
     assert metrics["data"]["sizes"] == {"train": 256, "validation": 256, "test": 256}
     assert metrics["options"]["photo_share"] == 0 and metrics["data"]["rendered_photos"] == 0
+    # The compact arch's recipe adds flagged copies of half the training 1s (the continental 1).
+    half_the_ones = round(0.5 * np.count_nonzero(mnist_train.labels[:256] == 1))
+    assert metrics["options"]["flagged_ones"] == 0.5
+    assert 0.8 * half_the_ones <= metrics["data"]["flagged_ones"] <= half_the_ones
     assert {"python", "keras", "numpy", "scikit-learn"} <= set(metrics["versions"])
     assert {"tensorflow", "tensorflow-cpu"} & set(metrics["versions"])
     assert metrics["wall_seconds"] > 0 and metrics["epochs_run"] == 1
@@ -98,7 +102,7 @@ def test_unwritable_out_is_refused(tmp_path, mnist_dir):
 @pytest.mark.slow
 def test_photo_share_and_crossed_sevens_add_training_digits(tmp_path, mnist_dir, mnist_train):
     result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.25",
-                       "--crossed-sevens", "1")
+                       "--crossed-sevens", "1", "--flagged-ones", "0")
     assert result.exit_code == 0, result.output
     assert "Rendering 64 training digits as phone photos" in result.output
     metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
@@ -108,6 +112,8 @@ def test_photo_share_and_crossed_sevens_add_training_digits(tmp_path, mnist_dir,
     sevens = int(np.count_nonzero(mnist_train.labels[:256] == 7))
     assert metrics["options"]["crossed_sevens"] == 1 and 0.7 * sevens <= crossed <= sevens
     assert metrics["data"]["sizes"]["train"] == 256
+    assert metrics["options"]["flagged_ones"] == 0 and metrics["data"]["flagged_ones"] == 0
+    assert "flagged 1s" not in result.output
 
 
 @pytest.mark.parametrize("args, message", [
@@ -116,6 +122,7 @@ def test_photo_share_and_crossed_sevens_add_training_digits(tmp_path, mnist_dir,
     (["--epochs", "-2"], "-2 is not in the range x>=1"),
     (["--photo-share", "2"], "2.0 is not in the range 0<=x<=1"),
     (["--crossed-sevens", "-0.1"], "-0.1 is not in the range 0<=x<=1"),
+    (["--flagged-ones", "1.5"], "1.5 is not in the range 0<=x<=1"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
@@ -148,7 +155,8 @@ def test_corrupt_mnist_file_is_one_line(tmp_path, mnist_dir):
 def test_help_shows_defaults():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for text in ("--arch", "default: compact", "--batch-size", "default: 128", "--mnist-dir", "--limit", "--force"):
+    for text in ("--arch", "default: compact", "--batch-size", "default: 128", "--mnist-dir", "--limit", "--force",
+                 "--flagged-ones", "0.5 for compact"):
         assert text in result.output
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from digits.train.models import ARCHITECTURES, DEFAULT_ARCH, build_model, count_macs
+from digits.train.trainer import TrainOptions
 
 
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))
@@ -21,11 +22,14 @@ def test_seed_is_the_notebooks_net():
     assert model.count_params() == 866_798
     assert [type(layer).__name__ for layer in model.layers] == ["Conv2D", "Flatten", "Dense", "Dense", "Softmax"]
     assert ARCHITECTURES["seed"].epochs == 3 and not ARCHITECTURES["seed"].augment
+    assert TrainOptions("seed").resolved().flagged_ones == 0  # the notebook's data too
 
 
 def test_default_arch_is_small_and_cheap():
     model = build_model(DEFAULT_ARCH)
     assert DEFAULT_ARCH == "compact" and ARCHITECTURES[DEFAULT_ARCH].augment
+    assert TrainOptions(DEFAULT_ARCH).resolved().flagged_ones == 0.5
+    assert TrainOptions(DEFAULT_ARCH, flagged_ones=0.0).resolved().flagged_ones == 0
     assert model.count_params() <= 100_000
     assert count_macs(model) < 1_500_000
     # no layers that int8 tflite-runtime 2.14 runs slowly

@@ -1,11 +1,12 @@
-"""Crossed 7s made from MNIST 7s (train/styles.py): a bar across the stem, nothing else changed."""
+"""Crossed 7s and flagged 1s made from MNIST digits (train/styles.py): a bar across the stem, or a flag into
+its top, nothing else changed."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 
-from digits.train.styles import SEVEN, cross_seven, crossed_sevens
+from digits.train.styles import ONE, SEVEN, cross_seven, crossed_sevens, flag_one, flagged_ones
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +51,45 @@ def test_an_image_without_a_stem_gets_no_bar():
     assert cross_seven(np.zeros((28, 28), np.uint8), np.random.default_rng(0)) is None
 
 
-def test_crossed_sevens_takes_its_share_of_the_sevens_and_is_seeded(mnist_train):
+def test_a_flag_runs_down_to_the_left_from_the_top_of_the_stem(mnist_train):
+    rng = np.random.default_rng(0)
+    flagged_count = 0
+    ones = mnist_train.images[mnist_train.labels == ONE][:50]
+    for one in ones:
+        flagged = flag_one(one, rng)
+        if flagged is None:
+            continue
+        flagged_count += 1
+        assert np.all(flagged >= one), "the 1 itself must stay as it was"
+        added = (flagged > 127) & ~(one > 127)
+        rows = np.flatnonzero((one > 127).any(axis=1))
+        top_of_stem = np.flatnonzero(one[rows[0]] > 127).mean()
+        added_rows, added_columns = np.nonzero(added)
+        assert added_rows.size >= 4, "a flag, not a dot"
+        assert added_columns.mean() < top_of_stem, "to the left of the stem"
+        assert added_rows.max() <= rows[0] + 0.6 * (rows[-1] - rows[0]), "in the upper part"
+        assert np.flatnonzero((flagged > 127).any(axis=1))[0] >= rows[0] - 1, "no higher than the 1 (but the pen)"
+    assert flagged_count >= 0.8 * len(ones)
+
+
+def test_a_one_with_a_serif_already_gets_no_flag(mnist_train):
+    one = mnist_train.images[mnist_train.labels == ONE][0].copy()
+    top = np.flatnonzero((one > 127).any(axis=1))[0]
+    one[top:top + 2, 2:26] = 255  # a wide bar on top: a 1 drawn with a serif, or no 1 at all
+    assert flag_one(one, np.random.default_rng(0)) is None
+    assert flag_one(np.zeros((28, 28), np.uint8), np.random.default_rng(0)) is None
+
+
+@pytest.mark.parametrize("digit, styled_copies", [(SEVEN, crossed_sevens), (ONE, flagged_ones)])
+def test_styled_copies_take_their_share_of_the_digit_and_are_seeded(digit, styled_copies, mnist_train):
     images, labels = mnist_train.images[:2000], mnist_train.labels[:2000]
-    crossed, crossed_labels = crossed_sevens(images, labels, 0.5, seed=3)
-    assert crossed.dtype == np.uint8 and crossed.shape[1:] == (28, 28)
-    half_the_sevens = round(0.5 * np.count_nonzero(labels == SEVEN))
-    assert 0.8 * half_the_sevens <= len(crossed) <= half_the_sevens  # a few 7s have no room for a bar
-    assert np.all(crossed_labels == SEVEN)
-    again, _ = crossed_sevens(images, labels, 0.5, seed=3)
-    other, _ = crossed_sevens(images, labels, 0.5, seed=4)
-    assert np.array_equal(crossed, again) and not np.array_equal(crossed, other)
-    none, none_labels = crossed_sevens(images, labels, 0.0, seed=3)
+    styled, styled_labels = styled_copies(images, labels, 0.5, seed=3)
+    assert styled.dtype == np.uint8 and styled.shape[1:] == (28, 28)
+    half = round(0.5 * np.count_nonzero(labels == digit))
+    assert 0.8 * half <= len(styled) <= half  # a few digits have no room for the style
+    assert np.all(styled_labels == digit)
+    again, _ = styled_copies(images, labels, 0.5, seed=3)
+    other, _ = styled_copies(images, labels, 0.5, seed=4)
+    assert np.array_equal(styled, again) and not np.array_equal(styled, other)
+    none, none_labels = styled_copies(images, labels, 0.0, seed=3)
     assert none.shape == (0, 28, 28) and none_labels.size == 0
