@@ -16,6 +16,7 @@ import argparse
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -64,8 +65,8 @@ def main() -> None:
         report_style(style, digit, draw, images[labels == digit], classifier, args.seed)
 
 
-def report_style(style: str, digit: int, draw, originals: np.ndarray, classifier: DigitClassifier,
-                 seed: int) -> None:
+def report_style(style: str, digit: int, draw: Callable[[np.ndarray, np.random.Generator], np.ndarray | None],
+                 originals: np.ndarray, classifier: DigitClassifier, seed: int) -> None:
     """Print how the originals that `draw` fits read as MNIST has them and drawn in the style, each as 28x28
     images and photographed."""
     rng = np.random.default_rng(seed)
