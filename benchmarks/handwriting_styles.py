@@ -1,14 +1,14 @@
-"""How well a model reads the continental 7 (a bar across the stem) and 1 (a flag into the stem's top), which
-MNIST's writers rarely drew.
+"""How well a model reads the continental 7 (a bar across the stem) and 1 (a flag into the stem's top, often a
+foot too), which MNIST's writers rarely drew.
 
 The 7s and 1s of the split (validation or test digits: never trained on) that the style fits
-(`digits.train.styles.cross_seven` and `flag_one`, the drawings `digits-train --crossed-sevens` and
-`--flagged-ones` train on) are read as MNIST has them and in the style, each both as a 28x28 image and rendered
-as a phone photo of pen on paper (`digits.train.synth`) read back through the edge preprocessing, as
-`digits-edge` would. It prints the share read right and what the misses were read as.
+(`digits.train.styles.cross_seven`, `flag_one` and `foot_one`, the drawings `digits-train --crossed-sevens`,
+`--flagged-ones` and `--footed-ones` train on) are read as MNIST has them and in the style, each both as a
+28x28 image and rendered as a phone photo of pen on paper (`digits.train.synth`) read back through the edge
+preprocessing, as `digits-edge` would. It prints the share read right and what the misses were read as.
 
 Usage: .venv/bin/python benchmarks/handwriting_styles.py [--split test|validation] [--model PATH] [--seed 0]
-       [--style "crossed 7s"|"flagged 1s"]
+       [--style "crossed 7s"|"flagged 1s"|"footed 1s"|"flagged and footed 1s"]
 """
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ import numpy as np
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import to_mnist
 from digits.train.mnist import VALIDATION_SIZE, load_mnist_split, resolve_mnist_dir
-from digits.train.styles import ONE, SEVEN, cross_seven, flag_one
+from digits.train.styles import ONE, SEVEN, cross_seven, flag_and_foot_one, flag_one, foot_one
 from digits.train.synth import random_style, render_digit_photo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PHOTO_SIZE = (640, 480)
 CHUNK = 100
-STYLES = {"crossed 7s": (SEVEN, cross_seven), "flagged 1s": (ONE, flag_one)}
+STYLES = {"crossed 7s": (SEVEN, cross_seven), "flagged 1s": (ONE, flag_one), "footed 1s": (ONE, foot_one),
+          "flagged and footed 1s": (ONE, flag_and_foot_one)}
 
 
 def photographed(job: tuple[np.ndarray, int]) -> list[np.ndarray | None]:
@@ -77,7 +78,7 @@ def report_style(style: str, digit: int, draw: Callable[[np.ndarray, np.random.G
         plain_photos, styled_photos = ([item for chunk in pool.map(photographed, _chunks(group, seed))
                                         for item in chunk] for group in (plain, styled))
     print(f"\n{style}: drawn on {len(plain)} of {len(pairs)} {digit}s")
-    print(f"{f'{digit}s read':28s} {f'as {digit}':>14s}  misses read as (digit: count)")
+    print(f"{f'{digit}s read':36s} {f'as {digit}':>14s}  misses read as (digit: count)")
     for name, inputs in (("as in MNIST", [image / 255.0 for image in plain]),
                          ("as in MNIST, photographed", plain_photos),
                          (style, [image / 255.0 for image in styled]),
@@ -86,7 +87,7 @@ def report_style(style: str, digit: int, draw: Callable[[np.ndarray, np.random.G
         right = sum(reading == digit for reading in read)
         misses = Counter(reading for reading in read if reading != digit)
         listed = ", ".join(f"{'none' if reading is None else reading}: {count}" for reading, count in misses.most_common())
-        print(f"{name:28s} {right / len(read):7.2%} ({right}/{len(read)})  {listed}")
+        print(f"{name:36s} {right / len(read):7.2%} ({right}/{len(read)})  {listed}")
 
 
 if __name__ == "__main__":

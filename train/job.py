@@ -12,7 +12,7 @@ import numpy as np
 from digits.train import report
 from digits.train.data import as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
 from digits.train.rendered import render_training_photos
-from digits.train.styles import crossed_sevens, flagged_ones
+from digits.train.styles import crossed_sevens, flagged_ones, footed_ones
 from digits.train.trainer import TrainOptions, make_deterministic, train
 
 
@@ -88,14 +88,15 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
             run_dir.rmdir()  # leave nothing behind when there is no data to train on
         raise
     mnist_sizes = splits.sizes
-    added = {"rendered_photos": 0, "crossed_sevens": 0, "flagged_ones": 0}
-    if options.photo_share > 0 or options.crossed_sevens > 0 or options.flagged_ones > 0:
+    styles = (("crossed_sevens", "crossed 7s", crossed_sevens), ("flagged_ones", "flagged 1s", flagged_ones),
+              ("footed_ones", "footed 1s", footed_ones))
+    added = {"rendered_photos": 0, **{name: 0 for name, _, _ in styles}}
+    if options.photo_share > 0 or any(getattr(options, name) > 0 for name, _, _ in styles):
         images, labels = uint8_arrays(splits.train)  # the extras are made from MNIST's own training digits
         if options.photo_share > 0:
             extra = rendered_photos(images, labels, options.photo_share, options.seed, workers=threads or None)
             splits, added["rendered_photos"] = with_extra_training(splits, *extra), len(extra[0])
-        for name, what, styled_copies in (("crossed_sevens", "crossed 7s", crossed_sevens),
-                                          ("flagged_ones", "flagged 1s", flagged_ones)):
+        for name, what, styled_copies in styles:
             share = getattr(options, name)
             if share > 0:
                 extra = styled_copies(images, labels, share, options.seed)

@@ -1,9 +1,10 @@
 """Handwriting styles that MNIST (American writers) rarely shows, made from its own digits.
 
 The continental European 7 has a bar across its stem, and its 1 a long upstroke into the top of the stem (a
-flag); MNIST has few of either. `cross_seven` and `flag_one` draw them on MNIST digits
-(benchmarks/handwriting_styles.py measures how a model reads them) and `crossed_sevens` / `flagged_ones` make
-training copies (`digits-train --crossed-sevens`, `--flagged-ones`: see the README for what they did).
+flag), often a foot too; MNIST has few of any. `cross_seven`, `flag_one` and `foot_one` draw them on MNIST
+digits (benchmarks/handwriting_styles.py measures how a model reads them) and `crossed_sevens`, `flagged_ones`
+and `footed_ones` make training copies (`digits-train --crossed-sevens`, `--flagged-ones`, `--footed-ones`: see
+the README for what they did).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 ONE, SEVEN = 1, 7
 FLAG_LENGTH = (0.25, 0.45)  # the flag's length, as a fraction of the 1's height
 FLAG_ANGLE_DEG = (30.0, 60.0)  # the flag's slope below the horizontal, down to the left from the stem's top
+FOOT_HALF_LENGTH = (0.2, 0.35)  # half a 1's foot, as a fraction of its height
 BAR_HEIGHT = (0.45, 0.62)  # where the bar crosses, as a fraction of the digit's height from its top
 BAR_HALF_LENGTH = (0.22, 0.36)  # half the bar's length, as a fraction of the digit's width
 BAR_SHIFT = (-0.2, 0.3)  # the bar's centre off the stem, as a fraction of its half length (more to the right)
@@ -59,12 +61,8 @@ def flag_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     if rows.size < 8:
         return None
     top, bottom = int(rows[0]), int(rows[-1])
-    upper = range(top, top + (bottom - top) // 3)
-    if any(_runs(ink[row]) != 1 for row in upper):
-        return None
-    widths = [np.count_nonzero(ink[row]) for row in upper]
-    width = float(np.median(widths))
-    if max(widths) > 2.5 * width:
+    width = _stem_width(ink, range(top, top + (bottom - top) // 3))
+    if width is None:
         return None
     thickness = _thickness(width)
     x, y = float(np.flatnonzero(ink[top]).mean()), top + thickness / 2  # the pen no higher than the stem
@@ -76,6 +74,45 @@ def flag_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     flagged = image.copy()
     cv2.line(flagged, _subpixel(x, y), _subpixel(end_x, end_y), 255, thickness, cv2.LINE_AA, shift=SUBPIXEL_BITS)
     return flagged if _holes(flagged > 127) == _holes(ink) else None
+
+
+def foot_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """A uint8 28x28 MNIST 1 with a foot: a level bar across the bottom of its stem, centred on it, as thick as
+    the stem. None for a 1 that is no plain stroke at the bottom (it has a foot or a hook already) or when the
+    foot would leave the frame or close a loop."""
+    ink = image > 127
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size < 8:
+        return None
+    top, bottom = int(rows[0]), int(rows[-1])
+    width = _stem_width(ink, range(bottom - (bottom - top) // 3 + 1, bottom + 1))
+    if width is None:
+        return None
+    thickness = _thickness(width)
+    x, y = float(np.flatnonzero(ink[bottom]).mean()), bottom - thickness / 2  # the pen no lower than the stem
+    half = rng.uniform(*FOOT_HALF_LENGTH) * (bottom - top + 1)
+    if x - half < 1 or x + half > image.shape[1] - 2:
+        return None
+    footed = image.copy()
+    cv2.line(footed, _subpixel(x - half, y), _subpixel(x + half, y), 255, thickness, cv2.LINE_AA,
+             shift=SUBPIXEL_BITS)
+    return footed if _holes(footed > 127) == _holes(ink) else None
+
+
+def flag_and_foot_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """A 1 with a foot and a flag (as printed 1s look), None where either does not fit."""
+    footed = foot_one(image, rng)
+    return None if footed is None else flag_one(footed, rng)
+
+
+def _stem_width(ink: np.ndarray, rows: range) -> float | None:
+    """The width of a plain single stroke along these rows of a binary image (one run on each, none much wider
+    than the rest); None when it is no such stroke."""
+    if any(_runs(ink[row]) != 1 for row in rows):
+        return None
+    widths = [np.count_nonzero(ink[row]) for row in rows]
+    width = float(np.median(widths))
+    return None if max(widths) > 2.5 * width else width
 
 
 def _subpixel(x: float, y: float) -> tuple[int, int]:
@@ -115,6 +152,21 @@ def flagged_ones(images: np.ndarray, labels: np.ndarray, share: float, seed: int
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Flagged copies of `share` of the 1s, as `crossed_sevens` makes crossed 7s (see flag_one)."""
     return _styled_copies(images, labels, ONE, flag_one, share, seed)
+
+
+def footed_ones(images: np.ndarray, labels: np.ndarray, share: float, seed: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of `share` of the 1s with a foot, half of them (at random) with a flag too (see foot_one)."""
+    return _styled_copies(images, labels, ONE, _foot_and_maybe_flag, share, seed)
+
+
+def _foot_and_maybe_flag(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """A footed 1, flagged too at even odds (kept footed where no flag fits)."""
+    footed = foot_one(image, rng)
+    if footed is None or rng.random() < 0.5:
+        return footed
+    flagged = flag_one(footed, rng)
+    return footed if flagged is None else flagged
 
 
 def _styled_copies(images: np.ndarray, labels: np.ndarray, digit: int,

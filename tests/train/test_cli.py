@@ -100,9 +100,9 @@ def test_unwritable_out_is_refused(tmp_path, mnist_dir):
 
 
 @pytest.mark.slow
-def test_photo_share_and_crossed_sevens_add_training_digits(tmp_path, mnist_dir, mnist_train):
+def test_photo_share_and_styled_digits_add_training_digits(tmp_path, mnist_dir, mnist_train):
     result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.25",
-                       "--crossed-sevens", "1", "--flagged-ones", "0")
+                       "--crossed-sevens", "1", "--flagged-ones", "0", "--footed-ones", "0.5")
     assert result.exit_code == 0, result.output
     assert "Rendering 64 training digits as phone photos" in result.output
     metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
@@ -114,6 +114,8 @@ def test_photo_share_and_crossed_sevens_add_training_digits(tmp_path, mnist_dir,
     assert metrics["data"]["sizes"]["train"] == 256
     assert metrics["options"]["flagged_ones"] == 0 and metrics["data"]["flagged_ones"] == 0
     assert "flagged 1s" not in result.output
+    footed, half_the_ones = metrics["data"]["footed_ones"], round(0.5 * np.count_nonzero(mnist_train.labels[:256] == 1))
+    assert f"{footed} footed 1s added" in result.output and 0.7 * half_the_ones <= footed <= half_the_ones
 
 
 @pytest.mark.parametrize("args, message", [
@@ -123,6 +125,7 @@ def test_photo_share_and_crossed_sevens_add_training_digits(tmp_path, mnist_dir,
     (["--photo-share", "2"], "2.0 is not in the range 0<=x<=1"),
     (["--crossed-sevens", "-0.1"], "-0.1 is not in the range 0<=x<=1"),
     (["--flagged-ones", "1.5"], "1.5 is not in the range 0<=x<=1"),
+    (["--footed-ones", "-1"], "-1.0 is not in the range 0<=x<=1"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])

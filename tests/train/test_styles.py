@@ -1,12 +1,13 @@
-"""Crossed 7s and flagged 1s made from MNIST digits (train/styles.py): a bar across the stem, or a flag into
-its top, nothing else changed."""
+"""Crossed 7s and flagged or footed 1s made from MNIST digits (train/styles.py): a bar across the stem, a flag
+into its top or a foot across its bottom, nothing else changed."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 
-from digits.train.styles import ONE, SEVEN, cross_seven, crossed_sevens, flag_one, flagged_ones
+from digits.train.styles import (ONE, SEVEN, cross_seven, crossed_sevens, flag_and_foot_one, flag_one, flagged_ones,
+                                 foot_one, footed_ones)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,28 @@ def test_a_flag_runs_down_to_the_left_from_the_top_of_the_stem(mnist_train):
     assert flagged_count >= 0.8 * len(ones)
 
 
+def test_a_foot_lies_level_across_the_bottom_of_the_stem(mnist_train):
+    rng = np.random.default_rng(0)
+    footed_count = 0
+    ones = mnist_train.images[mnist_train.labels == ONE][:50]
+    for one in ones:
+        footed = foot_one(one, rng)
+        if footed is None:
+            continue
+        footed_count += 1
+        assert np.all(footed >= one), "the 1 itself must stay as it was"
+        added = (footed > 127) & ~(one > 127)
+        rows = np.flatnonzero((one > 127).any(axis=1))
+        bottom_of_stem = np.flatnonzero(one[rows[-1]] > 127).mean()
+        added_rows, added_columns = np.nonzero(added)
+        assert added_columns.min() < bottom_of_stem < added_columns.max(), "across the stem"
+        assert added_columns.max() - added_columns.min() >= 4, "a foot, not a dot"
+        assert added_rows.min() >= rows[-1] - 4 and added_rows.max() <= rows[-1] + 1, "at the bottom, level"
+    assert footed_count >= 0.8 * len(ones)
+    with_both = [flag_and_foot_one(one, rng) for one in ones]
+    assert sum(image is not None for image in with_both) >= 0.6 * len(ones)
+
+
 def test_a_one_with_a_serif_already_gets_no_flag(mnist_train):
     one = mnist_train.images[mnist_train.labels == ONE][0].copy()
     top = np.flatnonzero((one > 127).any(axis=1))[0]
@@ -80,7 +103,7 @@ def test_a_one_with_a_serif_already_gets_no_flag(mnist_train):
     assert flag_one(np.zeros((28, 28), np.uint8), np.random.default_rng(0)) is None
 
 
-@pytest.mark.parametrize("digit, styled_copies", [(SEVEN, crossed_sevens), (ONE, flagged_ones)])
+@pytest.mark.parametrize("digit, styled_copies", [(SEVEN, crossed_sevens), (ONE, flagged_ones), (ONE, footed_ones)])
 def test_styled_copies_take_their_share_of_the_digit_and_are_seeded(digit, styled_copies, mnist_train):
     images, labels = mnist_train.images[:2000], mnist_train.labels[:2000]
     styled, styled_labels = styled_copies(images, labels, 0.5, seed=3)
