@@ -52,17 +52,19 @@ def test_an_image_without_a_stem_gets_no_bar():
     assert cross_seven(np.zeros((28, 28), np.uint8), np.random.default_rng(0)) is None
 
 
-def test_a_flag_runs_down_to_the_left_from_the_top_of_the_stem(mnist_train):
+def styled_ones(mnist_train, draw) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(1, styled 1, the ink the style added) for the first 50 training 1s that `draw` fits (at least 80%)."""
     rng = np.random.default_rng(0)
-    flagged_count = 0
     ones = mnist_train.images[mnist_train.labels == ONE][:50]
-    for one in ones:
-        flagged = flag_one(one, rng)
-        if flagged is None:
-            continue
-        flagged_count += 1
-        assert np.all(flagged >= one), "the 1 itself must stay as it was"
-        added = (flagged > 127) & ~(one > 127)
+    styled = [(one, drawn) for one, drawn in ((one, draw(one, rng)) for one in ones) if drawn is not None]
+    assert len(styled) >= 0.8 * len(ones)
+    for one, drawn in styled:
+        assert np.all(drawn >= one), "the 1 itself must stay as it was"
+    return [(one, drawn, (drawn > 127) & ~(one > 127)) for one, drawn in styled]
+
+
+def test_a_flag_runs_down_to_the_left_from_the_top_of_the_stem(mnist_train):
+    for one, flagged, added in styled_ones(mnist_train, flag_one):
         rows = np.flatnonzero((one > 127).any(axis=1))
         top_of_stem = np.flatnonzero(one[rows[0]] > 127).mean()
         added_rows, added_columns = np.nonzero(added)
@@ -70,28 +72,18 @@ def test_a_flag_runs_down_to_the_left_from_the_top_of_the_stem(mnist_train):
         assert added_columns.mean() < top_of_stem, "to the left of the stem"
         assert added_rows.max() <= rows[0] + 0.6 * (rows[-1] - rows[0]), "in the upper part"
         assert np.flatnonzero((flagged > 127).any(axis=1))[0] >= rows[0] - 1, "no higher than the 1 (but the pen)"
-    assert flagged_count >= 0.8 * len(ones)
 
 
 def test_a_foot_lies_level_across_the_bottom_of_the_stem(mnist_train):
-    rng = np.random.default_rng(0)
-    footed_count = 0
-    ones = mnist_train.images[mnist_train.labels == ONE][:50]
-    for one in ones:
-        footed = foot_one(one, rng)
-        if footed is None:
-            continue
-        footed_count += 1
-        assert np.all(footed >= one), "the 1 itself must stay as it was"
-        added = (footed > 127) & ~(one > 127)
+    for one, _, added in styled_ones(mnist_train, foot_one):
         rows = np.flatnonzero((one > 127).any(axis=1))
         bottom_of_stem = np.flatnonzero(one[rows[-1]] > 127).mean()
         added_rows, added_columns = np.nonzero(added)
         assert added_columns.min() < bottom_of_stem < added_columns.max(), "across the stem"
         assert added_columns.max() - added_columns.min() >= 4, "a foot, not a dot"
         assert added_rows.min() >= rows[-1] - 4 and added_rows.max() <= rows[-1] + 1, "at the bottom, level"
-    assert footed_count >= 0.8 * len(ones)
-    with_both = [flag_and_foot_one(one, rng) for one in ones]
+    ones = mnist_train.images[mnist_train.labels == ONE][:50]
+    with_both = [flag_and_foot_one(one, np.random.default_rng(index)) for index, one in enumerate(ones)]
     assert sum(image is not None for image in with_both) >= 0.6 * len(ones)
 
 
