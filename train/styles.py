@@ -46,10 +46,7 @@ def cross_seven(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | Non
     half = rng.uniform(*BAR_HALF_LENGTH) * (columns[-1] - columns[0] + 1)
     centre = float(stem.mean()) + rng.uniform(*BAR_SHIFT) * half
     rise = np.tan(np.radians(rng.uniform(-BAR_TILT_DEG, BAR_TILT_DEG))) * half
-    crossed = image.copy()
-    cv2.line(crossed, _subpixel(centre - half, y - rise), _subpixel(centre + half, y + rise), 255,
-             _thickness(width), cv2.LINE_AA, shift=SUBPIXEL_BITS)
-    return crossed if _holes(crossed > 127) == _holes(ink) else None
+    return _with_stroke(image, ink, (centre - half, y - rise), (centre + half, y + rise), _thickness(width))
 
 
 def flag_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
@@ -71,9 +68,7 @@ def flag_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     end_x, end_y = x - length * np.cos(angle), y + length * np.sin(angle)
     if end_x < 1:
         return None
-    flagged = image.copy()
-    cv2.line(flagged, _subpixel(x, y), _subpixel(end_x, end_y), 255, thickness, cv2.LINE_AA, shift=SUBPIXEL_BITS)
-    return flagged if _holes(flagged > 127) == _holes(ink) else None
+    return _with_stroke(image, ink, (x, y), (end_x, end_y), thickness)
 
 
 def foot_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
@@ -93,10 +88,7 @@ def foot_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     half = rng.uniform(*FOOT_HALF_LENGTH) * (bottom - top + 1)
     if x - half < 1 or x + half > image.shape[1] - 2:
         return None
-    footed = image.copy()
-    cv2.line(footed, _subpixel(x - half, y), _subpixel(x + half, y), 255, thickness, cv2.LINE_AA,
-             shift=SUBPIXEL_BITS)
-    return footed if _holes(footed > 127) == _holes(ink) else None
+    return _with_stroke(image, ink, (x - half, y), (x + half, y), thickness)
 
 
 def flag_and_foot_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
@@ -113,6 +105,15 @@ def _stem_width(ink: np.ndarray, rows: range) -> float | None:
     widths = [np.count_nonzero(ink[row]) for row in rows]
     width = float(np.median(widths))
     return None if max(widths) > 2.5 * width else width
+
+
+def _with_stroke(image: np.ndarray, ink: np.ndarray, start: tuple[float, float], end: tuple[float, float],
+                 thickness: int) -> np.ndarray | None:
+    """A copy of the digit with a pen stroke from `start` to `end` (x, y), None when it closes a loop (`ink`:
+    the digit's own ink): a bar joined to a 7's top draws a 9."""
+    drawn = image.copy()
+    cv2.line(drawn, _subpixel(*start), _subpixel(*end), 255, thickness, cv2.LINE_AA, shift=SUBPIXEL_BITS)
+    return drawn if _holes(drawn > 127) == _holes(ink) else None
 
 
 def _subpixel(x: float, y: float) -> tuple[int, int]:
