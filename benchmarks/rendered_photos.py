@@ -13,10 +13,14 @@ not a measure of real handwriting: ../shared/photos (benchmarks/edge_photos.py) 
 `--stress` renders every digit again under each hard condition in turn (pencil, a tiny digit, a sheet
 turned on a desk, ...: STRESS below) and prints accuracy and "no digit" answers per condition.
 
+`--thumbnails` cuts each photo loosely around its digit and shrinks it to a softened 28x28 thumbnail (the
+small file a phone app or a dataset script saves); with `--blank`, the same square of the blank page.
+
 Usage: .venv/bin/python benchmarks/rendered_photos.py [--count 2000] [--split test|validation] [--seed 0] [--model PATH]
        .venv/bin/python benchmarks/rendered_photos.py --stress --split validation --count 400
        .venv/bin/python benchmarks/rendered_photos.py --stress --condition "squared paper" --split validation --count 400
        .venv/bin/python benchmarks/rendered_photos.py --blank --stress --count 100   (blank pages: "no digit" expected)
+       .venv/bin/python benchmarks/rendered_photos.py --thumbnails --split validation [--stress] [--blank]
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
@@ -37,6 +42,8 @@ from digits.train.synth import random_style, render_digit_photo, render_photo
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PHOTO_SIZE = (640, 480)
 CHUNK = 100
+THUMBNAIL_CUT = (1.2, 1.6)  # the square cut around a digit for --thumbnails, times the long side of its box
+THUMBNAIL_BLUR = 0.8  # px, the softening of the 28x28 thumbnail
 # name -> (PhotoStyle fields fixed, digit height as a fraction of the photo's height or None for random)
 STRESS = {
     "pencil (faint grey ink)": ({"ink_bgr": (110.0, 110.0, 110.0), "ink_opacity": 0.55}, None),
@@ -62,17 +69,35 @@ def conditions(style) -> list[str]:
     return found or ["plain"]
 
 
-def read_chunk(job: tuple[np.ndarray, list[int], str | None, bool]) -> list[tuple[np.ndarray | None, list[str]]]:
+def thumbnail(photo: np.ndarray, box: tuple[int, int, int, int], rng: np.random.Generator) -> np.ndarray:
+    """The photo cut loosely around a digit's box (a square THUMBNAIL_CUT times its long side, a little
+    off-centre), in gray, shrunk to 28x28 and softened."""
+    x, y, width, height = box
+    side = max(width, height) * rng.uniform(*THUMBNAIL_CUT)
+    centre_x, centre_y = x + width / 2 + rng.uniform(-0.1, 0.1) * side, y + height / 2 + rng.uniform(-0.1, 0.1) * side
+    x0, y0 = int(max(0, centre_x - side / 2)), int(max(0, centre_y - side / 2))
+    x1, y1 = int(min(photo.shape[1], centre_x + side / 2)), int(min(photo.shape[0], centre_y + side / 2))
+    gray = cv2.cvtColor(photo[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+    return cv2.GaussianBlur(cv2.resize(gray, (28, 28), interpolation=cv2.INTER_AREA), (0, 0), THUMBNAIL_BLUR)
+
+
+def read_chunk(job: tuple[np.ndarray, list[int], str | None, bool, bool]) -> list[tuple[np.ndarray | None, list[str]]]:
     """Render and preprocess one chunk of digits with its own seed (so results do not depend on workers),
-    in random styles or under one STRESS condition; with `blank`, the same pages without their digit."""
-    digits, seed, stress, blank = job
+    in random styles or under one STRESS condition; with `blank`, the same pages without their digit; with
+    `thumbnails`, a 28x28 thumbnail cut from each photo (see `thumbnail`)."""
+    digits, seed, stress, blank, thumbnails = job
     overrides, digit_height = STRESS[stress] if stress else ({}, None)
     rng = np.random.default_rng(seed)
     out = []
     for digit in digits:
         style = random_style(rng, **overrides)
-        photo = (render_photo([], rng, PHOTO_SIZE, style).image if blank
-                 else render_digit_photo(digit, rng, PHOTO_SIZE, style, digit_height=digit_height))
+        if thumbnails:
+            written = render_photo([[digit]], rng, PHOTO_SIZE, style, digit_height)
+            page = render_photo([], rng, PHOTO_SIZE, style).image if blank else written.image
+            photo = thumbnail(page, written.boxes[0], rng)
+        else:
+            photo = (render_photo([], rng, PHOTO_SIZE, style).image if blank
+                     else render_digit_photo(digit, rng, PHOTO_SIZE, style, digit_height=digit_height))
         out.append((to_mnist(photo), [stress] if stress else conditions(style)))
     return out
 
@@ -88,6 +113,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="rendering processes (default: every core)")
     parser.add_argument("--stress", action="store_true", help="each STRESS condition in turn instead of random styles")
     parser.add_argument("--condition", choices=list(STRESS), default=None, help="with --stress: only this condition")
+    parser.add_argument("--thumbnails", action="store_true",
+                        help="each photo cut around its digit and shrunk to a softened 28x28 thumbnail")
     parser.add_argument("--blank", action="store_true",
                         help="the same pages with nothing written on them: how many are given a digit")
     args = parser.parse_args()
@@ -101,11 +128,12 @@ def main() -> None:
     runs = ([(number, name) for number, name in enumerate(STRESS, start=1) if args.condition in (None, name)]
             if args.stress else [(0, None)])
     jobs = [(digits.images[chosen[i:i + CHUNK]], [args.seed, *([number] if stress else []), i // CHUNK], stress,
-             args.blank) for number, stress in runs for i in range(0, args.count, CHUNK)]
+             args.blank, args.thumbnails) for number, stress in runs for i in range(0, args.count, CHUNK)]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         read = [item for chunk in pool.map(read_chunk, jobs) for item in chunk]
-    what = "blank pages (styles drawn as for" if args.blank else "photos of"
+    what = ("blank " if args.blank else "") + ("thumbnails" if args.thumbnails else "pages" if args.blank else "photos")
+    what += " (styles drawn as for" if args.blank else " of"
     print(f"rendered and preprocessed {len(read)} {what} MNIST {args.split} digits{')' if args.blank else ''} in "
           f"{time.perf_counter() - start:.0f} s")
 
