@@ -198,8 +198,14 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
     ink = _ink_map(work, dark_ink)
     if ink is None:
         return None
-    model_input = _read_ink(gray, work, ink, zoom, dark_ink, split_faint=True)
-    if model_input is None and _ink_otsu(ink)[2] and _percentiles(ink, (99.95,))[0] >= FAINT_PEAK:
+    # A tiny image handed in to be read (a thumbnail, a digit's crop; not the region around a small find, which
+    # must confirm it) is enlarged to the working size, and the digit is no small share of it: an Otsu split
+    # below the floor there means faint ink, not a digit lost in the paper's noise, and the second split (step 5)
+    # would keep only the darkest bits of its thin, soft strokes.
+    thumbnail = zoom and max(work.shape) > max(gray.shape)
+    model_input = _read_ink(gray, work, ink, zoom, dark_ink, split_faint=not thumbnail)
+    if (model_input is None and not thumbnail and _ink_otsu(ink)[2]
+            and _percentiles(ink, (99.95,))[0] >= FAINT_PEAK):
         # The split among the ink above the floor (step 5) may have kept only the darkest bit of faint strokes
         # (where two cross, where the pen rested): when that bit is firm ink (a wash never is), the faint
         # strokes themselves may be the digit, under the same tests.
