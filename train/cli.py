@@ -42,6 +42,9 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 @click.option("--footed-ones", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
               help="Add copies of this fraction of the training 1s with a foot (a bar across the bottom of the "
                    "stem), half of them flagged too (an experiment: see the README).")
+@click.option("--styled-photo-share", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
+              help="Add this fraction of the crossed, flagged and footed copies again, rendered as phone photos "
+                   "and read back through the edge preprocessing (an experiment: see the README).")
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
               show_default="runs/<UTC timestamp>-<arch>", help="Run directory to write.")
 @click.option("--force", is_flag=True, help="Write into --out even if it is not empty.")
@@ -59,7 +62,7 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 @click.option("--eval-model", type=click.Path(path_type=Path), default=None,
               help="With --eval-photos: evaluate this model.keras (or run directory) instead of training.")
 def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo_share, crossed_sevens, flagged_ones,
-         footed_ones, run_dir, force, mnist_dir, limit, threads, quiet, eval_photos, eval_model):
+         footed_ones, styled_photo_share, run_dir, force, mnist_dir, limit, threads, quiet, eval_photos, eval_model):
     """Train a handwritten-digit classifier on MNIST and write a run directory.
 
     The run directory gets model.keras (best validation epoch), metrics.json (test accuracy and loss,
@@ -88,7 +91,8 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
     options = TrainOptions(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                            seed=seed, patience=patience, augment=augment,
                            photo_share=photo_share, crossed_sevens=crossed_sevens,
-                           flagged_ones=flagged_ones, footed_ones=footed_ones).resolved()
+                           flagged_ones=flagged_ones, footed_ones=footed_ones,
+                           styled_photo_share=styled_photo_share).resolved()
     run_dir = run_dir or default_run_dir(arch)
     mnist_dir = resolve_mnist_dir(mnist_dir)
     click.echo(f"digits-train: {arch} ({ARCHITECTURES[arch].description}), up to {options.epochs} epochs, "
@@ -96,12 +100,13 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
                f"{f', photo share {photo_share:g}' if photo_share else ''}"
                f"{f', crossed 7s {crossed_sevens:g}' if crossed_sevens else ''}"
                f"{f', flagged 1s {options.flagged_ones:g}' if options.flagged_ones else ''}"
-               f"{f', footed 1s {footed_ones:g}' if footed_ones else ''}, seed {seed}")
+               f"{f', footed 1s {footed_ones:g}' if footed_ones else ''}"
+               f"{f', styled photo share {styled_photo_share:g}' if styled_photo_share else ''}, seed {seed}")
     click.echo(f"MNIST from {mnist_dir or 'tensorflow-datasets'}; writing {run_dir}")
     arguments = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                  "seed": seed, "patience": patience, "augment": augment,
                  "photo_share": photo_share, "crossed_sevens": crossed_sevens, "flagged_ones": flagged_ones,
-                 "footed_ones": footed_ones, "out": str(run_dir), "force": force,
+                 "footed_ones": footed_ones, "styled_photo_share": styled_photo_share, "out": str(run_dir), "force": force,
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:
         summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force, threads=threads,

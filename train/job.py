@@ -15,6 +15,8 @@ from digits.train.rendered import render_training_photos
 from digits.train.styles import crossed_sevens, flagged_ones, footed_ones
 from digits.train.trainer import TrainOptions, make_deterministic, train
 
+STYLED_PHOTO_SEED = 500  # added to --seed for the photos of styled copies, apart from --photo-share's draw
+
 
 class RunDirError(ValueError):
     """The run directory cannot be used: not empty without --force, or not writable."""
@@ -90,7 +92,7 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
     mnist_sizes = splits.sizes
     styles = (("crossed_sevens", "crossed 7s", crossed_sevens), ("flagged_ones", "flagged 1s", flagged_ones),
               ("footed_ones", "footed 1s", footed_ones))
-    added = {"rendered_photos": 0, **{name: 0 for name, _, _ in styles}}
+    added = {"rendered_photos": 0, **{name: 0 for name, _, _ in styles}, "styled_photos": 0}
     if options.photo_share > 0 or any(getattr(options, name) > 0 for name, _, _ in styles):
         images, labels = uint8_arrays(splits.train)  # the extras are made from MNIST's own training digits
         if options.photo_share > 0:
@@ -102,6 +104,13 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
                 extra = styled_copies(images, labels, share, options.seed)
                 print(f"{len(extra[0]):,} {what} added to the {len(images):,} training images")
                 splits, added[name] = with_extra_training(splits, *extra), len(extra[0])
+                if options.styled_photo_share > 0:
+                    # The drawn style as the camera and to_mnist pass it on: a photographed flag is thinner and
+                    # softer than the drawn one, and reads as a 7's bar to a model that saw only the drawing.
+                    photos = rendered_photos(*extra, options.styled_photo_share, options.seed + STYLED_PHOTO_SEED,
+                                             workers=threads or None, what=what)
+                    splits = with_extra_training(splits, *photos)
+                    added["styled_photos"] += len(photos[0])
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose)
 
@@ -144,14 +153,15 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
     return summary
 
 
-def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: int, workers: int | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """`share` of the training digits (uint8 N x 28 x 28) rendered as photos and read back (see rendered.py).
+def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: int, workers: int | None = None,
+                    what: str = "training digits") -> tuple[np.ndarray, np.ndarray]:
+    """`share` of the training digits (uint8 N x 28 x 28; `what` names them) rendered as photos and read back
+    (see rendered.py).
 
     Rendering runs in `workers` processes (None: one per core) and prints its progress.
     """
     count = round(share * len(images))
-    print(f"Rendering {count:,} training digits as phone photos and preprocessing them like the edge runner ...")
+    print(f"Rendering {count:,} {what} as phone photos and preprocessing them like the edge runner ...")
     start = time.perf_counter()
     reported = 0.0
 
@@ -162,8 +172,7 @@ def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: 
             print(f"  {done:,}/{total:,} ({time.perf_counter() - start:.0f} s)", flush=True)
 
     photos, photo_labels = render_training_photos(images, labels, count, seed, workers=workers, progress=progress)
-    print(f"  {len(photos):,} rendered digits added to the {len(images):,} training images "
-          f"({count - len(photos)} gave no digit)")
+    print(f"  {len(photos):,} rendered digits added ({count - len(photos)} gave no digit)")
     return photos, photo_labels
 
 

@@ -29,6 +29,7 @@ class TrainOptions:
     crossed_sevens: float = 0.0  # crossed copies of training 7s added, as a fraction of the training 7s
     flagged_ones: float | None = None  # flagged copies of training 1s added, as a fraction of the training 1s
     footed_ones: float = 0.0  # copies of training 1s with a foot (half flagged too), a fraction of the training 1s
+    styled_photo_share: float = 0.0  # of each style's copies, this fraction added again rendered as photos
 
     def resolved(self) -> "TrainOptions":
         """These options with the architecture's defaults filled in."""

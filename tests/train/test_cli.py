@@ -102,7 +102,8 @@ def test_unwritable_out_is_refused(tmp_path, mnist_dir):
 @pytest.mark.slow
 def test_photo_share_and_styled_digits_add_training_digits(tmp_path, mnist_dir, mnist_train):
     result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.25",
-                       "--crossed-sevens", "1", "--flagged-ones", "0", "--footed-ones", "0.5")
+                       "--crossed-sevens", "1", "--flagged-ones", "0", "--footed-ones", "0.5",
+                       "--styled-photo-share", "0.5")
     assert result.exit_code == 0, result.output
     assert "Rendering 64 training digits as phone photos" in result.output
     metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
@@ -116,6 +117,8 @@ def test_photo_share_and_styled_digits_add_training_digits(tmp_path, mnist_dir, 
     assert "flagged 1s" not in result.output
     footed, half_the_ones = metrics["data"]["footed_ones"], round(0.5 * np.count_nonzero(mnist_train.labels[:256] == 1))
     assert f"{footed} footed 1s added" in result.output and 0.7 * half_the_ones <= footed <= half_the_ones
+    styled_photos, halves = metrics["data"]["styled_photos"], round(0.5 * crossed) + round(0.5 * footed)
+    assert metrics["options"]["styled_photo_share"] == 0.5 and 0.8 * halves <= styled_photos <= halves
 
 
 @pytest.mark.parametrize("args, message", [
@@ -123,6 +126,7 @@ def test_photo_share_and_styled_digits_add_training_digits(tmp_path, mnist_dir, 
     (["--epochs", "0"], "0 is not in the range x>=1"),
     (["--epochs", "-2"], "-2 is not in the range x>=1"),
     (["--photo-share", "2"], "2.0 is not in the range 0<=x<=1"),
+    (["--styled-photo-share", "1.5"], "1.5 is not in the range 0<=x<=1"),
     (["--crossed-sevens", "-0.1"], "-0.1 is not in the range 0<=x<=1"),
     (["--flagged-ones", "1.5"], "1.5 is not in the range 0<=x<=1"),
     (["--footed-ones", "-1"], "-1.0 is not in the range 0<=x<=1"),
@@ -158,9 +162,10 @@ def test_corrupt_mnist_file_is_one_line(tmp_path, mnist_dir):
 def test_help_shows_defaults():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
+    words = " ".join(result.output.split())  # click wraps the help to the longest option's width
     for text in ("--arch", "default: compact", "--batch-size", "default: 128", "--mnist-dir", "--limit", "--force",
-                 "--flagged-ones", "0.5 for compact"):
-        assert text in result.output
+                 "--flagged-ones", "0.5 for compact", "--styled-photo-share"):
+        assert text in words
 
 
 def test_no_mnist_without_internet_is_one_line(monkeypatch, tmp_path):
