@@ -106,7 +106,8 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
     arguments = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                  "seed": seed, "patience": patience, "augment": augment,
                  "photo_share": photo_share, "crossed_sevens": crossed_sevens, "flagged_ones": flagged_ones,
-                 "footed_ones": footed_ones, "styled_photo_share": styled_photo_share, "out": str(run_dir), "force": force,
+                 "footed_ones": footed_ones, "styled_photo_share": styled_photo_share,
+                 "out": str(run_dir), "force": force,
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:
         summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force, threads=threads,
