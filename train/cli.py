@@ -42,9 +42,10 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 @click.option("--footed-ones", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
               help="Add copies of this fraction of the training 1s with a foot (a bar across the bottom of the "
                    "stem), half of them flagged too (an experiment: see the README).")
-@click.option("--styled-photo-share", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
+@click.option("--styled-photo-share", type=click.FloatRange(min=0, max=1), default=None,
+              show_default="0.2 for compact, 0 for seed",
               help="Add this fraction of the crossed, flagged and footed copies again, rendered as phone photos "
-                   "and read back through the edge preprocessing (an experiment: see the README).")
+                   "and read back through the edge preprocessing.")
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
               show_default="runs/<UTC timestamp>-<arch>", help="Run directory to write.")
 @click.option("--force", is_flag=True, help="Write into --out even if it is not empty.")
@@ -101,7 +102,8 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
                f"{f', crossed 7s {crossed_sevens:g}' if crossed_sevens else ''}"
                f"{f', flagged 1s {options.flagged_ones:g}' if options.flagged_ones else ''}"
                f"{f', footed 1s {footed_ones:g}' if footed_ones else ''}"
-               f"{f', styled photo share {styled_photo_share:g}' if styled_photo_share else ''}, seed {seed}")
+               f"{f', styled photo share {options.styled_photo_share:g}' if options.styled_photo_share else ''}"
+               f", seed {seed}")
     click.echo(f"MNIST from {mnist_dir or 'tensorflow-datasets'}; writing {run_dir}")
     arguments = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                  "seed": seed, "patience": patience, "augment": augment,

@@ -59,15 +59,17 @@ class ArchSpec:
     cosine_decay: bool  # anneal the learning rate over the run (the notebook kept it constant)
     augment: bool
     flagged_ones: float  # flagged copies of training 1s added (the continental 1), a fraction of the training 1s
+    styled_photo_share: float  # of the styled copies, this fraction added again rendered as photos
     description: str
 
 
 ARCHITECTURES = {
     "compact": ArchSpec(build_compact, epochs=40, learning_rate=2e-3, cosine_decay=True, augment=True,
-                        flagged_ones=0.5, description="small CNN for int8 on a Raspberry Pi, trained with "
-                                                      "photo-like augmentation and continental 1s"),
+                        flagged_ones=0.5, styled_photo_share=0.2,
+                        description="small CNN for int8 on a Raspberry Pi, trained with photo-like augmentation "
+                                    "and continental 1s, drawn and photographed"),
     "seed": ArchSpec(build_seed, epochs=3, learning_rate=1e-3, cosine_decay=False, augment=False,
-                     flagged_ones=0.0, description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
+                     flagged_ones=0.0, styled_photo_share=0.0, description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
 }
 DEFAULT_ARCH = "compact"
 

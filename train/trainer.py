@@ -29,7 +29,7 @@ class TrainOptions:
     crossed_sevens: float = 0.0  # crossed copies of training 7s added, as a fraction of the training 7s
     flagged_ones: float | None = None  # flagged copies of training 1s added, as a fraction of the training 1s
     footed_ones: float = 0.0  # copies of training 1s with a foot (half flagged too), a fraction of the training 1s
-    styled_photo_share: float = 0.0  # of each style's copies, this fraction added again rendered as photos
+    styled_photo_share: float | None = None  # of each style's copies, this fraction added again as photos
 
     def resolved(self) -> "TrainOptions":
         """These options with the architecture's defaults filled in."""
@@ -39,7 +39,9 @@ class TrainOptions:
                                "learning_rate": self.learning_rate or spec.learning_rate,
                                "augment": self.augment if self.augment is not None else spec.augment,
                                "flagged_ones": (self.flagged_ones if self.flagged_ones is not None
-                                                else spec.flagged_ones)})
+                                                else spec.flagged_ones),
+                               "styled_photo_share": (self.styled_photo_share if self.styled_photo_share is not None
+                                                      else spec.styled_photo_share)})
 
 
 @dataclass

@@ -164,7 +164,7 @@ def test_help_shows_defaults():
     assert result.exit_code == 0
     words = " ".join(result.output.split())  # click wraps the help to the longest option's width
     for text in ("--arch", "default: compact", "--batch-size", "default: 128", "--mnist-dir", "--limit", "--force",
-                 "--flagged-ones", "0.5 for compact", "--styled-photo-share"):
+                 "--flagged-ones", "0.5 for compact", "--styled-photo-share", "0.2 for compact"):
         assert text in words
 
 
