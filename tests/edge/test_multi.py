@@ -147,17 +147,17 @@ def test_touching_digits_no_wider_than_one_wide_digit_are_cut_where_they_touch(t
     assert read_digits(page.image, classifier).text == text
 
 
-@pytest.mark.parametrize("text, further", [("3495", 0.1), ("3445", 0.05), ("3435", 0.1), ("3375", 0.1)])
+@pytest.mark.parametrize("text, further", [("3355", 0.05), ("3445", 0.05), ("3545", 0.1), ("3665", 0.1)])
 def test_digits_written_over_each_other_are_cut_along_a_path_between_them(text, further, digits, classifier):
     """Pushed past touching, the middle two overlap: a straight cut gives a piece of one digit's stroke to the
-    other (with straight cuts only: "345", "345", "385", "335"); a curved cut winds between them."""
+    other (with straight cuts only: "39405", "345", "345", "365"); a curved cut winds between them."""
     page = middle_two_touching(digits(text), further)
     (line,) = find_digits(page.image)
     assert len(line) == 3 and any(left.box[0] + left.box[2] > right.box[0] for left, right in line[1].splits)
     assert read_digits(page.image, classifier).text == text
 
 
-@pytest.mark.parametrize("digit, width", [("0", 52), ("5", 48), ("9", 48)])
+@pytest.mark.parametrize("digit, width", [("0", 52), ("5", 44), ("9", 48)])
 def test_a_wide_digit_is_not_cut_in_two(digit, width, digits, classifier):
     # the 9 drawn 48 px wide: a cut where its loop meets its tail crosses one stroke, but the loop is too short
     (image28,) = digits(digit)
