@@ -69,7 +69,8 @@ ARCHITECTURES = {
                         description="small CNN for int8 on a Raspberry Pi, trained with photo-like augmentation "
                                     "and continental 1s, drawn and photographed"),
     "seed": ArchSpec(build_seed, epochs=3, learning_rate=1e-3, cosine_decay=False, augment=False,
-                     flagged_ones=0.0, styled_photo_share=0.0, description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
+                     flagged_ones=0.0, styled_photo_share=0.0,
+                     description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
 }
 DEFAULT_ARCH = "compact"
 

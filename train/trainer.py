@@ -34,14 +34,9 @@ class TrainOptions:
     def resolved(self) -> "TrainOptions":
         """These options with the architecture's defaults filled in."""
         spec = ARCHITECTURES[self.arch]
-        return TrainOptions(**{**asdict(self),
-                               "epochs": self.epochs if self.epochs is not None else spec.epochs,
-                               "learning_rate": self.learning_rate or spec.learning_rate,
-                               "augment": self.augment if self.augment is not None else spec.augment,
-                               "flagged_ones": (self.flagged_ones if self.flagged_ones is not None
-                                                else spec.flagged_ones),
-                               "styled_photo_share": (self.styled_photo_share if self.styled_photo_share is not None
-                                                      else spec.styled_photo_share)})
+        unset = {name: getattr(spec, name) for name in ("epochs", "augment", "flagged_ones", "styled_photo_share")
+                 if getattr(self, name) is None}
+        return TrainOptions(**{**asdict(self), **unset, "learning_rate": self.learning_rate or spec.learning_rate})
 
 
 @dataclass
