@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -18,6 +20,26 @@ PICAM_SIZE = (640, 480)  # pixels, width x height
 LOST_AFTER_S = 2.0  # a live camera that returns no frame for this long is lost
 _PICAMERA2_HINT = ("picamera2 is not installed: sudo apt install python3-picamera2, and use a venv made with "
                    "--system-site-packages")
+
+
+@contextmanager
+def opencv_log_silenced() -> Iterator[None]:
+    """Silence OpenCV's own log for the duration, then restore its level.
+
+    OpenCV 5 keeps the level's functions in cv2.utils.logging, OpenCV 4 in cv2 itself; a build with neither
+    logs as it does.
+    """
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    module = next((m for m in (logging, cv2) if hasattr(m, "getLogLevel") and hasattr(m, "setLogLevel")), None)
+    if module is None:
+        yield
+        return
+    level = module.getLogLevel()
+    module.setLogLevel(0)  # LOG_LEVEL_SILENT in both
+    try:
+        yield
+    finally:
+        module.setLogLevel(level)
 
 
 class CameraError(OSError):
@@ -73,12 +95,8 @@ class OpenCVSource(FrameSource):
         if isinstance(self.source, str) and "://" not in self.source and not Path(self.source).is_file():
             raise CameraError(f"video {self.source} does not exist")
         backend = cv2.CAP_V4L2 if isinstance(self.source, int) and sys.platform.startswith("linux") else cv2.CAP_ANY
-        log_level = cv2.getLogLevel()
-        cv2.setLogLevel(0)  # OpenCV prints multi-line warnings for a missing device; we raise one line instead
-        try:
+        with opencv_log_silenced():  # OpenCV warns for a missing device in many lines; we raise one instead
             capture = cv2.VideoCapture(self.source, backend)
-        finally:
-            cv2.setLogLevel(log_level)
         if not capture.isOpened():
             capture.release()
             if isinstance(self.source, int):

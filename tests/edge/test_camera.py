@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import signal
 
+import cv2
 import numpy as np
 import pytest
 
@@ -108,6 +109,14 @@ def test_missing_camera_index_is_a_camera_error():
     with pytest.raises(CameraError, match="camera 9 is not available"):
         with open_source("9"):
             pass
+
+
+def test_opening_a_missing_camera_silences_opencvs_warnings_only_while_it_opens(capfd):
+    with pytest.raises(CameraError):
+        OpenCVSource(9).open()
+    assert capfd.readouterr().err == ""
+    cv2.VideoCapture(9, cv2.CAP_V4L2)  # OpenCV's log level is back: it warns again
+    assert "can't open camera by index" in capfd.readouterr().err
 
 
 def test_missing_video_file_is_a_camera_error(tmp_path):
