@@ -5,15 +5,8 @@ from pathlib import Path
 
 import click
 
+from digits.train.mnist import MNIST_DIR_ENV
 from digits.train.quiet import import_tensorflow_quietly
-
-import_tensorflow_quietly()  # before the imports below pull tensorflow in with its start-up notices
-
-from digits.convert.converter import ConvertError, ConvertOptions, OutputError  # noqa: E402
-from digits.convert.pipeline import VerifyOptions, convert_and_verify  # noqa: E402
-from digits.convert.steps import StepLog  # noqa: E402
-from digits.train.data import DataError  # noqa: E402
-from digits.train.mnist import MNIST_DIR_ENV, MnistError, resolve_mnist_dir  # noqa: E402
 
 
 @click.command()
@@ -52,6 +45,13 @@ def main(source: Path, out_dir: Path | None, int8: bool, calibration_samples: in
     Exit status: 0 done; 1 refused input, or (after writing the report) a float32/int8
     model that an installed runtime cannot run, or int8 below --max-drop; 2 bad flags.
     """
+    import_tensorflow_quietly()  # here, not at import: --help needs no TensorFlow
+    from digits.convert.converter import ConvertError, ConvertOptions, OutputError
+    from digits.convert.pipeline import VerifyOptions, convert_and_verify
+    from digits.convert.steps import StepLog
+    from digits.train.data import DataError
+    from digits.train.mnist import MnistError, resolve_mnist_dir
+
     options = ConvertOptions(source=source, out_dir=out_dir, int8=int8, dynamic_range=dynamic_range,
                              calibration_samples=calibration_samples, seed=seed, force=force)
     verify_options = VerifyOptions(test_samples=test_samples, latency_runs=latency_runs, max_drop_pp=max_drop)

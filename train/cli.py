@@ -5,11 +5,8 @@ from pathlib import Path
 
 import click
 
+from digits.train.architectures import ARCHITECTURES, DEFAULT_ARCH
 from digits.train.quiet import import_tensorflow_quietly
-
-import_tensorflow_quietly()  # before digits.train.models pulls tensorflow in with its start-up notices
-
-from digits.train.models import ARCHITECTURES, DEFAULT_ARCH  # noqa: E402
 
 _ARCH_EPOCHS = ", ".join(f"{name}: {spec.epochs}" for name, spec in ARCHITECTURES.items())
 _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCHITECTURES.items())
@@ -78,6 +75,7 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
       digits-train --limit 512 --epochs 1 # a quick check
       digits-train --eval-photos ../shared/photos --eval-model runs/compact/model.keras
     """
+    import_tensorflow_quietly()  # here, not at import: --help needs no TensorFlow
     from digits.train.data import DataError
     from digits.train.job import RunDirError, default_run_dir, run_training
     from digits.train.mnist import MnistError, resolve_mnist_dir

@@ -5,10 +5,11 @@ probabilities for the ten digits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import keras
+
+from digits.train.architectures import ARCHITECTURES, DEFAULT_ARCH  # noqa: F401 (part of this module's API)
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -49,30 +50,7 @@ def build_compact() -> keras.Model:
     ], name="compact")
 
 
-@dataclass(frozen=True)
-class ArchSpec:
-    """An architecture and the training defaults that go with it."""
-
-    build: Callable[[], keras.Model]
-    epochs: int
-    learning_rate: float
-    cosine_decay: bool  # anneal the learning rate over the run (the notebook kept it constant)
-    augment: bool
-    flagged_ones: float  # flagged copies of training 1s added (the continental 1), a fraction of the training 1s
-    styled_photo_share: float  # of the styled copies, this fraction added again rendered as photos
-    description: str
-
-
-ARCHITECTURES = {
-    "compact": ArchSpec(build_compact, epochs=40, learning_rate=2e-3, cosine_decay=True, augment=True,
-                        flagged_ones=0.5, styled_photo_share=0.2,
-                        description="small CNN for int8 on a Raspberry Pi, trained with photo-like augmentation "
-                                    "and continental 1s, drawn and photographed"),
-    "seed": ArchSpec(build_seed, epochs=3, learning_rate=1e-3, cosine_decay=False, augment=False,
-                     flagged_ones=0.0, styled_photo_share=0.0,
-                     description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
-}
-DEFAULT_ARCH = "compact"
+BUILDERS: dict[str, Callable[[], keras.Model]] = {"compact": build_compact, "seed": build_seed}
 
 
 def build_model(arch: str) -> keras.Model:
@@ -83,7 +61,7 @@ def build_model(arch: str) -> keras.Model:
     """
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown arch {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[arch].build()
+    return BUILDERS[arch]()
 
 
 def count_macs(model: keras.Model) -> int:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -44,6 +46,14 @@ def assert_refused(result, message):
     assert len(errors) == 1 and message in errors[0], result.output
     assert result.output.rstrip().endswith(errors[0])
     assert "Traceback" not in result.output
+
+
+def test_help_imports_no_tensorflow():
+    code = ("import sys; from digits.convert.cli import main; main(['--help'], standalone_mode=False); "
+            "sys.exit(' '.join(sorted({'tensorflow', 'keras'} & set(sys.modules))) or None)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
 
 
 def test_help_shows_defaults():

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -157,6 +159,14 @@ def test_corrupt_mnist_file_is_one_line(tmp_path, mnist_dir):
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith("Error: ")
     assert "t10k-images" in result.output and "Traceback" not in result.output
+
+
+def test_help_imports_no_tensorflow():
+    code = ("import sys; from digits.train.cli import main; main(['--help'], standalone_mode=False); "
+            "sys.exit(' '.join(sorted({'tensorflow', 'keras'} & set(sys.modules))) or None)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
 
 
 def test_help_shows_defaults():
