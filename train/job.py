@@ -13,7 +13,7 @@ from digits.train import report
 from digits.train.data import as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
 from digits.train.rendered import render_training_photos
 from digits.train.styles import crossed_sevens, flagged_ones, footed_ones
-from digits.train.trainer import TrainOptions, make_deterministic, train
+from digits.train.trainer import TrainOptions, make_deterministic, predict_probabilities, train
 
 STYLED_PHOTO_SEED = 500  # added to --seed for the photos of styled copies, apart from --photo-share's draw
 
@@ -116,7 +116,7 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
 
     test_loss, _ = result.model.evaluate(eval_pipeline(splits.test, options.batch_size), verbose=0)
     test_images, test_labels = as_arrays(splits.test)
-    probabilities = result.model.predict(test_images, batch_size=1024, verbose=0)
+    probabilities = predict_probabilities(result.model, test_images)
     test_metrics = report.evaluation_metrics(test_labels, probabilities)
     summary = RunSummary(run_dir=run_dir, arch=options.arch, parameters=result.model.count_params(),
                          epochs_run=len(result.history.get("loss", [])), best_epoch=result.best_epoch,

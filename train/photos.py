@@ -9,6 +9,7 @@ import numpy as np
 from digits.edge.evaluation import Scores, classification_report, confusion_table, label_for, read_labels_csv, score
 from digits.edge.images import ImageReadError, list_images, read_image
 from digits.edge.preprocess import to_mnist
+from digits.train.trainer import predict_probabilities
 
 LABELS_FILE = "labels.csv"
 
@@ -59,7 +60,7 @@ def evaluate_photos(model, photos: LabelledPhotos) -> Scores:
     predicted: list[int | None] = [None] * len(photos.inputs)
     if found:
         batch = np.stack([photos.inputs[i] for i in found])[..., np.newaxis].astype(np.float32)
-        for i, digit in zip(found, model.predict(batch, verbose=0).argmax(axis=1)):
+        for i, digit in zip(found, predict_probabilities(model, batch).argmax(axis=1)):
             predicted[i] = int(digit)
     return score(photos.labels, predicted)
 

@@ -64,6 +64,15 @@ def make_deterministic(seed: int, threads: int = 0) -> None:
             pass
 
 
+def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """The model's class probabilities for float32 images (N, 28, 28, 1), in order.
+
+    Fed as a batched tf.data dataset: for a numpy array Keras builds a parallel map that TensorFlow's op
+    determinism turns into a sequential one, logging an "E0000 ... use_unbounded_threadpool" line on stderr.
+    """
+    return model.predict(tf.data.Dataset.from_tensor_slices(images).batch(batch_size), verbose=0)
+
+
 class BestCheckpoint(keras.callbacks.Callback):
     """Keep the weights of the epoch with the best validation accuracy, write them to `path` atomically, and
     stop training after `patience` epochs without one at least as good.

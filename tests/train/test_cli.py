@@ -85,6 +85,14 @@ def test_same_seed_gives_same_weights_and_force_overwrites(tiny_run, mnist_dir, 
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
+def test_training_shows_no_tensorflow_error_lines(tmp_path, mnist_dir, capfd):
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    native_errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("E0000")]
+    assert native_errors == []
+
+
 def test_non_empty_out_is_refused_without_force(tmp_path, mnist_dir):
     (tmp_path / "old.txt").write_text("keep me")
     result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path))
