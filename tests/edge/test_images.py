@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from digits.edge.images import (FolderError, ImageReadError, exif_orientation, list_images, natural_key,
-                                read_image, write_image_atomic)
+from digits.edge.images import (MAX_DECODED_BYTES, FolderError, ImageReadError, exif_orientation, find_images,
+                                list_images, natural_key, read_image, write_image_atomic)
 
 
 def digit_photo() -> np.ndarray:
@@ -60,18 +60,35 @@ def png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + b"\x00\x00\x00\x00"
 
 
+# a 1x1 GIF: OpenCV 4.11 cannot decode GIFs, 5.x can; digits-edge skips them under both
+GIF_BYTES = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
+             b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+HEIC_BYTES = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 40
+
+
 def test_natural_order_puts_2_before_10():
     names = ["10.jpg", "2.jpg", "1.png", "img_10.JPG", "img_9.jpg", "a.bmp"]
     assert sorted(names, key=natural_key) == ["1.png", "2.jpg", "10.jpg", "a.bmp", "img_9.jpg", "img_10.JPG"]
 
 
-def test_list_images_takes_every_image_extension_in_any_case(tmp_path):
-    for name in ["10.jpg", "2.JPEG", "3.Png", "4.bmp", "notes.txt", "5.gif", "sub/1.jpg"]:
+def test_list_images_takes_every_image_suffix_in_any_case_and_nothing_else(tmp_path):
+    """Formats that are not read (gif, heic) are listed too, so that each is reported as skipped."""
+    names = ["10.jpg", "2.JPEG", "3.Png", "4.bmp", "6.webp", "7.TIF", "8.tiff", "5.gif", "9.HEIC", "notes.txt",
+             "labels.csv", "README", "sub/1.jpg", "folder.jpg/x.txt"]
+    for name in names:
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
-    assert [p.name for p in list_images(tmp_path)] == ["2.JPEG", "3.Png", "4.bmp", "10.jpg"]
-    assert [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path, recursive=True)] == [
-        "2.JPEG", "3.Png", "4.bmp", "10.jpg", "sub/1.jpg"]
+    assert [p.name for p in list_images(tmp_path)] == [
+        "2.JPEG", "3.Png", "4.bmp", "5.gif", "6.webp", "7.TIF", "8.tiff", "9.HEIC", "10.jpg"]
+    assert [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path, recursive=True)][-2:] == [
+        "10.jpg", "sub/1.jpg"]
+
+
+def test_find_images_lists_a_broken_symlink_so_that_it_is_reported(tmp_path):
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "missing.jpg")
+    assert find_images(tmp_path).files == [tmp_path / "gone.jpg"]
+    with pytest.raises(ImageReadError, match="cannot read"):
+        read_image(tmp_path / "gone.jpg")
 
 
 def test_list_images_refuses_missing_empty_and_file(tmp_path):
@@ -86,7 +103,9 @@ def test_list_images_refuses_missing_empty_and_file(tmp_path):
 
 BAD_FILES = {
     "zero.jpg": (b"", "empty"),
-    "text.jpg": (b"this is not a picture\n", "not a JPEG, PNG or BMP"),
+    "text.jpg": (b"this is not a picture\n", "not a JPEG, PNG, BMP, WebP or TIFF image"),
+    "anim.gif": (GIF_BYTES, "GIF is not read"),
+    "phone.heic": (HEIC_BYTES, "HEIC/HEIF/AVIF is not read"),
     "huge.png": (png_header_only(10000, 10000), "too large"),
     "broken.png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "cannot be decoded|header"),
 }
@@ -118,6 +137,54 @@ def test_odd_formats_come_out_as_8_bit(tmp_path):
     assert alpha.shape == (120, 100, 4) and alpha.dtype == np.uint8
     assert cmyk.shape == (120, 100, 3)
     assert np.corrcoef(cv2.cvtColor(cmyk, cv2.COLOR_BGR2GRAY).ravel(), photo.ravel())[0, 1] > 0.9
+
+
+@pytest.mark.parametrize("suffix, params", [
+    (".webp", [cv2.IMWRITE_WEBP_QUALITY, 101]),  # lossless
+    (".tiff", []),
+    (".tif", []),
+])
+def test_webp_and_tiff_are_read(tmp_path, suffix, params):
+    photo = digit_photo()
+    cv2.imwrite(str(tmp_path / f"gray{suffix}"), photo, params)
+    cv2.imwrite(str(tmp_path / f"alpha{suffix}"), cv2.cvtColor(photo, cv2.COLOR_GRAY2BGRA), params)
+    gray, alpha = read_image(tmp_path / f"gray{suffix}"), read_image(tmp_path / f"alpha{suffix}")
+    assert gray.dtype == alpha.dtype == np.uint8
+    assert np.array_equal(gray if gray.ndim == 2 else cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY), photo)
+    assert np.array_equal(alpha[:, :, 0], photo)
+
+
+def test_a_16_bit_tiff_comes_out_as_8_bit(tmp_path):
+    photo = digit_photo()
+    cv2.imwrite(str(tmp_path / "deep.tiff"), photo.astype(np.uint16) * 257)
+    assert np.array_equal(read_image(tmp_path / "deep.tiff"), photo)
+
+
+def deep_page(width: int, height: int, channels: int) -> np.ndarray:
+    """A 16-bit page of `channels` with a dark 7 in the middle: compresses to little, decodes to a lot."""
+    page = np.full((height, width, channels), 60000, np.uint16)
+    cv2.putText(page, "7", (width // 3, height * 2 // 3), cv2.FONT_HERSHEY_SIMPLEX, height / 60, (0,) * channels,
+                height // 40)
+    return page
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tiff"])
+def test_a_16_bit_colour_image_too_big_for_the_bound_is_decoded_as_8_bit_gray(tmp_path, suffix):
+    page = deep_page(4000, 3000, 3)  # 72 MB decoded as it is stored: 12 MB as 8-bit gray
+    assert page.nbytes > MAX_DECODED_BYTES > page.shape[0] * page.shape[1]
+    cv2.imwrite(str(tmp_path / f"deep{suffix}"), page)
+    image = read_image(tmp_path / f"deep{suffix}")
+    assert image.shape == (3000, 4000) and image.dtype == np.uint8
+    assert abs(int(image[0, 0]) - (60000 >> 8)) <= 1 and image.min() < 10  # TIFF rounds, PNG cuts
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tiff"])
+def test_an_image_with_alpha_too_big_for_the_bound_is_refused_before_decoding(tmp_path, suffix):
+    page = deep_page(3000, 3000, 4)  # 9 million pixels, 72 MB decoded; alpha would be lost as gray
+    cv2.imwrite(str(tmp_path / f"deep{suffix}"), page)
+    assert (tmp_path / f"deep{suffix}").stat().st_size < 1_000_000
+    with pytest.raises(ImageReadError, match=r"too large: 3000x3000 pixels would take 72 MB decoded \(limit 64 MB\)"):
+        read_image(tmp_path / f"deep{suffix}")
 
 
 def test_a_big_jpeg_is_decoded_reduced(tmp_path):
