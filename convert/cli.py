@@ -1,12 +1,19 @@
 """digits-convert: a trained Keras model -> float32 (and int8) TFLite models, verified on MNIST."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
 
 from digits.train.mnist import MNIST_DIR_ENV
 from digits.train.quiet import import_tensorflow_quietly
+
+
+def _finite_non_negative(context: click.Context, parameter: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise click.BadParameter(f"{value:g} is not a finite number >= 0")
+    return value
 
 
 @click.command()
@@ -23,8 +30,9 @@ from digits.train.quiet import import_tensorflow_quietly
 @click.option("--mnist-dir", type=click.Path(path_type=Path), default=None,
               help=f"Folder with the four MNIST IDX files.  [default: ${MNIST_DIR_ENV}, else tensorflow-datasets]")
 @click.option("--force", is_flag=True, help="Replace models and report already in the output folder.")
-@click.option("--max-drop", type=float, default=None,
-              help="Exit 1 when int8 accuracy is more than this many percentage points below Keras.")
+@click.option("--max-drop", type=float, default=None, callback=_finite_non_negative,
+              help="Exit 1 when int8 accuracy is more than this many percentage points (a number >= 0) below "
+                   "Keras.")
 @click.option("--test-samples", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="MNIST test images used for verification (10,000 is all).")
 @click.option("--latency-runs", type=click.IntRange(min=1), default=1000, show_default=True,

@@ -1,13 +1,13 @@
 """The verification as a readable table and as convert_report.json; the --max-drop gate."""
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
 from digits.convert.converter import ConvertError, ConvertOptions, write_atomic
 from digits.convert.steps import format_size
 from digits.convert.verify import Verification
+from digits.train.strict_json import json_text
 
 COLUMNS = ("model", "size", "runtime", "accuracy", "agrees with Keras", "latency (1 thread)")
 # must run in every installed runtime; dynamic-range is known not to load in tflite-runtime 2.14
@@ -75,8 +75,8 @@ def report_dict(options: ConvertOptions, keras_path: Path, verification: Verific
 
 
 def write_report(path: Path, report: dict) -> None:
-    """Write the report as indented JSON, atomically."""
-    write_atomic(path, (json.dumps(report, indent=2) + "\n").encode())
+    """Write the report as indented JSON (NaN and infinities as null), atomically."""
+    write_atomic(path, json_text(report).encode())
 
 
 def edge_runtime_failures(verification: Verification) -> list[str]:

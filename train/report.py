@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -14,6 +13,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import classification_report, confusion_matrix
 
 from digits.edge.files import atomic_path, write_bytes_atomic
+from digits.train.strict_json import json_text
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
@@ -59,8 +59,8 @@ def evaluation_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Pretty JSON, atomically."""
-    write_bytes_atomic(path, (json.dumps(data, indent=2) + "\n").encode())
+    """Pretty JSON (NaN and infinities as null), atomically."""
+    write_bytes_atomic(path, json_text(data).encode())
 
 
 def write_history_csv(path: Path, history: dict[str, list[float]]) -> None:

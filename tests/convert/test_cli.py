@@ -87,11 +87,20 @@ def test_converts_run_dir_and_refuses_to_overwrite(run_dir, mnist_dir):
 @pytest.mark.slow
 def test_max_drop_gate_fails_but_keeps_the_report(tiny_keras_model, mnist_dir, tmp_path):
     out = tmp_path / "out"
-    # a negative limit cannot be met: the gate must fire
-    result = invoke(tiny_keras_model, "--int8", "--out", out, "--mnist-dir", mnist_dir, "--max-drop", "-100", *FAST)
-    assert_refused(result, "more than --max-drop -100")
+    # int8 calibrated on a single image clips most activations: it loses accuracy, which --max-drop 0 refuses
+    result = invoke(tiny_keras_model, "--int8", "--out", out, "--mnist-dir", mnist_dir, "--max-drop", "0",
+                    *FAST, "--calibration-samples", "1")
+    assert_refused(result, "more than --max-drop 0")
     report = json.loads((out / REPORT_FILE).read_text())
-    assert report["passed"] is False and report["max_drop_pp"] == -100
+    assert report["passed"] is False and report["max_drop_pp"] == 0 and report["int8_drop_pp"] > 0
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1"])
+def test_max_drop_takes_only_a_finite_number_of_at_least_zero(placeholder_run_dir, mnist_dir, value):
+    result = invoke(placeholder_run_dir, "--int8", "--max-drop", value, "--mnist-dir", mnist_dir)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--max-drop': {float(value):g} is not a finite number >= 0" in result.output
+    assert sorted(path.name for path in placeholder_run_dir.iterdir()) == ["model.keras"]
 
 
 @pytest.mark.slow
