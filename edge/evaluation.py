@@ -21,13 +21,54 @@ class LabelTable:
 
     base: Path  # the CSV's folder
     labels: dict[str, int | str]
+    source: Path | None = None  # the CSV, named in errors
 
     def label_of(self, file: Path, folder: Path) -> int | str | None:
         """The label of `file` (found under `folder`): by its path from the CSV's folder, then from
         `folder`, then by its name; None when the CSV does not list it."""
+        key = self._key_of(file, folder)
+        return None if key is None else self.labels[key]
+
+    def labels_of(self, files: list[Path], folder: Path) -> dict[Path, int | str]:
+        """The label of each of `files` (found under `folder`) that the CSV lists.
+
+        Raises:
+            LabelsError: one row matches two of the files (a bare name such as `7.jpg` when `a/7.jpg` and
+                `b/7.jpg` are both read): whose digit it is cannot be known.
+        """
+        claimed: dict[str, Path] = {}
+        for file in files:
+            key = self._key_of(file, folder)
+            if key is None:
+                continue
+            if key in claimed:
+                first, second = (path.relative_to(folder).as_posix() for path in (claimed[key], file))
+                raise LabelsError(f"labels file {self.source or self.base}: `{key}` matches both {first} and "
+                                  f"{second}; write each file's path from the labels file's folder")
+            claimed[key] = file
+        return {file: self.labels[key] for key, file in claimed.items()}
+
+    def _key_of(self, file: Path, folder: Path) -> str | None:
         keys = (Path(os.path.relpath(file.resolve(), self.base.resolve())).as_posix(),
                 file.relative_to(folder).as_posix(), file.name)
-        return next((self.labels[key] for key in keys if key in self.labels), None)
+        return next((key for key in keys if key in self.labels), None)
+
+
+def label_table(path: Path, pairs: list[tuple[str, int | str]]) -> LabelTable:
+    """The table of a CSV's (file, label) pairs; a file listed twice with the same label is kept once.
+
+    Raises:
+        LabelsError: a file listed twice with different labels.
+    """
+    labels: dict[str, int | str] = {}
+    rows: dict[str, int] = {}
+    for number, (file, label) in enumerate(pairs, start=1):
+        if file in labels and labels[file] != label:
+            raise LabelsError(f"labels file {path}: rows {rows[file]} and {number} give {file} two labels "
+                              f"({labels[file]!r} and {label!r})")
+        labels.setdefault(file, label)
+        rows.setdefault(file, number)
+    return LabelTable(Path(path).parent, labels, Path(path))
 
 
 def read_label_rows(path: Path) -> list[tuple[str, str]]:
@@ -61,14 +102,14 @@ def read_labels_csv(path: Path) -> LabelTable:
     """Digit labels: `file,label` rows (a header row is allowed) with a digit 0-9 each.
 
     Raises:
-        LabelsError: unreadable file, a row without two columns, or a label that is not a digit 0-9.
+        LabelsError: unreadable file, a row without two columns, a label that is not a digit 0-9, or a file
+            listed twice with different labels.
     """
-    labels = {}
-    for number, (file, label) in enumerate(read_label_rows(path), start=1):
+    pairs = read_label_rows(path)
+    for number, (file, label) in enumerate(pairs, start=1):
         if not label.isdigit() or int(label) >= NUM_CLASSES:
             raise LabelsError(f"labels file {path}: row {number} {file},{label} is not `file,label` with a digit 0-9")
-        labels[file] = int(label)
-    return LabelTable(Path(path).parent, labels)
+    return label_table(path, [(file, int(label)) for file, label in pairs])
 
 
 def label_for(file: Path, folder: Path, labels: LabelTable | None) -> int | str | None:

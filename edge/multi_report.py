@@ -1,12 +1,12 @@
 """Multi-digit readings as text and JSON, number labels (a CSV of digit strings) and their scores."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digits.edge.evaluation import LabelsError, LabelTable, read_label_rows
+from digits.edge.evaluation import LabelsError, LabelTable, label_table, read_label_rows
 from digits.edge.multi import Reading
+from digits.edge.output import RunEnd, json_line
 
 
 def read_number_labels(path: Path) -> LabelTable:
@@ -16,7 +16,8 @@ def read_number_labels(path: Path) -> LabelTable:
     written (a spreadsheet may have dropped leading zeros: nothing is added back); it may be empty (no digits).
 
     Raises:
-        LabelsError: unreadable file, no `file`/`label` columns, or a label with anything but digits.
+        LabelsError: unreadable file, no `file`/`label` columns, a label with anything but digits, or a file
+            listed twice with different labels.
     """
     pairs = read_label_rows(path)
     if not pairs:
@@ -24,7 +25,7 @@ def read_number_labels(path: Path) -> LabelTable:
     for number, (file, label) in enumerate(pairs, start=1):
         if not all(char in "0123456789" for char in label):
             raise LabelsError(f"labels file {path}: row {number} {file},{label} has no digit-string `label`")
-    return LabelTable(Path(path).parent, dict(pairs))
+    return label_table(path, pairs)
 
 
 def edit_distance(first: str, second: str) -> int:
@@ -80,6 +81,7 @@ class MultiSummary:
     digits: int = 0
     latency_total_ms: float = 0.0
     scores: NumberScores = field(default_factory=NumberScores)
+    end: RunEnd = field(default_factory=RunEnd)
 
     def add(self, reading: Reading, label: str | None) -> None:
         """Count one read image (and score it when it has a label)."""
@@ -87,7 +89,9 @@ class MultiSummary:
         self.empty += not reading.text
         self.digits += len(reading.text)
         self.latency_total_ms += reading.latency_ms
-        if label is not None:
+        if label is None:
+            self.end.unlabelled += 1
+        else:
             self.scores.add(label, reading.text)
 
     @property
@@ -113,7 +117,7 @@ def reading_dict(name: str, reading: Reading, label: str | None = None) -> dict:
 
 def reading_json(name: str, reading: Reading, label: str | None = None) -> str:
     """One JSON line for one image (see reading_dict)."""
-    return json.dumps(reading_dict(name, reading, label))
+    return json_line(reading_dict(name, reading, label))
 
 
 def reading_text(name: str, reading: Reading, label: str | None = None) -> str:
@@ -132,6 +136,7 @@ def summary_text(summary: MultiSummary) -> str:
     """Counts and mean latency; with labels, exact and per-digit accuracy."""
     lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digits: {summary.empty}  "
              f"digits: {summary.digits}  mean latency: {summary.mean_latency_ms:.1f} ms (finding + reading)"]
+    lines += summary.end.lines(summary.images, summary.scores.images)
     scores = summary.scores
     if scores.images:
         lines.append(f"exact: {scores.exact_accuracy:.2%} ({scores.exact}/{scores.images} labelled)  "
@@ -147,4 +152,5 @@ def summary_json(summary: MultiSummary) -> str:
     if scores.images:
         body.update(labelled=scores.images, exact=scores.exact, exact_accuracy=round(scores.exact_accuracy, 6),
                     digit_accuracy=round(scores.digit_accuracy, 6))
-    return json.dumps({"summary": body})
+    body.update(summary.end.fields(scores.images))
+    return json_line({"summary": body})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -9,6 +10,20 @@ import numpy as np
 from digits.edge.classifier import Prediction
 from digits.edge.evaluation import Scores, classification_report, confusion_table, score
 
+
+def json_line(value) -> str:
+    """`value` as one line of strict JSON: a NaN or infinite float (a broken model's output) becomes null."""
+    return json.dumps(_finite(value), allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def table_header(width: int) -> str:
@@ -34,7 +49,30 @@ def json_row(name: str, prediction: Prediction, label: int | None = None) -> str
     }
     if label is not None:
         row["label"] = label
-    return json.dumps(row)
+    return json_line(row)
+
+
+@dataclass
+class RunEnd:
+    """How a folder run ended, for its summary: images without a label, and whether Ctrl-C stopped it."""
+
+    unlabelled: int = 0
+    labels_file: bool = False  # a labels CSV was given: its gaps are reported even when nothing was labelled
+    interrupted: bool = False
+
+    def lines(self, images: int, labelled: int) -> list[str]:
+        """The summary's lines about the unlabelled images and the interruption (none when neither applies)."""
+        lines = []
+        if self.unlabelled and (self.labels_file or labelled):
+            lines.append(f"unlabelled: {self.unlabelled} of {images} images (not scored)")
+        if self.interrupted:
+            lines.append("interrupted (Ctrl-C): the totals cover the files read before it")
+        return lines
+
+    def fields(self, labelled: int) -> dict:
+        """The summary's JSON fields: unlabelled (when labels were used) and interrupted."""
+        body = {"unlabelled": self.unlabelled} if self.labels_file or labelled else {}
+        return {**body, "interrupted": self.interrupted}
 
 
 @dataclass
@@ -47,13 +85,16 @@ class RunSummary:
     latency_total_ms: float = 0.0
     truth: list[int] = field(default_factory=list)
     predicted: list[int | None] = field(default_factory=list)
+    end: RunEnd = field(default_factory=RunEnd)
 
     def add(self, prediction: Prediction, label: int | None) -> None:
         """Count one classified file (and its label, if it has one)."""
         self.count += 1
         self.no_digit += prediction.digit is None
         self.latency_total_ms += prediction.latency_ms
-        if label is not None:
+        if label is None:
+            self.end.unlabelled += 1
+        else:
             self.truth.append(label)
             self.predicted.append(prediction.digit)
 
@@ -70,6 +111,7 @@ def summary_text(summary: RunSummary) -> str:
     """The readable summary: counts, mean latency, and with labels the report and confusion matrix."""
     lines = [f"images: {summary.count}  skipped: {summary.skipped}  no digit: {summary.no_digit}  "
              f"mean latency: {summary.mean_latency_ms:.2f} ms (preprocessing + inference)"]
+    lines += summary.end.lines(summary.count, len(summary.truth))
     scores = summary.scores()
     if scores is not None:
         right = int(round(scores.accuracy * scores.count))
@@ -86,4 +128,5 @@ def summary_json(summary: RunSummary) -> str:
     if scores is not None:
         body.update(accuracy=round(scores.accuracy, 6), labelled=scores.count,
                     confusion=np.asarray(scores.confusion).tolist())
-    return json.dumps({"summary": body})
+    body.update(summary.end.fields(len(summary.truth)))
+    return json_line({"summary": body})

@@ -57,3 +57,21 @@ def test_label_for_matches_paths_from_the_csv_folder_relative_paths_names_and_fo
     assert label_for(root / "4.jpg", root, labels) is None
     assert label_for(Path("photos/7/a.png"), Path("photos"), None) == 7
     assert label_for(Path("photos/seven/a.png"), Path("photos"), None) is None
+
+
+def test_a_file_listed_twice_with_the_same_label_is_fine_with_two_labels_an_error(tmp_path):
+    (tmp_path / "same.csv").write_text("file,label\nx.jpg,3\ny.jpg,4\nx.jpg,3\n")
+    assert read_labels_csv(tmp_path / "same.csv").labels == {"x.jpg": 3, "y.jpg": 4}
+    (tmp_path / "clash.csv").write_text("file,label\nx.jpg,3\ny.jpg,4\nx.jpg,5\n")
+    with pytest.raises(LabelsError, match=r"rows 1 and 3 give x.jpg two labels \(3 and 5\)"):
+        read_labels_csv(tmp_path / "clash.csv")
+
+
+def test_a_bare_name_matching_files_in_two_subfolders_is_an_error(tmp_path):
+    files = [tmp_path / "a" / "7.jpg", tmp_path / "b" / "7.jpg", tmp_path / "b" / "8.jpg"]
+    labels = LabelTable(tmp_path, {"7.jpg": 7, "b/8.jpg": 8}, tmp_path / "labels.csv")
+    with pytest.raises(LabelsError, match="`7.jpg` matches both a/7.jpg and b/7.jpg"):
+        labels.labels_of(files, tmp_path)
+    by_path = LabelTable(tmp_path, {"a/7.jpg": 7, "b/7.jpg": 1, "8.jpg": 8})
+    assert by_path.labels_of(files, tmp_path) == {files[0]: 7, files[1]: 1, files[2]: 8}
+    assert by_path.labels_of(files[:1], tmp_path) == {files[0]: 7}
