@@ -10,9 +10,10 @@ from click.core import ParameterSource
 
 from digits.edge.camera_cli import camera_options, live_options, run_camera
 from digits.edge.classifier import ClassifierOptions, DigitClassifier, ModelError
-from digits.edge.evaluation import LabelsError, label_for, read_labels_csv
-from digits.edge.folder import PREPROCESSORS, FolderOptions, run_folder
-from digits.edge.images import FolderError, list_images, write_image_atomic
+from digits.edge.evaluation import LabelsError, read_labels_csv
+from digits.edge.folder import PREPROCESSORS, FolderOptions, OutputError, check_outputs, crop_path, run_folder
+from digits.edge.folder_cli import exit_if_interrupted, file_labels, images_to_read, stopped_by_ctrl_c
+from digits.edge.images import FolderError, write_image_atomic
 from digits.edge.multi import MultiOptions
 from digits.edge.multi_cli import multi_options, run_multi_folder
 from digits.edge.multi_live import run_live_multi
@@ -31,15 +32,17 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
 
 @click.command()
 @click.option("--dir", "folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Read every jpg/jpeg/png/bmp image in this folder, in natural order.")
+              help="Read every jpg/jpeg/png/bmp/webp/tif/tiff image in this folder, in natural order; other "
+                   "image files (gif, heic, ...) and unreadable ones are reported as skipped.")
 @click.option("--recursive", is_flag=True, help="With --dir: also read images in subfolders.")
 @click.option("--labels", "labels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSV of `file,label` rows; without it, a parent folder named 0-9 gives the label.")
 @click.option("--save-crops", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the 28x28 image the model saw for each file into this folder (PNG).")
+              help="Write the 28x28 image the model saw for each file into this folder, as a PNG named after "
+                   "the file with .png added (3/7.jpg -> 3/7.jpg.png). Must be outside the folder read.")
 @click.option("--save-misses", type=click.Path(dir_okay=False, path_type=Path),
               help="With labels: write one picture of every misread image (the image, the 28x28 the model "
-                   "saw, label and reading) to this PNG file.")
+                   "saw, label and reading) to this PNG file. Must be outside the folder read.")
 @click.option("--preprocess", type=click.Choice(sorted(PREPROCESSORS)), default="robust", show_default=True,
               help="robust: any photo or scan -> MNIST-like; none: the notebook's way (gray, resized, /255).")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -57,11 +60,13 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
     """Read handwritten digits from a folder of photos or scans, or live from a camera or video.
 
     Prints a table (file, digit, confidence) and a summary; with labels (--labels, or folders named 0-9)
-    also accuracy, per-class precision/recall/F1 and the confusion matrix. Unreadable files are skipped
-    with a warning. With --camera: one line per change of the steady reading (and a window with the
-    region box when there is a display; q or Esc quits), then a summary when the video ends, at
-    --max-frames/--duration, Ctrl-C or SIGTERM. Exit codes: 0 done, 1 error (bad model, empty folder,
-    no readable image, camera missing or lost), 2 usage.
+    also accuracy, per-class precision/recall/F1 and the confusion matrix (and how many images no label
+    covered). Unreadable files and subfolders are skipped with a warning; Ctrl-C prints the summary of the
+    files read so far and exits 130. With --camera: one line per change of the steady reading (and a
+    window with the region box when there is a display; q or Esc quits), then a summary when the video
+    ends, at --max-frames/--duration, Ctrl-C or SIGTERM. Exit codes: 0 done, 1 error (bad model, empty
+    folder, no readable image, camera missing or lost, an output inside the folder read), 2 usage,
+    130 stopped by Ctrl-C during --dir.
 
     \b
     Example:
@@ -101,14 +106,25 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames,
                                                     min_confidence, preprocess), as_json)
         return
-    try:
-        labels = read_labels_csv(labels_file) if labels_file else None
-        options = FolderOptions(folder, recursive, preprocess, save_crops)
-        misses = [] if save_misses is not None else None
-        summary = _print_results(options, classifier, labels, as_json, misses)
-    except (FolderError, LabelsError, OSError) as error:
-        raise click.ClickException(str(error)) from error
+    options = FolderOptions(folder, recursive, preprocess, save_crops)
+    summary = RunSummary()
+    summary.end.labels_file = labels_file is not None
+    misses = [] if save_misses is not None else None
+    with stopped_by_ctrl_c(summary.end):
+        try:
+            files = images_to_read(folder, recursive)
+            labels = file_labels(files, folder, read_labels_csv(labels_file) if labels_file else None)
+            if save_crops is not None:
+                relatives = (file.relative_to(folder).as_posix() for file in files)
+                check_outputs("--save-crops", (crop_path(save_crops, relative) for relative in relatives),
+                              folder, files, recursive)
+            if save_misses is not None:
+                check_outputs("--save-misses", [save_misses], folder, files, recursive)
+            _print_results(options, files, classifier, labels, as_json, summary, misses)
+        except (FolderError, LabelsError, OutputError, OSError) as error:
+            raise click.ClickException(str(error)) from error
     click.echo(summary_json(summary) if as_json else "\n" + summary_text(summary))
+    exit_if_interrupted(summary.end)
     if summary.count == 0:
         raise click.ClickException(f"no readable image in {folder} ({summary.skipped} skipped)")
     if save_misses is not None:
@@ -126,15 +142,14 @@ def _save_misses(path: Path, misses: list[Miss], labelled: int) -> None:
         raise click.ClickException(f"cannot write {path}: {error}") from error
 
 
-def _print_results(options: FolderOptions, classifier: DigitClassifier, labels: dict[str, int] | None,
-                   as_json: bool, misses: list[Miss] | None = None) -> RunSummary:
-    """Print one row per file as it is read; warn about skipped files on stderr. Returns the totals.
+def _print_results(options: FolderOptions, files: list[Path], classifier: DigitClassifier,
+                   labels: dict[Path, int], as_json: bool, summary: RunSummary, misses: list[Miss] | None = None
+                   ) -> None:
+    """Print one row per file as it is read, adding it to `summary`; warn about skipped files on stderr.
 
     `misses`, when given, receives every labelled image that was misread (for --save-misses).
     """
-    files = list_images(options.folder, options.recursive)
     width = min(60, max(len("file"), *(len(file.relative_to(options.folder).as_posix()) for file in files)))
-    summary = RunSummary()
     if not as_json:
         click.echo(table_header(width))
     for result in run_folder(options, classifier, files):
@@ -142,14 +157,13 @@ def _print_results(options: FolderOptions, classifier: DigitClassifier, labels: 
             summary.skipped += 1
             click.echo(f"warning: skipped {result.skipped}", err=True)
             continue
-        label = label_for(result.file, options.folder, labels)
+        label = labels.get(result.file)
         summary.add(result.prediction, label)
         if misses is not None and label is not None and result.prediction.digit != label:
             misses.append(make_miss(result.relative, result.image, result.model_input, label,
                                     result.prediction.digit, result.prediction.confidence))
         click.echo(json_row(result.relative, result.prediction, label) if as_json
                    else table_row(result.relative, result.prediction, width))
-    return summary
 
 
 def console_main() -> None:

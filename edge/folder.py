@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -18,6 +18,10 @@ PREPROCESSORS: dict[str, Callable[[np.ndarray], np.ndarray | None]] = {
 }
 
 
+class OutputError(ValueError):
+    """An output path that would write over an input image or into the folder being read."""
+
+
 @dataclass(frozen=True)
 class FolderOptions:
     """What to read and how."""
@@ -26,6 +30,31 @@ class FolderOptions:
     recursive: bool = False
     preprocess: str = "robust"  # a key of PREPROCESSORS
     save_crops: Path | None = None  # where to write the 28x28 image the model saw, per file
+
+
+def crop_path(save_crops: Path, relative: str) -> Path:
+    """Where the 28x28 crop of the file at `relative` (from the folder read) is written: that path with `.png`
+    added (`3/7.jpg` -> `3/7.jpg.png`), so that `7.jpg` and `7.png` keep a crop each."""
+    return Path(save_crops) / f"{relative}.png"
+
+
+def check_outputs(option: str, targets: Iterable[Path], folder: Path, files: list[Path], recursive: bool) -> None:
+    """Refuse outputs that would land in the folder being read (with `recursive`, anywhere under it) or on one of
+    the input `files`. Paths are compared resolved, through symlinks, so another name for the folder is caught.
+
+    Raises:
+        OutputError: the first such output, naming the option that asked for it.
+    """
+    root = Path(folder).resolve()
+    inputs = {file.resolve() for file in files}
+    read_folders = {root} | {file.parent for file in inputs}
+    for target in targets:
+        resolved = Path(target).resolve()
+        if resolved in inputs:
+            raise OutputError(f"{option} would write over the input image {target}; choose a place outside {folder}")
+        if resolved.parent in read_folders or (recursive and resolved.parent.is_relative_to(root)):
+            raise OutputError(f"{option} would write {target} into the folder being read ({folder}); "
+                              f"choose a place outside it")
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,6 @@ def run_folder(options: FolderOptions, classifier: DigitClassifier, files: list[
         prediction, model_input = classify_image(item.image, classifier, options.preprocess)
         if options.save_crops is not None:
             crop = np.zeros((28, 28), np.float32) if model_input is None else model_input
-            target = (options.save_crops / item.relative).with_suffix(".png")
-            write_image_atomic(target, np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8))
+            write_image_atomic(crop_path(options.save_crops, item.relative),
+                               np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8))
         yield FileResult(item.file, item.relative, prediction, image=item.image, model_input=model_input)

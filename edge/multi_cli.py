@@ -12,8 +12,9 @@ import click
 from digits.edge.annotate import draw_reading
 from digits.edge.classifier import DigitClassifier
 from digits.edge.evaluation import LabelsError
-from digits.edge.folder import read_folder
-from digits.edge.images import FolderError, list_images, write_image_atomic
+from digits.edge.folder import OutputError, check_outputs, read_folder
+from digits.edge.folder_cli import exit_if_interrupted, file_labels, images_to_read, stopped_by_ctrl_c
+from digits.edge.images import FolderError, write_image_atomic
 from digits.edge.multi import MultiOptions, read_digits
 from digits.edge.multi_report import (MultiSummary, read_number_labels, reading_json, reading_text, summary_json,
                                       summary_text)
@@ -24,7 +25,8 @@ MULTI_OPTIONS = (
                       "each left to right. With --dir, --labels holds digit strings and --min-confidence drops "
                       "less sure digits only when given; with --camera, the whole frame (or --roi) is read."),
     click.option("--save-annotated", type=click.Path(file_okay=False, path_type=Path),
-                 help="With --multi: write each image with its digits' boxes and readings drawn into this folder."),
+                 help="With --multi: write each image with its digits' boxes and readings drawn into this folder, "
+                      "under its own name and format. Must be outside the folder read."),
 )
 
 
@@ -40,32 +42,40 @@ def run_multi_folder(folder: Path, classifier: DigitClassifier, options: MultiOp
                      as_json: bool = False) -> MultiSummary:
     """Read every digit of every image in a folder: one entry (or JSON line) per image, then the summary.
 
-    Unreadable files are skipped with a warning on stderr. With labels (a CSV with columns `file` and `label`,
-    the digit string), the summary gives exact and per-digit accuracy.
+    Unreadable files and subfolders are skipped with a warning on stderr. With labels (a CSV with columns `file`
+    and `label`, the digit string), the summary gives exact and per-digit accuracy. Ctrl-C ends the run with the
+    summary of the images read.
 
     Raises:
-        click.ClickException: missing or empty folder, bad labels file, unwritable --save-annotated folder,
-            or no readable image at all.
+        click.ClickException: missing or empty folder, bad labels file, --save-annotated inside the folder read
+            or unwritable, or no readable image at all.
+        click.exceptions.Exit: stopped by Ctrl-C (after the summary).
     """
-    try:
-        files = list_images(folder, recursive)
-        labels = read_number_labels(labels_file) if labels_file else None
-        summary = MultiSummary()
-        for item in read_folder(folder, files):
-            if item.skipped is not None:
-                summary.skipped += 1
-                click.echo(f"warning: skipped {item.skipped}", err=True)
-                continue
-            reading = read_digits(item.image, classifier, options)
-            label = labels.label_of(item.file, folder) if labels is not None else None
-            summary.add(reading, label)
-            click.echo(reading_json(item.relative, reading, label) if as_json
-                       else reading_text(item.relative, reading, label))
+    summary = MultiSummary()
+    summary.end.labels_file = labels_file is not None
+    with stopped_by_ctrl_c(summary.end):
+        try:
+            files = images_to_read(folder, recursive)
+            labels = file_labels(files, folder, read_number_labels(labels_file)) if labels_file else {}
             if save_annotated is not None:
-                write_image_atomic(save_annotated / item.relative, draw_reading(item.image, reading))
-    except (FolderError, LabelsError, OSError) as error:
-        raise click.ClickException(str(error)) from error
+                check_outputs("--save-annotated", (save_annotated / file.relative_to(folder) for file in files),
+                              folder, files, recursive)
+            for item in read_folder(folder, files):
+                if item.skipped is not None:
+                    summary.skipped += 1
+                    click.echo(f"warning: skipped {item.skipped}", err=True)
+                    continue
+                reading = read_digits(item.image, classifier, options)
+                label = labels.get(item.file)
+                summary.add(reading, label)
+                click.echo(reading_json(item.relative, reading, label) if as_json
+                           else reading_text(item.relative, reading, label))
+                if save_annotated is not None:
+                    write_image_atomic(save_annotated / item.relative, draw_reading(item.image, reading))
+        except (FolderError, LabelsError, OutputError, OSError) as error:
+            raise click.ClickException(str(error)) from error
     click.echo(summary_json(summary) if as_json else "\n" + summary_text(summary))
+    exit_if_interrupted(summary.end)
     if summary.images == 0:
         raise click.ClickException(f"no readable image in {folder} ({summary.skipped} skipped)")
     return summary

@@ -167,3 +167,38 @@ def test_text_smoother_needs_most_of_the_frames_to_change():
     smoother = TextSmoother(5)
     readings = ["", "12", "12", "12", "17", "12", "12", "", "", ""]
     assert [smoother.update(text) for text in readings] == ["", "", "", "12", "12", "12", "12", "12", "12", ""]
+
+
+def test_save_annotated_into_the_folder_read_is_one_line_of_error_before_any_work(folder, tmp_path):
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    (tmp_path / "alias").symlink_to(folder, target_is_directory=True)
+    for out in (folder, tmp_path / "alias"):
+        result = run("--dir", str(folder), "--multi", "--save-annotated", str(out))
+        assert result.exit_code == 1 and result.stdout == ""
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and "--save-annotated would write over the input image" in errors[0]
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_number_labels_matching_files_in_two_subfolders_or_contradicting_are_errors(folder, tmp_path):
+    people = tmp_path / "people"
+    for person in ("ann", "bob"):
+        (people / person).mkdir(parents=True)
+        (people / person / "id.png").write_bytes((folder / "id_b.png").read_bytes())
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\nid.png,512\n")
+    result = run("--dir", str(people), "--recursive", "--multi", "--labels", str(labels))
+    assert result.exit_code == 1 and "`id.png` matches both ann/id.png and bob/id.png" in result.stderr
+    labels.write_text("file,label\npeople/ann/id.png,0512\npeople/ann/id.png,512\n")
+    result = run("--dir", str(people), "--recursive", "--multi", "--labels", str(labels))
+    assert result.exit_code == 1 and "give people/ann/id.png two labels ('0512' and '512')" in result.stderr
+
+
+def test_the_multi_summary_says_how_many_images_the_labels_left_unlabelled(folder, tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label\nid_a.jpg,05126707\n")
+    result = run("--dir", str(folder), "--multi", "--labels", str(labels))
+    assert "unlabelled: 2 of 3 images (not scored)" in result.stdout
+    result = run("--dir", str(folder), "--multi", "--labels", str(labels), "--json")
+    summary = json.loads(result.stdout.splitlines()[-1])["summary"]
+    assert summary["unlabelled"] == 2 and summary["labelled"] == 1 and summary["interrupted"] is False
