@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from digits.train.architectures import ARCHITECTURES, DEFAULT_ARCH
+from digits.train.cores import available_cores
 from digits.train.quiet import import_tensorflow_quietly
 
 _ARCH_EPOCHS = ", ".join(f"{name}: {spec.epochs}" for name, spec in ARCHITECTURES.items())
@@ -52,7 +53,8 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Use only the first N images of each split (quick checks and tests).")
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
-              help="TensorFlow threads (0: all cores).")
+              help=f"TensorFlow threads and photo-rendering processes (0: all cores); at most the cores "
+                   f"available ({available_cores()} here): more is capped, with a note.")
 @click.option("--quiet", is_flag=True, help="One line per epoch instead of a progress bar (for logs).")
 @click.option("--eval-photos", type=click.Path(path_type=Path), default=None,
               help="Also evaluate the trained model on this labelled photo folder (subfolders 0-9 or a "
@@ -92,6 +94,9 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
                            photo_share=photo_share, crossed_sevens=crossed_sevens,
                            flagged_ones=flagged_ones, footed_ones=footed_ones,
                            styled_photo_share=styled_photo_share).resolved()
+    cores = available_cores()
+    if threads > cores:
+        click.echo(f"note: --threads {threads} capped to the {cores} cores available")
     run_dir = run_dir or default_run_dir(arch)
     mnist_dir = resolve_mnist_dir(mnist_dir)
     click.echo(f"digits-train: {arch} ({ARCHITECTURES[arch].description}), up to {options.epochs} epochs, "
@@ -110,7 +115,7 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
                  "out": str(run_dir), "force": force,
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:
-        summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force, threads=threads,
+        summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force, threads=min(threads, cores),
                                verbose=2 if quiet else "auto", arguments=arguments)
     except (RunDirError, MnistError, DataError) as error:
         raise click.ClickException(str(error)) from error

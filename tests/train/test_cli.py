@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from digits.train import report
 from digits.train.cli import main
+from digits.train.cores import available_cores
 
 TINY = ["--limit", "256", "--epochs", "1", "--batch-size", "64", "--threads", "2", "--quiet"]
 
@@ -167,6 +168,17 @@ def test_corrupt_mnist_file_is_one_line(tmp_path, mnist_dir):
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith("Error: ")
     assert "t10k-images" in result.output and "Traceback" not in result.output
+
+
+def test_threads_beyond_the_cores_are_capped_with_a_note(tmp_path):
+    cores = available_cores()
+    help_words = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    assert f"at most the cores available ({cores} here)" in help_words
+    # the note comes before anything is read: a missing MNIST folder ends the run right after it
+    result = CliRunner().invoke(main, ["--threads", "1000000", "--mnist-dir", str(tmp_path / "nowhere"),
+                                       "--out", str(tmp_path / "run")])
+    assert result.output.splitlines()[0] == f"note: --threads 1000000 capped to the {cores} cores available"
+    assert result.exit_code == 1 and "Traceback" not in result.output
 
 
 def test_help_imports_no_tensorflow():
