@@ -74,7 +74,8 @@ def find_images(folder: Path, recursive: bool = False) -> ImageListing:
     files = []
     for parent, _, names in ([top, *walk] if recursive else [top]):
         files += [Path(parent, name) for name in names if Path(name).suffix.lower() in suffixes]
-    files = [path for path in files if not path.is_dir()]
+    # a broken symlink is listed (read_image reports it); a pipe or socket is not: reading it would block
+    files = [path for path in files if path.is_file() or path.is_symlink()]
     folders = [f"{Path(error.filename)} ({error.strerror or error})" for error in unreadable]
     return ImageListing(sorted(files, key=lambda path: natural_key(path.relative_to(folder))), folders)
 

@@ -1,6 +1,7 @@
 """Finding images in natural order and reading every kind of bad file safely (real files written here)."""
 from __future__ import annotations
 
+import os
 import struct
 
 import cv2
@@ -84,8 +85,9 @@ def test_list_images_takes_every_image_suffix_in_any_case_and_nothing_else(tmp_p
         "10.jpg", "sub/1.jpg"]
 
 
-def test_find_images_lists_a_broken_symlink_so_that_it_is_reported(tmp_path):
+def test_find_images_lists_a_broken_symlink_so_that_it_is_reported_but_not_a_pipe(tmp_path):
     (tmp_path / "gone.jpg").symlink_to(tmp_path / "missing.jpg")
+    os.mkfifo(tmp_path / "pipe.jpg")  # reading it would wait for a writer forever
     assert find_images(tmp_path).files == [tmp_path / "gone.jpg"]
     with pytest.raises(ImageReadError, match="cannot read"):
         read_image(tmp_path / "gone.jpg")
@@ -162,10 +164,10 @@ def test_a_16_bit_tiff_comes_out_as_8_bit(tmp_path):
 
 def deep_page(width: int, height: int, channels: int) -> np.ndarray:
     """A 16-bit page of `channels` with a dark 7 in the middle: compresses to little, decodes to a lot."""
-    page = np.full((height, width, channels), 60000, np.uint16)
+    page = np.full((height, width, channels), 234, np.uint8)  # OpenCV 5 draws on 8-bit images only
     cv2.putText(page, "7", (width // 3, height * 2 // 3), cv2.FONT_HERSHEY_SIMPLEX, height / 60, (0,) * channels,
                 height // 40)
-    return page
+    return page.astype(np.uint16) * 257
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tiff"])
@@ -175,7 +177,7 @@ def test_a_16_bit_colour_image_too_big_for_the_bound_is_decoded_as_8_bit_gray(tm
     cv2.imwrite(str(tmp_path / f"deep{suffix}"), page)
     image = read_image(tmp_path / f"deep{suffix}")
     assert image.shape == (3000, 4000) and image.dtype == np.uint8
-    assert abs(int(image[0, 0]) - (60000 >> 8)) <= 1 and image.min() < 10  # TIFF rounds, PNG cuts
+    assert image[0, 0] == 234 and image.min() < 10
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tiff"])
