@@ -111,9 +111,10 @@ def read_image(path: Path) -> np.ndarray:
     """
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImageReadError(f"{path}: {path.stat().st_size / _MEGABYTE:.0f} MB is too large for an image "
-                                 f"file (limit {MAX_FILE_BYTES / _MEGABYTE:.0f} MB)")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImageReadError(f"{path}: too large: {size / _MEGABYTE:.0f} MB for an image file (limit "
+                                 f"{MAX_FILE_BYTES / _MEGABYTE:.0f} MB)")
         data = path.read_bytes()
     except OSError as error:
         raise ImageReadError(f"{path}: cannot read ({error.strerror or error})") from error

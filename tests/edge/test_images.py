@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digits.edge.images import (MAX_DECODED_BYTES, FolderError, ImageReadError, exif_orientation, find_images,
+from digits.edge.images import (MAX_DECODED_BYTES, MAX_FILE_BYTES, FolderError, ImageReadError, exif_orientation, find_images,
                                 list_images, natural_key, read_image, write_image_atomic)
 
 
@@ -187,6 +187,14 @@ def test_an_image_with_alpha_too_big_for_the_bound_is_refused_before_decoding(tm
     assert (tmp_path / f"deep{suffix}").stat().st_size < 1_000_000
     with pytest.raises(ImageReadError, match=r"too large: 3000x3000 pixels would take 72 MB decoded \(limit 64 MB\)"):
         read_image(tmp_path / f"deep{suffix}")
+
+
+def test_an_image_file_too_big_for_the_bound_is_refused_before_it_is_read(tmp_path):
+    with open(tmp_path / "huge.png", "wb") as handle:
+        handle.write(png_header_only(100, 100))
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: takes no room on disk
+    with pytest.raises(ImageReadError, match="too large: 64 MB for an image file"):
+        read_image(tmp_path / "huge.png")
 
 
 def test_a_big_jpeg_is_decoded_reduced(tmp_path):
