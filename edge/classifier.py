@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from digits.edge.messages import short_reason
-from digits.edge.runtime import default_threads, interpreter_class, load_interpreter, runtime_name
+from digits.edge.runtime import available_cores, interpreter_class, load_interpreter, runtime_name
 
 DEFAULT_MODEL = "models/digits_int8.tflite"
 NUM_CLASSES = 10
@@ -30,7 +30,7 @@ class ClassifierOptions:
 
     model_path: Path | None = None  # None: the packaged default int8 model
     runtime: str | None = None  # "ai-edge-litert" or "tflite-runtime"; None: the first installed
-    threads: int | None = None  # None: every core
+    threads: int | None = None  # None: every core; more than the cores available is capped to them
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,11 @@ class DigitClassifier:
         if not self.model_path.is_file():
             raise ModelError(f"model {self.model_path} does not exist")
         self.runtime = runtime_name(interpreter_class(options.runtime))
-        self.threads = options.threads or default_threads()
+        self.threads = min(options.threads or available_cores(), available_cores())
         try:
             self._interpreter = load_interpreter(self.model_path, self.runtime, self.threads)
+        except OSError as error:
+            raise ModelError(f"cannot read model {self.model_path}: {error.strerror or error}") from error
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"{self.model_path}: not a loadable TFLite model ({short_reason(error)})") from error
         self._input = self._interpreter.get_input_details()[0]

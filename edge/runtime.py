@@ -5,6 +5,7 @@ import importlib
 import os
 
 from digits.edge.native import native_stderr_without
+from digits.edge.tflite_file import check_tflite
 
 RUNTIMES = ("ai-edge-litert", "tflite-runtime")
 # What ai-edge-litert's native code prints on every start; it would read as part of a one-line error.
@@ -42,8 +43,8 @@ def runtime_name(interpreter_cls) -> str:
     return "ai-edge-litert" if module.startswith("ai_edge_litert") else "tflite-runtime"
 
 
-def default_threads() -> int:
-    """The number of cores this process may use."""
+def available_cores() -> int:
+    """The number of cores this process may use (its affinity mask)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -53,11 +54,20 @@ def default_threads() -> int:
 def load_interpreter(model_path: str | os.PathLike, runtime: str | None = None, threads: int = 1):
     """An Interpreter for `model_path` with its tensors allocated, the native start-up chatter dropped.
 
+    The file is read once and its FlatBuffer structure checked before the interpreter sees those bytes: a
+    truncated or corrupted model would crash tflite-runtime's native code.
+
     Raises:
-        RuntimeMissing, ValueError: as interpreter_class; ValueError/RuntimeError from the runtime for a bad model.
+        RuntimeMissing, ValueError: as interpreter_class.
+        tflite_file.ModelFileError: the file is not a well-formed TFLite FlatBuffer.
+        ValueError, RuntimeError: from the runtime, for a model it cannot load.
+        OSError: the file cannot be read.
     """
     interpreter_cls = interpreter_class(runtime)
+    with open(model_path, "rb") as file:
+        model = file.read()
+    check_tflite(model)
     with native_stderr_without(_NATIVE_CHATTER):
-        interpreter = interpreter_cls(model_path=str(model_path), num_threads=threads)
+        interpreter = interpreter_cls(model_content=model, num_threads=threads)
         interpreter.allocate_tensors()
     return interpreter
