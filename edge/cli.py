@@ -36,7 +36,8 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
                    "image files (gif, heic, ...) and unreadable ones are reported as skipped.")
 @click.option("--recursive", is_flag=True, help="With --dir: also read images in subfolders.")
 @click.option("--labels", "labels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV of `file,label` rows; without it, a parent folder named 0-9 gives the label.")
+              help="CSV of `file,label` rows, each file a path from the CSV's folder or a name that matches one "
+                   "file only; without it, a parent folder named 0-9 gives the label.")
 @click.option("--save-crops", type=click.Path(file_okay=False, path_type=Path),
               help="Write the 28x28 image the model saw for each file into this folder, as a PNG named after "
                    "the file with .png added (3/7.jpg -> 3/7.jpg.png). Must be outside the folder read.")
