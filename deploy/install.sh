@@ -31,15 +31,31 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+# A path goes unquoted into ExecStart=, WorkingDirectory= and BindReadOnlyPaths= (where ':' separates paths
+# and '%' starts a specifier): only characters that mean nothing there.
+check_unit_path() {
+    [[ "$2" =~ ^/[A-Za-z0-9._/@+-]*$ ]] ||
+        fail "$1 $2 has characters a unit file cannot take as they are (spaces, ':', '%', ...): move it"
+}
+
 [ -d "$checkout" ] || fail "no folder $checkout"
 checkout="$(cd "$checkout" && pwd -P)"
-# The path goes unquoted into ExecStart=, WorkingDirectory= and BindReadOnlyPaths= (where ':' separates
-# paths and '%' starts a specifier): only characters that mean nothing there.
-[[ "$checkout" =~ ^/[A-Za-z0-9._/@+-]*$ ]] ||
-    fail "the checkout's path $checkout has characters a unit file cannot take as they are (spaces, ':', '%', ...): move it"
+check_unit_path "the checkout's path" "$checkout"
 runner="$checkout/.venv/bin/digits-edge"
-[ -x "$runner" ] ||
+python="$checkout/.venv/bin/python"
+[ -x "$runner" ] && [ -x "$python" ] ||
     fail "no $runner: make the venv first (python3 -m venv --system-site-packages .venv && .venv/bin/pip install '.[edge]')"
+
+# The unit hides home folders and mounts back the checkout, and the venv's Python installation (its bin/..)
+# when that lives in a home folder outside the checkout (pyenv, for one).
+read_only_paths="$checkout"
+python_prefix="$(dirname "$(dirname "$(readlink -f "$python")")")"
+case "$python_prefix/" in
+    "$checkout"/*) ;;
+    /home/*|/root/*|/run/user/*)
+        check_unit_path "the venv's Python installation" "$python_prefix"
+        read_only_paths="$read_only_paths $python_prefix" ;;
+esac
 
 if [ -z "$user" ]; then
     user="$(stat -c %U "$checkout")"
@@ -48,7 +64,7 @@ fi
 uid="$(id -u "$user" 2>/dev/null)" || fail "no user $user on this system"
 [ "$uid" != 0 ] || fail "the service does not run as root ($checkout belongs to $user): pass --user NAME"
 
-unit="$(sed -e "s|@USER@|$user|g" -e "s|@CHECKOUT@|$checkout|g" "$template")"
+unit="$(sed -e "s|@USER@|$user|g" -e "s|@CHECKOUT@|$checkout|g" -e "s|@READ_ONLY_PATHS@|$read_only_paths|g" "$template")"
 target="$unit_dir/$unit_name"
 commands=("systemctl daemon-reload" "systemctl enable ${unit_name%.service}" "systemctl restart ${unit_name%.service}")
 

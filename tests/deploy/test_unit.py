@@ -53,13 +53,14 @@ def _exposure(unit_path: Path) -> float:
 
 @pytest.fixture
 def checkout(tmp_path) -> Path:
-    """A checkout whose .venv/bin/digits-edge is the runner of the Python running the tests."""
+    """A checkout whose venv's python and digits-edge are those of the venv running the tests."""
     runner = Path(sys.executable).parent / "digits-edge"
     assert runner.is_file(), f"no {runner}: install digits into this venv"
-    folder = tmp_path / "digits"
-    (folder / ".venv" / "bin").mkdir(parents=True)
-    (folder / ".venv" / "bin" / "digits-edge").symlink_to(runner)
-    return folder
+    venv_bin = tmp_path / "digits" / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "digits-edge").symlink_to(runner)
+    (venv_bin / "python").symlink_to(sys.executable)
+    return tmp_path / "digits"
 
 
 @pytest.fixture
@@ -86,13 +87,31 @@ def test_the_installed_unit_runs_the_checkouts_runner_as_the_user(installed_unit
     service = _read_unit(installed_unit)["Service"]
     assert service["User"] == sample_user
     assert service["WorkingDirectory"] == str(checkout)
-    assert service["BindReadOnlyPaths"] == str(checkout)
+    assert service["BindReadOnlyPaths"].split()[0] == str(checkout)
     command = shlex.split(service["ExecStart"])
     assert command[0] == f"{checkout}/.venv/bin/digits-edge"
     context = main.make_context("digits-edge", command[1:])  # the flags must be ones digits-edge takes
     assert context.params["camera"] == "picam" and context.params["headless"] and context.params["as_json"]
     assert not re.search(r"@[A-Z]+@", installed_unit.read_text())  # no placeholder left
     assert [path.name for path in installed_unit.parent.iterdir()] == [UNIT_NAME]  # no temporary file left
+
+
+def test_a_system_python_needs_no_mount_beyond_the_checkout(checkout, sample_user, unit_dir):
+    system_python = Path("/usr/bin/python3")
+    if not system_python.exists():
+        pytest.skip("no /usr/bin/python3 on this machine")
+    (checkout / ".venv" / "bin" / "python").unlink()
+    (checkout / ".venv" / "bin" / "python").symlink_to(system_python)
+    assert _install("--user", sample_user, "--dir", checkout, "--unit-dir", unit_dir).returncode == 0
+    assert _read_unit(unit_dir / UNIT_NAME)["Service"]["BindReadOnlyPaths"] == str(checkout)
+
+
+def test_a_python_in_a_home_folder_is_mounted_back_read_only(installed_unit, checkout):
+    python_prefix = Path(sys.executable).resolve().parents[1]
+    if not str(python_prefix).startswith(("/home/", "/root/")):
+        pytest.skip(f"this venv's Python ({python_prefix}) is not in a home folder")
+    paths = _read_unit(installed_unit)["Service"]["BindReadOnlyPaths"].split()
+    assert paths == [str(checkout), str(python_prefix)]
 
 
 def test_the_unit_keeps_the_clean_stop_and_the_restart(installed_unit):
