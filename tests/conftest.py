@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,27 @@ for _interpreter_module in ("tflite_runtime.interpreter", "ai_edge_litert.interp
         pass
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# tflite-runtime has no wheel for Python >= 3.12 (the Trixie set): tests of it are skipped there, and only there
+# (in the Bookworm set a missing tflite-runtime fails them).
+UNAVAILABLE_RUNTIMES = {"tflite-runtime"} if sys.version_info >= (3, 12) else set()
+
+
+def pytest_collection_modifyitems(items):
+    """Skip the cases parametrized with a runtime that this Python cannot have."""
+    for item in items:
+        params = item.callspec.params.values() if hasattr(item, "callspec") else ()
+        for runtime in UNAVAILABLE_RUNTIMES.intersection(value for value in params if isinstance(value, str)):
+            item.add_marker(pytest.mark.skip(reason=f"{runtime} has no wheel for Python "
+                                                     f"{sys.version_info.major}.{sys.version_info.minor}"))
+
+
+@pytest.fixture(scope="session")
+def tested_runtimes() -> list[str]:
+    """The TFLite runtimes this Python can have, in RUNTIMES order (what digits-convert verifies with)."""
+    from digits.edge.runtime import RUNTIMES
+
+    return [runtime for runtime in RUNTIMES if runtime not in UNAVAILABLE_RUNTIMES]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from digits.convert.cli import main
 from digits.convert.converter import DYNAMIC_RANGE_WARNING, REPORT_FILE
-from digits.edge.runtime import RUNTIMES
 
 FAST = ["--test-samples", "300", "--latency-runs", "20", "--calibration-samples", "100"]
 
@@ -63,7 +62,7 @@ def test_help_shows_defaults():
 
 
 @pytest.mark.slow
-def test_converts_run_dir_and_refuses_to_overwrite(run_dir, mnist_dir):
+def test_converts_run_dir_and_refuses_to_overwrite(run_dir, mnist_dir, tested_runtimes):
     result = invoke(run_dir, "--int8", "--mnist-dir", mnist_dir, "--max-drop", "3", *FAST)
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in run_dir.iterdir()) == [
@@ -75,8 +74,9 @@ def test_converts_run_dir_and_refuses_to_overwrite(run_dir, mnist_dir):
     assert report["calibration"] == {"samples": 100, "seed": 0, "split": "train", "class_balanced": True}
     assert [model["kind"] for model in report["models"]] == ["float32", "int8"]
     for model in report["models"]:
-        assert [check["runtime"] for check in model["runtimes"]] == list(RUNTIMES)
-        assert model["runtime_agreement"] >= 0.99
+        assert [check["runtime"] for check in model["runtimes"]] == tested_runtimes
+        agreement = model["runtime_agreement"]  # None with a single runtime
+        assert agreement >= 0.99 if len(tested_runtimes) > 1 else agreement is None
     before = {path.name: path.stat().st_mtime_ns for path in run_dir.iterdir()}
 
     again = invoke(run_dir, "--int8", "--mnist-dir", mnist_dir, *FAST)
@@ -104,15 +104,17 @@ def test_max_drop_takes_only_a_finite_number_of_at_least_zero(placeholder_run_di
 
 
 @pytest.mark.slow
-def test_dynamic_range_warns_and_records_the_tflite_runtime_failure(tiny_keras_model, mnist_dir, tmp_path):
+def test_dynamic_range_warns_and_records_the_tflite_runtime_failure(tiny_keras_model, mnist_dir, tmp_path,
+                                                                     tested_runtimes):
     out = tmp_path / "out"
     result = invoke(tiny_keras_model, "--dynamic-range", "--out", out, "--mnist-dir", mnist_dir, *FAST)
     assert result.exit_code == 0, result.output
     assert DYNAMIC_RANGE_WARNING in result.output
     report = json.loads((out / REPORT_FILE).read_text())
     dynamic = {check["runtime"]: check for check in report["models"][1]["runtimes"]}
-    assert dynamic["ai-edge-litert"]["error"] is None
-    assert dynamic["tflite-runtime"]["error"]  # 2.14 cannot load dynamic-range op versions
+    assert list(dynamic) == tested_runtimes and dynamic["ai-edge-litert"]["error"] is None
+    if "tflite-runtime" in dynamic:
+        assert dynamic["tflite-runtime"]["error"]  # 2.14 cannot load dynamic-range op versions
 
 
 def _save_model(path, input_shape, classes):

@@ -76,17 +76,18 @@ def test_float32_model_is_float_in_and_out(tiny_tflite_models, test_images_path,
 
 
 @pytest.mark.slow
-def test_int8_agrees_with_keras_on_real_mnist(tiny_keras_model, tiny_tflite_models, mnist_test):
+def test_int8_agrees_with_keras_on_real_mnist(tiny_keras_model, tiny_tflite_models, mnist_test, tested_runtimes):
     models = [ConvertedModel(kind, path, path.stat().st_size) for kind, path in tiny_tflite_models.items()]
     verification = verify(tiny_keras_model, models, mnist_test, test_samples=1000, latency_runs=20)
     assert verification.keras_accuracy > 0.85  # really trained
     by_kind = {model.kind: model for model in verification.models}
     for model in verification.models:
-        assert [check.runtime for check in model.runtimes] == list(RUNTIMES)
+        assert [check.runtime for check in model.runtimes] == tested_runtimes
         for check in model.runtimes:
             assert check.error is None and check.tensorflow_loaded is False
             assert check.latency_us > 0
-        assert model.runtime_agreement >= 0.99
+        agreement = model.runtime_agreement  # None with a single runtime
+        assert agreement >= 0.99 if len(tested_runtimes) > 1 else agreement is None
     for check in by_kind["float32"].runtimes:
         assert check.keras_agreement >= 0.999
     for check in by_kind["int8"].runtimes:
