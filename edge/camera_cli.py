@@ -12,8 +12,8 @@ import click
 from digits.edge.camera import CameraError, open_source
 from digits.edge.classifier import DigitClassifier
 from digits.edge.folder import PREPROCESSORS
-from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, DisplayError, LiveOptions, LiveSummary,
-                              Roi, RoiError, has_display, parse_roi, run_live)
+from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, NO_DISPLAY, DisplayError, LiveOptions,
+                              LiveSummary, Roi, RoiError, display_problem, parse_roi, run_live)
 
 
 def _roi_option(context: click.Context, parameter: click.Parameter, value: str | None) -> Roi | None:
@@ -56,12 +56,16 @@ def camera_options(command):
 def live_options(roi: Roi | None, headless: bool, max_frames: int | None, duration: float | None,
                  smooth_frames: int = DEFAULT_SMOOTH_FRAMES, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                  preprocess: str = "robust") -> LiveOptions:
-    """LiveOptions from the flags; a window only when not --headless and a display is there.
+    """LiveOptions from the flags; a window only when not --headless and a display is there. A display that is
+    set but cannot be used gets one note on stderr, and the run goes on headless.
 
     preprocess names one of digits.edge.folder.PREPROCESSORS, as --preprocess does for --dir.
     """
+    problem = None if headless else display_problem()
+    if problem not in (None, NO_DISPLAY):
+        click.echo(f"note: no window: {problem}; running headless", err=True)
     return LiveOptions(roi=roi, smooth_frames=smooth_frames, min_confidence=min_confidence, max_frames=max_frames,
-                       duration_s=duration, show_window=not headless and has_display(),
+                       duration_s=duration, show_window=not headless and problem is None,
                        preprocess=PREPROCESSORS[preprocess])
 
 

@@ -5,7 +5,9 @@ with no digit counts as all-zero probabilities, and a low mean confidence reads 
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import re
 import signal
 import socket
 import sys
@@ -22,6 +24,7 @@ import numpy as np
 
 from digits.edge.camera import FrameSource
 from digits.edge.classifier import NUM_CLASSES, DigitClassifier
+from digits.edge.native import native_stderr_captured
 from digits.edge.preprocess import to_mnist
 
 DEFAULT_ROI_FRACTION = 0.6  # of the frame's shorter side, a centred square
@@ -33,7 +36,9 @@ FPS_FRAMES = 30  # the displayed FPS is measured over this many frames
 _NOTHING_YET = object()  # no reading reported yet: the first one always counts as a change
 _WINDOW_TITLE = "digits"
 _X11_TCP_PORT = 6000  # display :N listens on 6000 + N (e.g. ssh -X forwards localhost:10)
-_X11_CONNECT_TIMEOUT_S = 0.5
+_DISPLAY_CONNECT_TIMEOUT_S = 0.5
+_LIBXCB = "libxcb.so.1"  # what OpenCV's Qt and GTK connect to X with
+NO_DISPLAY = "no display ($DISPLAY and $WAYLAND_DISPLAY unset)"
 _QUIT_KEYS = (ord("q"), 27)  # q, Esc
 _BOX_COLOUR = (0, 200, 0)  # green (BGR)
 _TEXT_COLOUR = (0, 0, 255)  # red (BGR)
@@ -390,23 +395,75 @@ def draw_overlay(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> n
 
 
 def has_display() -> bool:
-    """Whether a window can be shown: on Linux, a reachable X display ($DISPLAY) or $WAYLAND_DISPLAY.
+    """Whether a window can be shown here (see display_problem)."""
+    return display_problem() is None
 
-    An unreachable $DISPLAY must count as none: OpenCV's Qt aborts the whole process when it cannot connect.
+
+def display_problem() -> str | None:
+    """None when OpenCV can open a window here, else why not: NO_DISPLAY when neither $DISPLAY nor
+    $WAYLAND_DISPLAY is set (the usual headless case), or what is wrong with the display that is set.
+
+    The display is really connected to, as OpenCV will: its Qt aborts the whole process when it cannot connect
+    (a stale X socket, a server refusing us, Wayland without X), which no exception can catch.
     """
     if not sys.platform.startswith("linux"):
-        return True
-    if os.environ.get("WAYLAND_DISPLAY"):
-        return True
-    display = os.environ.get("DISPLAY", "")
+        return None
+    gui = opencv_gui()
+    if gui == "NONE":
+        return "this OpenCV has no GUI support (opencv-python-headless?)"
+    display, wayland = os.environ.get("DISPLAY", ""), os.environ.get("WAYLAND_DISPLAY", "")
+    if display:
+        return _x_display_problem(display)
+    if not wayland:
+        return NO_DISPLAY
+    if not gui.startswith("GTK"):
+        return (f"Wayland without X (no $DISPLAY): this OpenCV ({gui}) opens windows through X only; "
+                "set DISPLAY to the XWayland display (e.g. :0)")
+    return _wayland_problem(wayland)
+
+
+def opencv_gui() -> str:
+    """OpenCV's window backend as its build information names it (QT5, GTK3, NONE, ...)."""
+    match = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
+    return match.group(1).upper() if match else "NONE"
+
+
+def _x_display_problem(display: str) -> str | None:
+    """None when the X display accepts a connection (as libxcb makes it, with the user's Xauthority)."""
     host, _, screen = display.rpartition(":")
     number = screen.split(".")[0]
     if not number.isdigit():
-        return False
-    if host in ("", "unix"):
-        return os.path.exists(f"/tmp/.X11-unix/X{number}")
+        return f"DISPLAY={display} is not an X display name"
+    if host not in ("", "unix"):  # TCP (e.g. ssh -X): libxcb would wait minutes for a host that does not answer
+        try:
+            socket.create_connection((host, _X11_TCP_PORT + int(number)), timeout=_DISPLAY_CONNECT_TIMEOUT_S).close()
+        except OSError as error:
+            return f"cannot connect to X display {display} ({error.strerror or error})"
     try:
-        with socket.create_connection((host, _X11_TCP_PORT + int(number)), timeout=_X11_CONNECT_TIMEOUT_S):
-            return True
+        xcb = ctypes.CDLL(_LIBXCB)
     except OSError:
-        return False
+        return f"{_LIBXCB} is missing (Debian: apt install libxcb1)"
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = (ctypes.c_char_p, ctypes.c_void_p)
+    xcb.xcb_connection_has_error.argtypes = (ctypes.c_void_p,)
+    xcb.xcb_disconnect.argtypes = (ctypes.c_void_p,)
+    with native_stderr_captured() as said:  # libxcb prints the server's reason for refusing us
+        connection = xcb.xcb_connect(display.encode(), None)
+        error = xcb.xcb_connection_has_error(connection)
+        xcb.xcb_disconnect(connection)
+    if error:
+        reason = " ".join(line.strip() for line in said) or "server gone, or not authorized"
+        return f"X display {display} refused the connection ({reason})"
+    return None
+
+
+def _wayland_problem(wayland: str) -> str | None:
+    """None when the Wayland compositor's socket accepts a connection."""
+    path = wayland if os.path.isabs(wayland) else os.path.join(os.environ.get("XDG_RUNTIME_DIR", ""), wayland)
+    try:
+        with socket.socket(socket.AF_UNIX) as connection:
+            connection.settimeout(_DISPLAY_CONNECT_TIMEOUT_S)
+            connection.connect(path)
+    except OSError as error:
+        return f"cannot connect to Wayland display {wayland} ({error.strerror or error})"
+    return None

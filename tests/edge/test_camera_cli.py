@@ -1,12 +1,16 @@
 """`digits-edge --camera` through CliRunner: a real video file written here, the packaged model, both runtimes."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,31 +132,90 @@ def test_the_camera_run_never_imports_tensorflow(video):
     assert result.stdout.splitlines()[-1] == "False"
 
 
-@pytest.fixture
-def x_display():
-    """A virtual X display (Xvfb) for the window mode; skipped where Xvfb is not installed."""
+@contextlib.contextmanager
+def xvfb(*options: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A virtual X server (Xvfb) and its display name; skipped where Xvfb is not installed."""
     if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb is not installed")
-    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+        pytest.skip("Xvfb is not installed (Debian: apt install xvfb)")
+    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "640x480x24", "-nolisten", "tcp", *options],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        yield f":{server.stdout.readline().strip()}"
+        yield server, f":{server.stdout.readline().strip()}"
     finally:
-        server.terminate()
+        server.kill()
         server.wait(timeout=10)
 
 
+@pytest.fixture
+def x_display():
+    with xvfb() as (_, display):
+        yield display
+
+
+def _run_in_child(video: str, *args: str, **environment: str | None) -> subprocess.CompletedProcess:
+    """`digits-edge --camera VIDEO ARGS` in a child process: OpenCV's Qt aborts the whole process if it cannot
+    reach the display, which must not take the test run with it."""
+    env = {**os.environ, **environment}
+    env = {name: value for name, value in env.items() if value is not None}
+    return subprocess.run([sys.executable, "-c", "from digits.edge.cli import main; main()", "--camera", video, *args],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
 def test_with_a_display_the_window_shows_the_frames_and_lines_still_print(video, x_display):
-    # A subprocess: OpenCV's Qt aborts the whole process if it cannot reach the display.
-    env = {**os.environ, "DISPLAY": x_display}
-    env.pop("WAYLAND_DISPLAY", None)
-    result = subprocess.run([sys.executable, "-c", "from digits.edge.cli import main; main()",
-                             "--camera", video, "--max-frames", "30"], capture_output=True, text=True, env=env,
-                            timeout=60)
+    result = _run_in_child(video, "--max-frames", "30", DISPLAY=x_display, WAYLAND_DISPLAY=None)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert [_digit(line) for line in lines[:-1]] == EXPECTED_READINGS[:3], result.stdout
     assert lines[-1].startswith("summary: 30 frames in "), result.stdout
+
+
+def _assert_headless_with_one_note(result: subprocess.CompletedProcess, reason: str) -> None:
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("note: no window: ") and reason in result.stderr, result.stderr
+    assert result.stderr.endswith("running headless\n") and len(result.stderr.splitlines()) == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert [_digit(line) for line in lines[:-1]] == EXPECTED_READINGS[:3], result.stdout
+
+
+def xauthority_entry(cookie: bytes) -> bytes:
+    """One Xauthority record (any host, any display) holding an MIT-MAGIC-COOKIE-1."""
+    fields = (b"", b"", b"MIT-MAGIC-COOKIE-1", cookie)
+    return struct.pack(">H", 0xFFFF) + b"".join(struct.pack(">H", len(field)) + field for field in fields)
+
+
+def test_a_display_that_refuses_us_falls_back_to_headless_with_one_note(video, tmp_path):
+    server_cookies, our_cookies = tmp_path / "server-auth", tmp_path / "Xauthority"
+    server_cookies.write_bytes(xauthority_entry(os.urandom(16)))
+    our_cookies.write_bytes(xauthority_entry(os.urandom(16)))  # the wrong cookie
+    with xvfb("-auth", str(server_cookies)) as (_, display):
+        result = _run_in_child(video, "--max-frames", "30", DISPLAY=display, WAYLAND_DISPLAY=None,
+                               XAUTHORITY=str(our_cookies))
+    _assert_headless_with_one_note(result, f"X display {display} refused the connection")
+
+
+def test_a_display_whose_server_died_falls_back_to_headless_with_one_note(video):
+    with xvfb() as (server, display):
+        server.kill()  # as a crash: its socket file stays behind
+        server.wait(timeout=10)
+        socket_file = Path("/tmp/.X11-unix") / f"X{display[1:]}"
+        try:
+            result = _run_in_child(video, "--max-frames", "30", DISPLAY=display, WAYLAND_DISPLAY=None)
+        finally:
+            socket_file.unlink(missing_ok=True)
+            Path(f"/tmp/.X{display[1:]}-lock").unlink(missing_ok=True)
+    _assert_headless_with_one_note(result, f"X display {display} refused the connection")
+
+
+def test_wayland_without_x_falls_back_to_headless_with_one_note(video, tmp_path):
+    result = _run_in_child(video, "--max-frames", "30", DISPLAY=None, WAYLAND_DISPLAY="wayland-0",
+                           XDG_RUNTIME_DIR=str(tmp_path))
+    _assert_headless_with_one_note(result, "Wayland")
+
+
+def test_headless_asked_for_gives_no_note_about_the_display(video):
+    result = _run_in_child(video, "--max-frames", "30", "--headless", DISPLAY=":99", WAYLAND_DISPLAY=None)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
 def test_folder_only_options_with_camera_are_a_usage_error(video, tmp_path):

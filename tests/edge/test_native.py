@@ -38,3 +38,11 @@ def test_a_reader_closing_the_pipe_ends_every_mode_quietly(repo_root):
         stderr = process.stderr.read()
         process.wait(timeout=60)
         assert stderr == "", mode
+
+
+def test_captured_native_lines_are_handed_back_not_printed():
+    script = ("import os, sys\nfrom digits.edge.native import native_stderr_captured\n"
+              "with native_stderr_captured() as lines:\n    os.write(2, b'Invalid MIT-MAGIC-COOKIE-1 key\\n')\n"
+              "print(lines)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout == "['Invalid MIT-MAGIC-COOKIE-1 key\\n']\n" and result.stderr == ""
