@@ -16,8 +16,9 @@ import numpy as np
 from digits.convert.steps import StepLog, format_size
 from digits.edge.files import write_bytes_atomic
 from digits.edge.messages import short_reason
-from digits.train.quiet import tensorflow_notices_dropped
 from digits.train.mnist import MnistSplit
+from digits.train.quiet import tensorflow_notices_dropped
+from digits.train.rundir import INCOMPLETE_FILE, is_incomplete
 
 KERAS_FILE = "model.keras"  # what digits-train writes into its run directory
 INPUT_SHAPE = (28, 28, 1)
@@ -73,17 +74,22 @@ def resolve_source(source: Path) -> tuple[Path, Path]:
     """The .keras file to load and the default output folder for a run directory or a .keras file.
 
     Raises:
-        ConvertError: the path does not exist, or a directory holds no model.keras.
+        ConvertError: the path does not exist, a directory holds no model.keras, or the model's folder is a
+            run that digits-train did not finish.
     """
     source = Path(source)
     if source.is_dir():
         keras_path = source / KERAS_FILE
-        if not keras_path.is_file():
+        if not keras_path.is_file() and not is_incomplete(source):
             raise ConvertError(f"{source}: no {KERAS_FILE} in this folder (expected a digits-train run directory)")
-        return keras_path, source
-    if not source.is_file():
+    elif source.is_file():
+        keras_path = source
+    else:
         raise ConvertError(f"{source}: no such file or directory")
-    return source, source.parent
+    if is_incomplete(keras_path.parent):
+        raise ConvertError(f"{keras_path.parent}: its training did not finish ({INCOMPLETE_FILE} is there); "
+                           f"train again with digits-train --force --out {keras_path.parent}")
+    return keras_path, keras_path.parent
 
 
 def check_calibration_samples(samples: int) -> None:

@@ -1,7 +1,10 @@
 """`digits-train`: train a digit classifier on MNIST and write a run directory."""
 from __future__ import annotations
 
+import contextlib
+import signal
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -46,7 +49,9 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
                    "and read back through the edge preprocessing.")
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
               show_default="runs/<UTC timestamp>-<arch>", help="Run directory to write.")
-@click.option("--force", is_flag=True, help="Write into --out even if it is not empty.")
+@click.option("--force", is_flag=True,
+              help="Write into --out even if it is not empty: an earlier run's files there (its model, reports, "
+                   "plots and TFLite conversions) are removed first; other files are kept.")
 @click.option("--mnist-dir", type=click.Path(path_type=Path), default=None,
               show_default="$DIGITS_MNIST_DIR, else tensorflow-datasets",
               help="Folder with the four MNIST IDX files (gzip or raw), for offline use.")
@@ -68,7 +73,9 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
     The run directory gets model.keras (best validation epoch), metrics.json (test accuracy and loss,
     per-class precision/recall/F1, confusion matrix, parameters, wall time, seed, arguments, versions),
     history.csv, training_curves.png, confusion_matrix.png and misclassified.png. The last 5,000 training
-    images are held out for validation; the test set is used only for the final report.
+    images are held out for validation; the test set is used only for the final report. Until its last file is
+    written the folder holds INCOMPLETE, so a run stopped by Ctrl-C, SIGTERM or a full disk says so (and
+    digits-convert refuses it).
 
     \b
     Examples:
@@ -79,8 +86,9 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
     """
     import_tensorflow_quietly()  # here, not at import: --help needs no TensorFlow
     from digits.train.data import DataError
-    from digits.train.job import RunDirError, default_run_dir, run_training
+    from digits.train.job import RunStoppedError, default_run_dir, run_training
     from digits.train.mnist import MnistError, resolve_mnist_dir
+    from digits.train.rundir import RunDirError
     from digits.train.trainer import TrainOptions
 
     if eval_model is not None and eval_photos is None:
@@ -115,10 +123,15 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
                  "out": str(run_dir), "force": force,
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:
-        summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force, threads=min(threads, cores),
-                               verbose=2 if quiet else "auto", arguments=arguments)
-    except (RunDirError, MnistError, DataError) as error:
+        with _sigterm_raised():
+            summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force,
+                                   threads=min(threads, cores), verbose=2 if quiet else "auto", arguments=arguments)
+    except (RunDirError, RunStoppedError, MnistError, DataError) as error:
         raise click.ClickException(str(error)) from error
+    except KeyboardInterrupt:
+        raise _stopped_by("Ctrl-C", signal.SIGINT, run_dir) from None
+    except _Terminated:
+        raise _stopped_by("SIGTERM", signal.SIGTERM, run_dir) from None
     click.echo(f"\n{summary.arch}: {summary.parameters:,} parameters, {summary.epochs_run} epochs "
                f"(best: {summary.best_epoch}), trained in {summary.train_seconds:.0f} s "
                f"({summary.total_seconds:.0f} s in all)")
@@ -126,6 +139,33 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
     if photos is not None:
         _evaluate_run(summary.run_dir, eval_photos, photos)
     click.echo(f"Run directory: {summary.run_dir}")
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that training stops as on Ctrl-C (files closed, temporaries removed)."""
+
+
+@contextlib.contextmanager
+def _sigterm_raised() -> Iterator[None]:
+    def raise_terminated(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped_by(what: str, signum: int, run_dir: Path) -> click.ClickException:
+    """The one-line error of a training stopped by a signal, exiting 128 + its number as a shell reports it."""
+    from digits.train.rundir import INCOMPLETE_FILE, is_incomplete
+
+    state = (f"{run_dir} is marked incomplete ({INCOMPLETE_FILE})" if is_incomplete(run_dir)
+             else f"nothing was written into {run_dir}")
+    error = click.ClickException(f"training stopped by {what}; {state}")
+    error.exit_code = 128 + signum
+    return error
 
 
 def _load_photos(folder: Path | None):

@@ -1,7 +1,6 @@
 """The `digits-train` job: data -> train -> evaluate on the test set -> the run directory's files."""
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -9,17 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
+from digits.convert.converter import MODEL_FILES, REPORT_FILE
 from digits.train import report
-from digits.train.data import as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
+from digits.train.data import (MnistSplits, as_arrays, eval_pipeline, load_splits, uint8_arrays,
+                               with_extra_training)
 from digits.train.rendered import render_training_photos
+from digits.train.rundir import finish_run, prepare_run_dir, start_run
 from digits.train.styles import crossed_sevens, flagged_ones, footed_ones
 from digits.train.trainer import TrainOptions, make_deterministic, predict_probabilities, train
 
+# what a digits-train --force removes from --out before it trains: the earlier run's files and conversions
+PREVIOUS_RUN_FILES = (*report.RUN_FILES, *MODEL_FILES.values(), REPORT_FILE)
 STYLED_PHOTO_SEED = 500  # added to --seed for the photos of styled copies, apart from --photo-share's draw
 
 
-class RunDirError(ValueError):
-    """The run directory cannot be used: not empty without --force, or not writable."""
+class RunStoppedError(RuntimeError):
+    """Training stopped on a file system error (a full disk): the run directory is marked incomplete."""
 
 
 @dataclass(frozen=True)
@@ -43,25 +47,6 @@ def default_run_dir(arch: str, now: datetime | None = None) -> Path:
     return Path("runs") / f"{now:%Y%m%d-%H%M%S}-{arch}"
 
 
-def prepare_run_dir(run_dir: Path, force: bool) -> Path:
-    """Create `run_dir` (and parents) and check it is writable.
-
-    Raises:
-        RunDirError: it exists and is not empty (and not `force`), is a file, or cannot be written.
-    """
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunDirError(f"--out {run_dir} is a file, not a folder")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not force:
-        raise RunDirError(f"--out {run_dir} exists and is not empty; pass --force to overwrite its files")
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=run_dir):
-            pass
-    except OSError as error:
-        raise RunDirError(f"cannot write to --out {run_dir}: {error.strerror or error}") from error
-    return run_dir
-
-
 def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, limit: int | None = None,
                  force: bool = False, threads: int = 0, verbose: int | str = "auto",
                  arguments: dict | None = None) -> RunSummary:
@@ -69,14 +54,18 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
 
     Args:
         options: architecture and hyperparameters.
-        run_dir: output folder (created; must be empty unless `force`).
+        run_dir: output folder (created; must be empty unless `force`, which removes an earlier run's files).
         mnist_dir: offline IDX folder, or None for tensorflow-datasets.
         limit: use only the first `limit` images of each split.
         threads: cap TensorFlow's thread pools (0: TensorFlow's default).
         arguments: the command-line arguments, recorded in metrics.json.
 
+    `run_dir` is marked incomplete (rundir.py) from when its earlier run's files are removed until the last
+    file is written.
+
     Raises:
         RunDirError, MnistError, DataError: the run directory or the data cannot be used.
+        RunStoppedError: a file system error (a full disk) stopped the training.
     """
     start = time.perf_counter()
     options = options.resolved()
@@ -89,6 +78,20 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
         if created and not any(run_dir.iterdir()):
             run_dir.rmdir()  # leave nothing behind when there is no data to train on
         raise
+    start_run(run_dir, PREVIOUS_RUN_FILES)
+    try:
+        summary = _train_and_write(options, splits, run_dir, start, limit, threads, verbose, arguments)
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        raise RunStoppedError(f"training stopped: {error.strerror or error}{where}; "
+                              f"{run_dir} is marked incomplete") from error
+    finish_run(run_dir)
+    return summary
+
+
+def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, start: float, limit: int | None, threads: int,
+                     verbose: int | str, arguments: dict | None) -> RunSummary:
+    """Add the extra training digits, train, evaluate on the test set and write the run's files."""
     mnist_sizes = splits.sizes
     styles = (("crossed_sevens", "crossed 7s", crossed_sevens), ("flagged_ones", "flagged 1s", flagged_ones),
               ("footed_ones", "footed 1s", footed_ones))

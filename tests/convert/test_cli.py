@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from digits.convert.cli import main
 from digits.convert.converter import DYNAMIC_RANGE_WARNING, REPORT_FILE
+from digits.train.rundir import INCOMPLETE_FILE, start_run
 
 FAST = ["--test-samples", "300", "--latency-runs", "20", "--calibration-samples", "100"]
 
@@ -153,6 +154,15 @@ def test_refuses_file_that_is_not_a_keras_model(tmp_path, mnist_dir):
     fake.write_text("not a model")
     assert_refused(invoke(fake, "--mnist-dir", mnist_dir), "not a loadable Keras model")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model.keras"]
+
+
+@pytest.mark.parametrize("given", ["folder", "model file"])
+def test_refuses_a_run_whose_training_did_not_finish(placeholder_run_dir, mnist_dir, given):
+    start_run(placeholder_run_dir, previous_run_files=[])
+    source = placeholder_run_dir if given == "folder" else placeholder_run_dir / "model.keras"
+    assert_refused(invoke(source, "--int8", "--mnist-dir", mnist_dir),
+                   f"{placeholder_run_dir}: its training did not finish ({INCOMPLETE_FILE} is there)")
+    assert sorted(path.name for path in placeholder_run_dir.iterdir()) == [INCOMPLETE_FILE, "model.keras"]
 
 
 @pytest.mark.parametrize("samples", ["0", "-3"])

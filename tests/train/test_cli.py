@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from digits.convert.converter import MODEL_FILES, REPORT_FILE
 from digits.train import report
 from digits.train.cli import main
 from digits.train.cores import available_cores
+from digits.train.rundir import INCOMPLETE_FILE
 
 TINY = ["--limit", "256", "--epochs", "1", "--batch-size", "64", "--threads", "2", "--quiet"]
 
@@ -73,17 +78,83 @@ def test_history_and_model_load(tiny_run, mnist_test):
 
 
 @pytest.mark.slow
-def test_same_seed_gives_same_weights_and_force_overwrites(tiny_run, mnist_dir, tmp_path):
+def test_same_seed_gives_same_weights_and_force_replaces_an_earlier_run(tiny_run, mnist_dir, tmp_path):
     import keras
 
+    earlier = [*report.RUN_FILES, *MODEL_FILES.values(), REPORT_FILE, INCOMPLETE_FILE]
+    for name in earlier:
+        (tmp_path / name).write_text("an earlier run")
+    (tmp_path / "notes.txt").write_text("the user's own file")
     first_dir, _ = tiny_run
     again = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--seed", "7", "--force")
     assert again.exit_code == 0, again.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*report.RUN_FILES, "notes.txt"])
+    assert "an earlier run" not in (tmp_path / report.METRICS_FILE).read_text()
+    assert (tmp_path / "notes.txt").read_text() == "the user's own file"
     first = keras.models.load_model(first_dir / report.MODEL_FILE).get_weights()
     second = keras.models.load_model(tmp_path / report.MODEL_FILE).get_weights()
     assert len(first) == len(second)
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 256 KB tmpfs: room for the INCOMPLETE marker, none for a model (mounting needs root: else skipped)."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    if not shutil.which("mount"):
+        pytest.skip("no mount command")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.mark.slow
+def test_full_disk_is_one_line_and_leaves_the_run_marked_incomplete(small_disk, mnist_dir):
+    run_dir = small_disk / "run"
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(run_dir))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert errors == [f"Error: training stopped: No space left on device; {run_dir} is marked incomplete"]
+    assert [path.name for path in run_dir.iterdir()] == [INCOMPLETE_FILE]
+
+
+def train_in_subprocess(run_dir, mnist_dir):
+    """digits-train in its own process (a signal for it must not reach pytest), training for a long while."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from digits.train.cli import main; main()", *TINY, "--epochs", "1000",
+         "--patience", "1000", "--mnist-dir", str(mnist_dir), "--out", str(run_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, name", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
+def test_stopped_training_leaves_the_run_marked_incomplete(tmp_path, mnist_dir, signum, name):
+    from digits.convert.cli import main as convert_main
+
+    run_dir = tmp_path / "run"
+    training = train_in_subprocess(run_dir, mnist_dir)
+    try:
+        deadline = time.monotonic() + 300
+        while not (run_dir / report.MODEL_FILE).exists():  # the first epoch's checkpoint: training is under way
+            assert training.poll() is None, training.communicate()[1]
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        training.send_signal(signum)
+        _, stderr = training.communicate(timeout=120)
+    finally:
+        training.kill()
+    assert training.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    assert stderr.rstrip().splitlines()[-1] == (f"Error: training stopped by {name}; {run_dir} is marked incomplete "
+                                                f"({INCOMPLETE_FILE})")
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted([INCOMPLETE_FILE, report.MODEL_FILE])
+    refused = CliRunner().invoke(convert_main, [str(run_dir), "--mnist-dir", str(mnist_dir)])
+    assert refused.exit_code == 1 and f"Error: {run_dir}: its training did not finish" in refused.output
 
 
 @pytest.mark.slow
