@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -175,6 +174,8 @@ class PicameraSource(FrameSource):
         Raises:
             CameraError: the camera sent no frame for LOST_AFTER_S seconds.
         """
+        from concurrent.futures import TimeoutError as FutureTimeout  # what picamera2's wait raises; only here
+
         if self._camera is None:
             raise CameraError("picam is not open")
         try:

@@ -1,7 +1,9 @@
 """`digits-edge`: read handwritten digits with numpy, OpenCV and a TFLite interpreter (never tensorflow)."""
 from __future__ import annotations
 
+import os
 import signal
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import click
 from click.core import ParameterSource
 
 from digits.edge.camera_cli import camera_options, live_options, run_camera
-from digits.edge.classifier import ClassifierOptions, DigitClassifier, ModelError
+from digits.edge.classifier import DEFAULT_INTERPRETER_THREADS, ClassifierOptions, DigitClassifier, ModelError
 from digits.edge.evaluation import LabelsError, read_labels_csv
 from digits.edge.folder import PREPROCESSORS, FolderOptions, OutputError, check_outputs, crop_path, run_folder
 from digits.edge.folder_cli import exit_if_interrupted, file_labels, images_to_read, stopped_by_ctrl_c
@@ -18,16 +20,19 @@ from digits.edge.multi import MultiOptions
 from digits.edge.multi_cli import multi_options, run_multi_folder
 from digits.edge.multi_live import run_live_multi
 from digits.edge.output import RunSummary, json_row, summary_json, summary_text, table_header, table_row
-from digits.edge.runtime import RUNTIMES, RuntimeMissing
+from digits.edge.runtime import RUNTIMES, RuntimeMissing, available_cores
 from digits.edge.sheet import Miss, make_miss, misses_sheet
 
 
 def load_classifier(model: Path | None, runtime: str | None, threads: int | None) -> DigitClassifier:
     """The classifier for the shared --model/--runtime/--threads options; known errors become one line."""
     try:
-        return DigitClassifier(ClassifierOptions(model, runtime, threads))
+        classifier = DigitClassifier(ClassifierOptions(model, runtime, threads))
     except (ModelError, RuntimeMissing) as error:
         raise click.ClickException(str(error)) from error
+    if threads and threads > classifier.threads:
+        click.echo(f"note: --threads {threads} capped to the {classifier.threads} cores available", err=True)
+    return classifier
 
 
 @click.command()
@@ -51,7 +56,8 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
 @click.option("--runtime", type=click.Choice(RUNTIMES), default=None,
               help="TFLite interpreter.  [default: ai-edge-litert if installed, else tflite-runtime]")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Interpreter threads.  [default: every core]")
+              help=f"Interpreter threads, at most the cores available ({available_cores()} here): more is capped, "
+                   f"with a note.  [default: {DEFAULT_INTERPRETER_THREADS}: the model is too small to gain from more]")
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines (file, digit, confidence, probabilities, latency_ms), then a summary line.")
 @camera_options
@@ -168,8 +174,26 @@ def _print_results(options: FolderOptions, files: list[Path], classifier: DigitC
 
 
 def console_main() -> None:
-    """The `digits-edge` command: main, except that a reader closing the pipe (`| head`) ends it quietly in
-    every mode, as it ends other Unix tools, instead of an error about a broken pipe."""
+    """The `digits-edge` command: main, or `digits-edge doctor` (what this environment lacks to read digits).
+
+    A reader closing the pipe (`| head`) ends it quietly in every mode, as it ends other Unix tools, instead of
+    an error about a broken pipe. Once the command is done, its output flushed, the process ends at once: the
+    teardown of OpenCV's and the interpreter's native libraries would add some 25 ms to every run.
+    """
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    main()
+    command, args, name = main, sys.argv[1:], None
+    if args[:1] == ["doctor"]:
+        from digits.edge.doctor_cli import doctor
+
+        command, args, name = doctor, args[1:], "digits-edge doctor"
+    code = 0
+    try:
+        command.main(args, prog_name=name)
+    except SystemExit as end:
+        if not isinstance(end.code, (int, type(None))):
+            raise  # a message to print: Python's own exit does that
+        code = end.code or 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

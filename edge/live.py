@@ -5,7 +5,6 @@ with no digit counts as all-zero probabilities, and a low mean confidence reads 
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import signal
@@ -439,6 +438,8 @@ def _x_display_problem(display: str) -> str | None:
             socket.create_connection((host, _X11_TCP_PORT + int(number)), timeout=_DISPLAY_CONNECT_TIMEOUT_S).close()
         except OSError as error:
             return f"cannot connect to X display {display} ({error.strerror or error})"
+    import ctypes  # only the window mode needs it
+
     try:
         xcb = ctypes.CDLL(_LIBXCB)
     except OSError:

@@ -5,8 +5,10 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
 from digits.edge.classifier import ClassifierOptions, DigitClassifier, default_model_path
+from digits.edge.cli import main
 from digits.edge.runtime import RUNTIMES, available_cores
 from digits.edge.tflite_file import ModelFileError, check_tflite
 
@@ -69,3 +71,18 @@ def test_a_damaged_model_is_one_line_of_error_and_exit_1(tmp_path, model_bytes, 
 def test_threads_beyond_the_cores_available_are_capped(runtime):
     classifier = DigitClassifier(ClassifierOptions(runtime=runtime, threads=available_cores() + 7))
     assert classifier.threads == available_cores()
+
+
+def test_one_interpreter_thread_unless_asked():
+    assert DigitClassifier(ClassifierOptions()).threads == 1
+
+
+def test_threads_beyond_the_cores_get_a_note_and_the_run_goes_on(repo_root):
+    result = CliRunner().invoke(main, ["--dir", str(repo_root / "TestSet" / "Luis"), "--threads", "64"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"note: --threads 64 capped to the {available_cores()} cores available\n"
+
+
+def test_the_help_says_threads_are_capped_at_the_cores_available():
+    help_text = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    assert f"at most the cores available ({available_cores()} here): more is capped" in help_text

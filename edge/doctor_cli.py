@@ -1,0 +1,39 @@
+"""`digits-edge doctor`: print what doctor.diagnose() found, the problems with their fixes, and the reading."""
+from __future__ import annotations
+
+import click
+
+from digits.edge.doctor import DRAWN_DIGIT, DoctorReport, Reading, diagnose
+
+_NAME_WIDTH = 15
+
+
+def reading_line(reading: Reading) -> str:
+    """One line for a reading of the drawn digit."""
+    runtime = reading.runtime or "the default interpreter"
+    if reading.error:
+        return f"{runtime}: cannot read ({reading.error})"
+    verdict = "ok" if reading.ok else f"WRONG, expected {DRAWN_DIGIT}"
+    return (f"{runtime}: read a drawn {DRAWN_DIGIT} as {reading.digit} ({reading.confidence:.2f}) in "
+            f"{reading.milliseconds:.1f} ms: {verdict}")
+
+
+def report_lines(report: DoctorReport) -> list[str]:
+    """The report as printed: one line per check, the readings, then each problem's fix and the verdict."""
+    lines = [f"{check.name:{_NAME_WIDTH}s} {check.found}" for check in report.checks]
+    lines += [f"{'reading':{_NAME_WIDTH}s} {reading_line(reading)}" for reading in report.readings]
+    if report.problems:
+        lines += ["", "problems:"] + [f"  {check.name}: {check.fix}" for check in report.problems]
+    lines += ["", "digits-edge can read digits here" if report.can_read else "digits-edge cannot read digits here"]
+    return lines
+
+
+@click.command()
+def doctor() -> None:
+    """Check this machine and environment for digits-edge: Python, glibc, architecture, the TFLite
+    interpreters, numpy, OpenCV, picamera2, the venv and the cameras; say how to fix each known problem; and
+    read a drawn digit with the packaged model. Exit codes: 0 a digit can be read, 1 it cannot."""
+    report = diagnose()
+    click.echo("\n".join(report_lines(report)))
+    if not report.can_read:
+        raise SystemExit(1)
