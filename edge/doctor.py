@@ -6,9 +6,11 @@ them all on this process and returns a DoctorReport. Nothing here prints: the cl
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import importlib
 import importlib.metadata
+import io
 import platform
 import sys
 import time
@@ -92,15 +94,15 @@ def interpreter_checks(python: tuple[int, int], installed: dict[str, str | None]
     """One line per interpreter (version, and whether it imports); a fix when none is usable.
 
     installed: each RUNTIMES name -> its installed version, None when not installed.
-    import_errors: each installed one -> why its module fails to import, None when it imports.
+    import_errors: each installed one -> why it cannot be used (its import fails, or it cannot work with this
+        numpy), None when it can.
     """
     checks = []
     for name, version in installed.items():
         if version is None:
             checks.append(Check(name, "not installed"))
         elif import_errors.get(name):
-            checks.append(Check(name, f"{version}, does not import: {import_errors[name]}",
-                                _import_fix(name, import_errors[name])))
+            checks.append(Check(name, f"{version}, unusable: {import_errors[name]}", _import_fix(name, import_errors[name])))
         else:
             checks.append(Check(name, f"{version}, imports"))
     usable = [name for name, version in installed.items() if version is not None and not import_errors.get(name)]
@@ -109,9 +111,9 @@ def interpreter_checks(python: tuple[int, int], installed: dict[str, str | None]
     return checks
 
 
-def _import_fix(name: str, error: str) -> str:
-    if name == "tflite-runtime" and "numpy" in error.lower():
-        return "tflite-runtime 2.14 needs numpy 1: pip install 'numpy<2' (or use ai-edge-litert)"
+def _import_fix(name: str, error: str) -> str | None:
+    if "numpy" in error:
+        return None  # the numpy line gives the fix
     return f"reinstall it: pip install --force-reinstall {name}"
 
 
@@ -187,8 +189,9 @@ def on_raspberry_pi(model_file: Path = PI_MODEL_FILE) -> bool:
         return False
 
 
-def read_drawn_digit(runtime: str | None) -> Reading:
-    """Load the packaged model with `runtime` (None: the one digits-edge picks) and read a digit drawn here."""
+def read_drawn_digit(runtime: str | None, model_path: Path | None = None) -> Reading:
+    """Load the model (None: the packaged one) with `runtime` (None: the one digits-edge picks) and read a digit
+    drawn here."""
     try:
         import cv2
         import numpy as np
@@ -196,7 +199,7 @@ def read_drawn_digit(runtime: str | None) -> Reading:
         from digits.edge.classifier import ClassifierOptions, DigitClassifier
         from digits.edge.preprocess import to_mnist
 
-        classifier = DigitClassifier(ClassifierOptions(runtime=runtime, threads=1))
+        classifier = DigitClassifier(ClassifierOptions(model_path, runtime))
         paper = np.full((_DRAWN_SIDE_PX, _DRAWN_SIDE_PX), 255, np.uint8)
         cv2.putText(paper, str(DRAWN_DIGIT), (24, 76), cv2.FONT_HERSHEY_SIMPLEX, 2.6, 0, 7, cv2.LINE_AA)
         start = time.perf_counter()
@@ -207,25 +210,27 @@ def read_drawn_digit(runtime: str | None) -> Reading:
     return Reading(classifier.runtime, prediction.digit, prediction.confidence, milliseconds)
 
 
-def diagnose() -> DoctorReport:
-    """Every check on this process and machine, and a reading with each interpreter that imports."""
+def diagnose(model_path: Path | None = None) -> DoctorReport:
+    """Every check on this process and machine, and a reading with each interpreter that imports, of the model
+    at `model_path` (None: the packaged one)."""
     from digits.edge.runtime import RUNTIMES
 
     installed = {name: _distribution_version(name) for name in RUNTIMES}
-    import_errors = {name: _import_error(INTERPRETER_MODULES[name]) for name in RUNTIMES if installed[name]}
+    numpy_version = _distribution_version("numpy")
+    import_errors = {name: _unusable(name, numpy_version) for name in RUNTIMES if installed[name]}
     venv, sees_system = venv_check(sys.prefix, sys.base_prefix)
     picamera2_error = _import_error("picamera2")
     checks = [python_check(sys.version_info[:3], sys.executable),
               machine_check(platform.machine(), platform.libc_ver()),
               *interpreter_checks(sys.version_info[:2], installed, import_errors),
-              numpy_check(_distribution_version("numpy"), installed["tflite-runtime"] is not None),
+              numpy_check(numpy_version, installed["tflite-runtime"] is not None),
               opencv_check(*_opencv()),
               picamera2_check(picamera2_error, on_raspberry_pi(), sees_system),
               venv,
               cameras_check(*_cameras(with_picamera2=picamera2_error is None))]
     usable = [name for name in RUNTIMES if installed[name] and not import_errors.get(name)]
-    readings = tuple(read_drawn_digit(runtime) for runtime in usable)
-    return DoctorReport(tuple(checks), readings or (read_drawn_digit(None),))
+    readings = tuple(read_drawn_digit(runtime, model_path) for runtime in usable)
+    return DoctorReport(tuple(checks), readings or (read_drawn_digit(None, model_path),))
 
 
 def _distribution_version(name: str) -> str | None:
@@ -235,10 +240,19 @@ def _distribution_version(name: str) -> str | None:
         return None
 
 
+def _unusable(runtime: str, numpy_version: str | None) -> str | None:
+    """Why an installed interpreter cannot be used here (built for another numpy, or its import fails)."""
+    from digits.edge.runtime import unusable_reason
+
+    if numpy_version and unusable_reason(runtime, numpy_version):
+        return f"built for numpy 1, numpy {numpy_version} here"
+    return _import_error(INTERPRETER_MODULES[runtime])
+
+
 def _import_error(module: str) -> str | None:
     """Why `module` does not import (its first line), None when it does; native chatter kept off the terminal."""
     try:
-        with native_stderr_captured():
+        with native_stderr_captured(), contextlib.redirect_stderr(io.StringIO()):
             importlib.import_module(module)
     except Exception as error:  # an extension built for another numpy raises ImportError or AttributeError
         return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -1,6 +1,8 @@
 """`digits-edge doctor`: print what doctor.diagnose() found, the problems with their fixes, and the reading."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from digits.edge.doctor import DRAWN_DIGIT, DoctorReport, Reading, diagnose
@@ -29,11 +31,13 @@ def report_lines(report: DoctorReport) -> list[str]:
 
 
 @click.command()
-def doctor() -> None:
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Read the drawn digit with this TFLite model.  [default: the packaged one]")
+def doctor(model: Path | None) -> None:
     """Check this machine and environment for digits-edge: Python, glibc, architecture, the TFLite
     interpreters, numpy, OpenCV, picamera2, the venv and the cameras; say how to fix each known problem; and
-    read a drawn digit with the packaged model. Exit codes: 0 a digit can be read, 1 it cannot."""
-    report = diagnose()
+    read a drawn digit with the model in each interpreter. Exit codes: 0 a digit can be read, 1 it cannot."""
+    report = diagnose(model)
     click.echo("\n".join(report_lines(report)))
     if not report.can_read:
         raise SystemExit(1)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+
+import numpy as np
 
 from digits.edge.native import native_stderr_without
 from digits.edge.tflite_file import check_tflite
@@ -26,15 +29,32 @@ def interpreter_class(runtime: str | None = None):
     """
     if runtime is not None and runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    unusable = None
     for name in (runtime,) if runtime else RUNTIMES:
+        reason = unusable_reason(name, np.__version__)
+        if reason:
+            if importlib.util.find_spec(_MODULES[name].split(".")[0]):  # installed, so say why it is not used
+                unusable = reason
+            continue
         try:
             return importlib.import_module(_MODULES[name]).Interpreter
         except ImportError:
             continue
+    if unusable:
+        raise RuntimeMissing(unusable)
     if runtime:
         raise RuntimeMissing(f"{runtime} is not installed (pip install {runtime})")
     raise RuntimeMissing("no TFLite interpreter installed: pip install ai-edge-litert "
                          "(or tflite-runtime on Python <= 3.11)")
+
+
+def unusable_reason(runtime: str, numpy_version: str) -> str | None:
+    """Why `runtime` cannot work beside this numpy, with the fix; None when it can. tflite-runtime's releases
+    are built for numpy 1: under numpy 2 its import only warns, and loading a model then fails obscurely."""
+    if runtime == "tflite-runtime" and int(numpy_version.split(".")[0]) >= 2:
+        return (f"tflite-runtime is built for numpy 1 and cannot work with numpy {numpy_version}: "
+                f"pip install 'numpy<2' (or pip install ai-edge-litert)")
+    return None
 
 
 def runtime_name(interpreter_cls) -> str:
