@@ -8,6 +8,8 @@ import configparser
 import importlib.util
 import json
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,53 @@ def expect():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def environment():
+    spec = importlib.util.spec_from_file_location("aarch64_environment",
+                                                  ROOT / "scripts" / "aarch64" / "environment.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def _found(environment, python: str, numpy: str, **distributions: str):
+    names = {"opencv-python": "4.11.0.86", **{name.replace("_", "-"): v for name, v in distributions.items()}}
+    return environment.Found(machine="aarch64", python=python, distributions=names, numpy_version=numpy,
+                             numpy_from_debian=True)
+
+
+def test_each_suite_passes_the_environment_its_debian_root_gives(environment):
+    bookworm = _found(environment, "3.11", "1.24.2", tflite_runtime="2.14.0")
+    trixie = _found(environment, "3.13", "2.2.4", ai_edge_litert="2.3.0", opencv_python="5.1.0.95")
+    assert environment.check(environment.SUITES["bookworm"], bookworm).startswith(
+        "python 3.11 aarch64; tflite-runtime 2.14.0, numpy 1.24.2 (Debian's)")
+    assert environment.check(environment.SUITES["trixie"], trixie).startswith(
+        "python 3.13 aarch64; ai-edge-litert 2.3.0, numpy 2.2.4 (Debian's), opencv-python 5.1.0.95")
+
+
+@pytest.mark.parametrize("suite, python, numpy, distributions, message", [
+    ("bookworm", "3.11", "2.2.4", {"tflite_runtime": "2.14.0"}, "numpy 2.2.4, expected 1.x"),
+    ("bookworm", "3.13", "1.24.2", {"tflite_runtime": "2.14.0"}, "python 3.13, expected 3.11"),
+    ("bookworm", "3.11", "1.24.2", {"ai_edge_litert": "2.3.0"}, "tflite-runtime is not installed"),
+    ("bookworm", "3.11", "1.24.2", {"tflite_runtime": "2.13.0"}, "tflite-runtime 2.13.0, expected 2.14.0"),
+    ("trixie", "3.13", "1.26.4", {"ai_edge_litert": "2.3.0"}, "numpy 1.26.4, expected 2.x"),
+    ("trixie", "3.11", "2.2.4", {"ai_edge_litert": "2.3.0"}, "python 3.11, expected 3.13"),
+    ("trixie", "3.13", "2.2.4", {"tflite_runtime": "2.14.0"}, "ai-edge-litert is not installed"),
+    ("trixie", "3.13", "2.2.4", {"ai_edge_litert": "2.3.0", "tensorflow": "2.21.0"}, "tensorflow 2.21.0 is installed"),
+])
+def test_an_environment_that_does_not_fit_its_suite_fails(environment, suite, python, numpy, distributions,
+                                                          message):
+    with pytest.raises(environment.EnvironmentMismatch, match=message):
+        environment.check(environment.SUITES[suite], _found(environment, python, numpy, **distributions))
+
+
+def test_the_check_script_refuses_an_unknown_suite_before_any_work():
+    result = subprocess.run([ROOT / "scripts" / "check_aarch64.sh", "buster"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.startswith("usage: ") and result.stdout == ""
 
 
 def _write_lines(path: Path, records: list[dict]) -> Path:
