@@ -393,11 +393,6 @@ def draw_overlay(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> n
     return draw_status(view, (text, f"{fps:.1f} fps"))
 
 
-def has_display() -> bool:
-    """Whether a window can be shown here (see display_problem)."""
-    return display_problem() is None
-
-
 def display_problem() -> str | None:
     """None when OpenCV can open a window here, else why not: NO_DISPLAY when neither $DISPLAY nor
     $WAYLAND_DISPLAY is set (the usual headless case), or what is wrong with the display that is set.
