@@ -142,7 +142,7 @@ def xvfb(*options: str) -> Iterator[tuple[subprocess.Popen, str]]:
     try:
         yield server, f":{server.stdout.readline().strip()}"
     finally:
-        server.kill()
+        server.terminate()  # a clean exit: Xvfb removes its socket and lock files
         server.wait(timeout=10)
 
 
