@@ -1,20 +1,17 @@
-"""What scripts/check_aarch64.sh asserts (scripts/aarch64/expect.py), and the systemd unit in deploy/.
+"""What scripts/check_aarch64.sh asserts: the arm64 root's venv (scripts/aarch64/environment.py) and the
+digits read there (scripts/aarch64/expect.py).
 
 The check itself (a Debian arm64 root under qemu) runs from .ci/run, not here: it takes minutes.
 """
 from __future__ import annotations
 
-import configparser
 import importlib.util
 import json
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from digits.edge.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -177,15 +174,3 @@ def test_the_command_line_reports_a_mismatch_with_exit_1(expect, tmp_path, luis_
     output = _dir_run(tmp_path, [1, 0, 7])
     assert expect.main(["dir", "--labels", str(luis_labels), "--output", str(output)]) == 1
     assert "MISMATCH: Luis: read 1 0 7" in capsys.readouterr().err
-
-
-def test_the_systemd_unit_runs_the_venv_runner_headless_on_the_pi_camera():
-    unit = configparser.ConfigParser(strict=False, interpolation=None)
-    unit.read(ROOT / "deploy" / "digits-edge.service")
-    service = unit["Service"]
-    assert service["User"] == "pi" and service["Restart"] == "on-failure"
-    command = shlex.split(service["ExecStart"])
-    assert command[0] == f"{service['WorkingDirectory']}/.venv/bin/digits-edge"
-    context = main.make_context("digits-edge", command[1:])  # the flags must be ones digits-edge takes
-    assert context.params["camera"] == "picam" and context.params["headless"] and context.params["as_json"]
-    assert unit["Install"]["WantedBy"] == "multi-user.target"
