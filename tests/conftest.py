@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -17,6 +18,11 @@ for _interpreter_module in ("tflite_runtime.interpreter", "ai_edge_litert.interp
         __import__(_interpreter_module)
     except ImportError:
         pass
+
+# A run started in the background (`scripts/test.sh &`) inherits SIGINT ignored, and so would every child the
+# tests start and stop with SIGINT: a handler of our own makes the children start with SIGINT's default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
