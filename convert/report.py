@@ -7,7 +7,7 @@ from pathlib import Path
 from digits.convert.converter import ConvertError, ConvertOptions, write_atomic
 from digits.convert.steps import format_size
 from digits.convert.verify import Verification
-from digits.train.strict_json import json_text
+from digits.edge.strict_json import json_text
 
 COLUMNS = ("model", "size", "runtime", "accuracy", "agrees with Keras", "latency (1 thread)")
 # must run in every installed runtime; dynamic-range is known not to load in tflite-runtime 2.14

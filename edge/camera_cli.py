@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import click
@@ -14,6 +13,7 @@ from digits.edge.classifier import DigitClassifier
 from digits.edge.folder import PREPROCESSORS
 from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, NO_DISPLAY, DisplayError, LiveOptions,
                               LiveSummary, Roi, RoiError, display_problem, parse_roi, run_live)
+from digits.edge.strict_json import json_line
 
 
 def _roi_option(context: click.Context, parameter: click.Parameter, value: str | None) -> Roi | None:
@@ -81,11 +81,11 @@ def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, a
             or no window can be opened.
     """
     def echo(change) -> None:
-        click.echo(json.dumps(change.as_dict()) if as_json else str(change))
+        click.echo(json_line(change.as_dict()) if as_json else str(change))
 
     try:
         summary = loop(open_source(source), classifier, options, echo)
     except (CameraError, RoiError, DisplayError) as error:
         raise click.ClickException(str(error)) from error
-    click.echo(json.dumps({"summary": summary.as_dict()}) if as_json else f"summary: {summary}")
+    click.echo(json_line({"summary": summary.as_dict()}) if as_json else f"summary: {summary}")
     return summary

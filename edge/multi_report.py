@@ -6,7 +6,8 @@ from pathlib import Path
 
 from digits.edge.evaluation import LabelsError, LabelTable, label_table, read_label_rows
 from digits.edge.multi import Reading
-from digits.edge.output import RunEnd, json_line
+from digits.edge.output import RunEnd
+from digits.edge.strict_json import json_line
 
 
 def read_number_labels(path: Path) -> LabelTable:

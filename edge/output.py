@@ -1,29 +1,13 @@
 """What the runner prints: a table row or a JSON line per file, and a summary (with scores when labelled)."""
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from digits.edge.classifier import Prediction
 from digits.edge.evaluation import Scores, classification_report, confusion_table, score
-
-
-def json_line(value) -> str:
-    """`value` as one line of strict JSON: a NaN or infinite float (a broken model's output) becomes null."""
-    return json.dumps(_finite(value), allow_nan=False)
-
-
-def _finite(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
+from digits.edge.strict_json import json_line
 
 
 def table_header(width: int) -> str:

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import classification_report, confusion_matrix
 
 from digits.edge.files import atomic_path, write_bytes_atomic
-from digits.train.strict_json import json_text
+from digits.edge.strict_json import json_text
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"

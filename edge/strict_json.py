@@ -16,6 +16,11 @@ def finite_or_none(data):
     return data
 
 
+def json_line(data) -> str:
+    """`data` as one line of strict JSON: a NaN or infinite float (a broken model's output) becomes null."""
+    return json.dumps(finite_or_none(data), allow_nan=False)
+
+
 def json_text(data) -> str:
     """Indented JSON text ending in a newline, a number that is not finite written as null."""
     return json.dumps(finite_or_none(data), indent=2, allow_nan=False) + "\n"
