@@ -98,13 +98,14 @@ def list_images(folder: Path, recursive: bool = False) -> list[Path]:
     return files
 
 
-def read_image(path: Path) -> np.ndarray:
+def read_image(path: Path, decode_side: int | None = None) -> np.ndarray:
     """An 8-bit gray, BGR or BGRA image from a JPEG, PNG, BMP, WebP or TIFF file.
 
     The decoded size (width x height x channels x bytes per sample, from the header) stays within
     MAX_DECODED_BYTES: a big JPEG is decoded at a reduced size (never below DECODE_SIDE while the bound allows),
     another image too big for it is decoded as 8-bit gray when it has no alpha channel, else refused, before
-    decoding. 16-bit and floating-point images are brought to 8 bits.
+    decoding. 16-bit and floating-point images are brought to 8 bits. With `decode_side` (px), a JPEG is also
+    decoded at 1/2, 1/4 or 1/8 size while its long side stays at least that: for readers that look at less.
 
     Raises:
         ImageReadError: empty, truncated, another format (GIF, HEIC, ...), too large, or undecodable.
@@ -128,7 +129,7 @@ def read_image(path: Path) -> np.ndarray:
         raise ImageReadError(f"{path}: truncated JPEG (no end-of-image marker)")
     if layout is None:
         raise ImageReadError(f"{path}: unreadable {name} header")
-    flags = _decode_flags(path, kind, layout)
+    flags = _decode_flags(path, kind, layout, decode_side)
     with native_stderr_without(_DECODER_NOTICES):
         image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None or image.size == 0:
@@ -151,7 +152,7 @@ class _Layout(NamedTuple):
         return self.width * self.height * self.channels * self.sample_bytes
 
 
-def _decode_flags(path: Path, kind: str, layout: _Layout) -> int:
+def _decode_flags(path: Path, kind: str, layout: _Layout, decode_side: int | None = None) -> int:
     """The imdecode flags that keep the decoded image within MAX_DECODED_BYTES (ImageReadError when none can)."""
     too_large = ImageReadError(f"{path}: too large: {layout.width}x{layout.height} pixels would take "
                                f"{layout.decoded_bytes / _MEGABYTE:,.0f} MB decoded (limit "
@@ -160,8 +161,10 @@ def _decode_flags(path: Path, kind: str, layout: _Layout) -> int:
     ignore_orientation = cv2.IMREAD_IGNORE_ORIENTATION
     if kind == "jpeg":  # colour (CMYK converted), decoded at 1/2, 1/4 or 1/8 size when big
         factor = 1
-        if layout.decoded_bytes > MAX_DECODED_BYTES or max(layout.width, layout.height) > 4 * DECODE_SIDE:
-            factor = _reduction(layout.width, layout.height)
+        if decode_side is not None:
+            factor = _reduction(layout.width, layout.height, decode_side)
+        elif layout.decoded_bytes > MAX_DECODED_BYTES or max(layout.width, layout.height) > 4 * DECODE_SIDE:
+            factor = _reduction(layout.width, layout.height, DECODE_SIDE)
         while factor < 8 and layout.decoded_bytes / factor ** 2 > MAX_DECODED_BYTES:
             factor *= 2
         if layout.decoded_bytes / factor ** 2 > MAX_DECODED_BYTES:
@@ -243,10 +246,10 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _reduction(width: int, height: int) -> int:
-    """The largest JPEG decode reduction (1, 2, 4, 8) that keeps the long side >= DECODE_SIDE."""
+def _reduction(width: int, height: int, min_side: int) -> int:
+    """The largest JPEG decode reduction (1, 2, 4, 8) that keeps the long side >= min_side."""
     factor = 1
-    while factor < 8 and max(width, height) / (factor * 2) >= DECODE_SIDE:
+    while factor < 8 and max(width, height) / (factor * 2) >= min_side:
         factor *= 2
     return factor
 

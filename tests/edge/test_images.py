@@ -204,6 +204,26 @@ def test_a_big_jpeg_is_decoded_reduced(tmp_path):
     assert 1024 <= max(image.shape[:2]) <= 2100
 
 
+@pytest.mark.parametrize(("side", "decode_side", "expected_side"), [(1280, 600, 640), (2400, 600, 600),
+                                                                   (1280, None, 1280), (500, 600, 500)])
+def test_decode_side_decodes_a_jpeg_smaller_while_its_long_side_stays_at_least_that(tmp_path, side, decode_side,
+                                                                                   expected_side):
+    photo = cv2.resize(digit_photo(), (side * 3 // 4, side), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(tmp_path / "photo.jpg"), photo)
+    assert max(read_image(tmp_path / "photo.jpg", decode_side).shape[:2]) == expected_side
+
+
+def test_the_single_digit_folder_loop_reads_a_big_photo_at_a_reduced_size_and_still_reads_its_digit(tmp_path):
+    from digits.edge.classifier import ClassifierOptions, DigitClassifier
+    from digits.edge.folder import SINGLE_DIGIT_DECODE_SIDE_PX, FolderOptions, run_folder
+
+    photo = cv2.resize(digit_photo(), (1200, 1440), interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(tmp_path / "7.jpg"), photo)
+    (result,) = run_folder(FolderOptions(tmp_path), DigitClassifier(ClassifierOptions()))
+    assert SINGLE_DIGIT_DECODE_SIDE_PX <= max(result.image.shape[:2]) < 1440
+    assert result.prediction.digit == 7
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_a_phone_photo_is_turned_upright_by_its_exif_orientation_at_any_size(tmp_path, orientation):
     """OpenCV's own EXIF handling at full size is the reference; a big photo, decoded reduced, must match it."""
