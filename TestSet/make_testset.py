@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 import cv2
 import numpy as np
-
 from digits.edge.files import write_bytes_atomic
 from digits.train import synth
 from digits.train.mnist import MnistError, MnistSplit, load_mnist_split, resolve_mnist_dir

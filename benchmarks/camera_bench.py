@@ -13,7 +13,6 @@ import argparse
 import time
 
 import numpy as np
-
 from bench_common import PHOTO_SIZE as FRAME_SIZE  # benchmarks/bench_common.py (the script's own folder)
 from bench_common import paper_photos, pin_to_one_core
 from digits.edge.classifier import ClassifierOptions, DigitClassifier

@@ -56,8 +56,8 @@ def benchmark(name: str, keras_path: Path, out_dir: Path, train, test, trained: 
         latencies = [f"{checks[runtime].latency_us:.0f} us" if runtime in checks and checks[runtime].latency_us
                      else "-" for runtime in RUNTIMES]
         accuracy = f"{model.runtimes[0].accuracy:.2%}" if trained and model.runtimes else "-"
-        rows.append([name, f"{parameters:,}", f"{macs / 1e6:.2f} M", model.kind, format_size(model.size_bytes), *latencies, accuracy,
-                     f"{verification.keras_accuracy:.2%}" if trained else "-"])
+        rows.append([name, f"{parameters:,}", f"{macs / 1e6:.2f} M", model.kind, format_size(model.size_bytes),
+                     *latencies, accuracy, f"{verification.keras_accuracy:.2%}" if trained else "-"])
     return rows
 
 

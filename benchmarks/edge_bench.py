@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import cv2
-
 from bench_common import paper_photos, pin_to_one_core  # benchmarks/bench_common.py (the script's own folder)
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.folder import classify_image

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
-
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.folder import classify_image
 from digits.edge.images import ImageReadError, list_images, read_image
@@ -196,7 +195,8 @@ def main() -> None:
         for name, variant in VARIANTS.items():
             score, misses = evaluate(args.photos, classifier, "robust", variant)
             right, total = score["all"]
-            print(f"{name:28s} {right / total:7.1%} ({right}/{total})  {', '.join(misses) if args.misses else len(misses)}")
+            listed = ", ".join(misses) if args.misses else len(misses)
+            print(f"{name:28s} {right / total:7.1%} ({right}/{total})  {listed}")
 
 
 if __name__ == "__main__":

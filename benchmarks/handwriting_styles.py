@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import to_mnist
 from digits.train.mnist import VALIDATION_SIZE, load_mnist_split, resolve_mnist_dir
@@ -86,7 +85,8 @@ def report_style(style: str, digit: int, draw: Callable[[np.ndarray, np.random.G
         read = [None if model_input is None else classifier.predict(model_input).digit for model_input in inputs]
         right = sum(reading == digit for reading in read)
         misses = Counter(reading for reading in read if reading != digit)
-        listed = ", ".join(f"{'none' if reading is None else reading}: {count}" for reading, count in misses.most_common())
+        listed = ", ".join(f"{'none' if reading is None else reading}: {count}"
+                           for reading, count in misses.most_common())
         print(f"{name:36s} {right / len(read):7.2%} ({right}/{len(read)})  {listed}")
 
 

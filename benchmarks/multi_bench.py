@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 # One core: numpy's BLAS must not start worker threads either (it reads this at import).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-
 from bench_common import pin_to_one_core  # benchmarks/bench_common.py (the script's own folder)
 from digits.edge.classifier import ClassifierOptions, DigitClassifier  # noqa: E402
 from digits.edge.images import list_images, read_image  # noqa: E402
@@ -54,8 +53,8 @@ PAGE_VARIANTS = ("as given", "inverted", "more paper around", "JPEG quality 25",
                  "faded (30% contrast)", "under a lamp's glare")
 
 
-def folder_accuracy(folder: Path, classifier: DigitClassifier, variant: Callable[[np.ndarray], np.ndarray] | None = None,
-                    verbose: bool = True) -> NumberScores:
+def folder_accuracy(folder: Path, classifier: DigitClassifier,
+                    variant: Callable[[np.ndarray], np.ndarray] | None = None, verbose: bool = True) -> NumberScores:
     """Read every labelled image of a folder (labels.csv inside it) as the CLI does (first made gray and changed
     by `variant`, when given); print each reading when verbose, else only the misses."""
     labels = read_number_labels(folder / "labels.csv")

@@ -18,7 +18,8 @@ small file a phone app or a dataset script saves); with `--blank`, the same squa
 
 Usage: .venv/bin/python benchmarks/rendered_photos.py [--count 2000] [--split test|validation] [--seed 0] [--model PATH]
        .venv/bin/python benchmarks/rendered_photos.py --stress --split validation --count 400
-       .venv/bin/python benchmarks/rendered_photos.py --stress --condition "squared paper" --split validation --count 400
+       .venv/bin/python benchmarks/rendered_photos.py --stress --condition "squared paper" \
+           --split validation --count 400
        .venv/bin/python benchmarks/rendered_photos.py --blank --stress --count 100   (blank pages: "no digit" expected)
        .venv/bin/python benchmarks/rendered_photos.py --thumbnails --split validation [--stress] [--blank]
 """
@@ -27,13 +28,12 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
-from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
-
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import to_mnist
 from digits.train.mnist import VALIDATION_SIZE, load_mnist_split, resolve_mnist_dir
@@ -57,7 +57,8 @@ STRESS = {
     "thin pen": ({"pen_thinness": 0.3}, None),
     "marker": ({"pen_thinness": 1.6}, None),
     "squared paper": ({"ruled_spacing": 0.08, "squared": True}, None),
-    "squared paper, close-up": ({"ruled_spacing": 0.15, "squared": True, "rule_opacity": 1.0, "rule_width": 0.008}, 0.5),
+    "squared paper, close-up": ({"ruled_spacing": 0.15, "squared": True, "rule_opacity": 1.0, "rule_width": 0.008},
+                                0.5),
 }
 
 
@@ -160,7 +161,8 @@ def main() -> None:
             score[name][3] += 1
     print(f"model: {classifier.model_path.name} ({classifier.runtime})")
     print(f"{'condition':24s} {'digits':>6s} {'as photos':>10s} {'no digit':>9s} {'originals':>10s}")
-    for name in sorted(score, key=lambda name: (name != "all", name)) if not args.stress else [name for _, name in runs]:
+    names = [name for _, name in runs] if args.stress else sorted(score, key=lambda name: (name != "all", name))
+    for name in names:
         photo, original, empty, total = score[name]
         print(f"{name:24s} {total:6d} {photo / total:10.2%} {empty:9d} {original / total:10.2%}")
 

@@ -5,7 +5,6 @@ import math
 from pathlib import Path
 
 import click
-
 from digits.train.mnist import MNIST_DIR_ENV
 from digits.train.quiet import import_tensorflow_quietly
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from digits.convert.steps import StepLog, format_size
 from digits.edge.files import write_bytes_atomic
 from digits.edge.messages import short_reason

@@ -4,8 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from digits.convert.converter import (REPORT_FILE, ConvertError, ConvertOptions, check_calibration_samples,
-                                      checked_out_dir, convert, resolve_source)
+from digits.convert.converter import (
+    REPORT_FILE,
+    ConvertError,
+    ConvertOptions,
+    check_calibration_samples,
+    checked_out_dir,
+    convert,
+    resolve_source,
+)
 from digits.convert.report import check_edge_runtimes, check_max_drop, format_table, report_dict, write_report
 from digits.convert.steps import StepLog
 from digits.convert.verify import Verification, verify

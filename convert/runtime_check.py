@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from digits.edge.classifier import ClassifierOptions, DigitClassifier, ModelError
 from digits.edge.latency import median_invoke_us
 from digits.edge.runtime import RuntimeMissing

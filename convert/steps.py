@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 # write(text, newline): the CLI passes click.echo; None stays silent (library use, tests)
 Writer = Callable[[str, bool], None]

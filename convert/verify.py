@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from digits.convert.converter import ConvertedModel, ConvertError, load_keras_model, to_model_input
-from digits.convert.steps import StepLog
 from digits.convert.runtime_check import check_in_subprocess
+from digits.convert.steps import StepLog
 from digits.edge.runtime import RUNTIMES
 from digits.train.mnist import MnistSplit
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
 from digits.edge.multi import Reading
 
 BOX_BGR = (0, 160, 0)  # green

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from digits.edge.messages import short_reason
 
 PICAM = "picam"

@@ -7,12 +7,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
-
 from digits.edge.camera import CameraError, open_source
 from digits.edge.classifier import DigitClassifier
 from digits.edge.folder import PREPROCESSORS
-from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, NO_DISPLAY, DisplayError, LiveOptions,
-                              LiveSummary, Roi, RoiError, display_problem, parse_roi, run_live)
+from digits.edge.live import (
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_SMOOTH_FRAMES,
+    NO_DISPLAY,
+    DisplayError,
+    LiveOptions,
+    LiveSummary,
+    Roi,
+    RoiError,
+    display_problem,
+    parse_roi,
+    run_live,
+)
 from digits.edge.strict_json import json_line
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from digits.edge.messages import short_reason
 from digits.edge.runtime import available_cores, interpreter_class, load_interpreter, runtime_name
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 from click.core import ParameterSource
-
 from digits.edge.camera_cli import camera_options, live_options, run_camera
 from digits.edge.classifier import DEFAULT_INTERPRETER_THREADS, ClassifierOptions, DigitClassifier, ModelError
 from digits.edge.evaluation import LabelsError, read_labels_csv

@@ -102,7 +102,8 @@ def interpreter_checks(python: tuple[int, int], installed: dict[str, str | None]
         if version is None:
             checks.append(Check(name, "not installed"))
         elif import_errors.get(name):
-            checks.append(Check(name, f"{version}, unusable: {import_errors[name]}", _import_fix(name, import_errors[name])))
+            error = import_errors[name]
+            checks.append(Check(name, f"{version}, unusable: {error}", _import_fix(name, error)))
         else:
             checks.append(Check(name, f"{version}, imports"))
     usable = [name for name, version in installed.items() if version is not None and not import_errors.get(name)]
@@ -195,7 +196,6 @@ def read_drawn_digit(runtime: str | None, model_path: Path | None = None) -> Rea
     try:
         import cv2
         import numpy as np
-
         from digits.edge.classifier import ClassifierOptions, DigitClassifier
         from digits.edge.preprocess import to_mnist
 

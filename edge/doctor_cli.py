@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from digits.edge.doctor import DRAWN_DIGIT, DoctorReport, Reading, diagnose
 
 _NAME_WIDTH = 15

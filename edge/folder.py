@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
-
 from digits.edge.classifier import DigitClassifier, Prediction
 from digits.edge.images import ImageReadError, list_images, read_image, write_image_atomic
 from digits.edge.preprocess import WORK_SIDE, notebook_style, to_mnist

@@ -3,11 +3,10 @@ labels matched to them before any is read, and Ctrl-C ending a run with the summ
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import click
-
 from digits.edge.evaluation import LabelTable, label_for
 from digits.edge.images import FolderError, find_images, no_images_message
 from digits.edge.output import RunEnd

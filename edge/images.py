@@ -4,13 +4,13 @@ from __future__ import annotations
 import os
 import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import cv2
 import numpy as np
-
 from digits.edge.files import write_bytes_atomic
 from digits.edge.native import native_stderr_without
 

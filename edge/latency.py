@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from digits.edge.runtime import load_interpreter
 
 WARMUP_RUNS = 20  # the first invokes allocate and pack weights: not representative

@@ -20,7 +20,6 @@ from typing import Protocol
 
 import cv2
 import numpy as np
-
 from digits.edge.camera import FrameSource
 from digits.edge.classifier import NUM_CLASSES, DigitClassifier
 from digits.edge.native import native_stderr_captured

@@ -14,10 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
-
 from digits.edge.classifier import DigitClassifier
-from digits.edge.preprocess import (LINE_DRIFT, WORK_SIDE, is_convex_blob, ruled_line_ink, thickness, to_gray,
-                                    to_mnist)
+from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, is_convex_blob, ruled_line_ink, thickness, to_gray, to_mnist
 
 # Finding marks (on the downscaled copy)
 BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
@@ -462,8 +460,8 @@ def _broken_line(stats: np.ndarray, shape: tuple[int, int]) -> bool:
     tolerance = max(3.0, BROKEN_LINE_ALIGN * max(shape))
     across, down = _line_runs(shape)
     # vertical pieces (along y, lined up in x), then horizontal ones
-    for length, thickness, start, centre, run in ((h, w, y, x + w / 2, down), (w, h, x, y + h / 2, across)):
-        thin = (length >= MIN_MARK_PX) & (thickness <= LINE_THICKNESS * length)
+    for length, width, start, centre, run in ((h, w, y, x + w / 2, down), (w, h, x, y + h / 2, across)):
+        thin = (length >= MIN_MARK_PX) & (width <= LINE_THICKNESS * length)
         if np.count_nonzero(thin) < BROKEN_LINE_PIECES:
             continue
         order = np.argsort(centre[thin])

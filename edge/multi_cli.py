@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from digits.edge.annotate import draw_reading
 from digits.edge.classifier import DigitClassifier
 from digits.edge.evaluation import LabelsError
@@ -16,8 +15,14 @@ from digits.edge.folder import OutputError, check_outputs, read_folder
 from digits.edge.folder_cli import exit_if_interrupted, file_labels, images_to_read, stopped_by_ctrl_c
 from digits.edge.images import FolderError, write_image_atomic
 from digits.edge.multi import MultiOptions, read_digits
-from digits.edge.multi_report import (MultiSummary, read_number_labels, reading_json, reading_text, summary_json,
-                                      summary_text)
+from digits.edge.multi_report import (
+    MultiSummary,
+    read_number_labels,
+    reading_json,
+    reading_text,
+    summary_json,
+    summary_text,
+)
 
 MULTI_OPTIONS = (
     click.option("--multi", is_flag=True,

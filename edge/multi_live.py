@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-
 from digits.edge.annotate import draw_reading
 from digits.edge.camera import FrameSource
 from digits.edge.classifier import DigitClassifier

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from digits.edge.classifier import Prediction
 from digits.edge.evaluation import Scores, classification_report, confusion_table, score
 from digits.edge.strict_json import json_line

@@ -6,7 +6,6 @@ import importlib.util
 import os
 
 import numpy as np
-
 from digits.edge.native import native_stderr_without
 from digits.edge.tflite_file import check_tflite
 

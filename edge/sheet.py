@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-
 from digits.edge.preprocess import to_gray
 
 TILE = 112  # px: the image and the model's 28x28 input are each shown this large

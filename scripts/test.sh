@@ -5,7 +5,9 @@
 #   trixie    .venv-trixie   Python 3.13 ($DIGITS_TRIXIE_PYTHON, else python3.13 with PYENV_VERSION=3.13.0 when
 #                            pyenv is there): the newest numpy 2, OpenCV 5 and ai-edge-litert the extras allow
 #                            (as on Raspberry Pi OS Trixie)
-# Each venv is set up first (scripts/setup.sh). MNIST is read from DIGITS_MNIST_DIR (the four IDX files).
+# Each venv is set up first (scripts/setup.sh), the Debian packages the tests use are installed when missing
+# (scripts/debian_packages.sh), and the code is linted (ruff) before the tests run. MNIST is read from
+# DIGITS_MNIST_DIR (the four IDX files).
 # Usage: scripts/test.sh [--set bookworm|trixie] [PYTEST ARGS...]   (default: both sets, one after the other)
 # Exit: 0 when every set passed, else the exit status of the first set that failed.
 set -euo pipefail
@@ -47,9 +49,12 @@ for name in ("numpy", "opencv-python", "tflite-runtime", "ai-edge-litert", "tens
         pass
 print("test: " + ", ".join(found))
 EOF
+    "$venv/bin/python" -m ruff check .
     "$venv/bin/python" -m pytest "$@"
 }
 
+# What the tests use for real besides Python: a virtual X server (the window tests), systemd-analyze (the unit)
+scripts/debian_packages.sh xvfb:Xvfb systemd:systemd-analyze
 trap 'exit 130' INT  # Ctrl-C stops the run, not only the set being tested
 failed=0
 summary=()

@@ -90,7 +90,6 @@ def tiny_keras_model(tmp_path_factory, mnist_train) -> Path:
     Its folder looks like a digits-train run directory (it holds model.keras and nothing else).
     """
     import keras
-
     from digits.convert.converter import to_model_input
 
     keras.utils.set_random_seed(0)

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import contextlib
 import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import click
-
 from digits.train.architectures import ARCHITECTURES, DEFAULT_ARCH
 from digits.train.cores import available_cores
 from digits.train.quiet import import_tensorflow_quietly

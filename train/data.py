@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-
 from digits.edge.messages import short_reason
 from digits.train.mnist import VALIDATION_SIZE, MnistSplit, load_mnist_split
 

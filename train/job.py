@@ -7,11 +7,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-
 from digits.convert.converter import MODEL_FILES, REPORT_FILE
 from digits.train import report
-from digits.train.data import (MnistSplits, as_arrays, eval_pipeline, load_splits, uint8_arrays,
-                               with_extra_training)
+from digits.train.data import MnistSplits, as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
 from digits.train.rendered import render_training_photos
 from digits.train.rundir import finish_run, prepare_run_dir, start_run
 from digits.train.styles import crossed_sevens, flagged_ones, footed_ones
@@ -89,8 +87,8 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
     return summary
 
 
-def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, start: float, limit: int | None, threads: int,
-                     verbose: int | str, arguments: dict | None) -> RunSummary:
+def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, start: float, limit: int | None,
+                     threads: int, verbose: int | str, arguments: dict | None) -> RunSummary:
     """Add the extra training digits, train, evaluate on the test set and write the run's files."""
     mnist_sizes = splits.sizes
     styles = (("crossed_sevens", "crossed 7s", crossed_sevens), ("flagged_ones", "flagged 1s", flagged_ones),

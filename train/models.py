@@ -5,10 +5,9 @@ probabilities for the ten digits.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import keras
-
 from digits.train.architectures import ARCHITECTURES, DEFAULT_ARCH  # noqa: F401 (part of this module's API)
 
 INPUT_SHAPE = (28, 28, 1)

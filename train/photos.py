@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from digits.edge.evaluation import Scores, classification_report, confusion_table, label_for, read_labels_csv, score
 from digits.edge.images import ImageReadError, list_images, read_image
 from digits.edge.preprocess import to_mnist

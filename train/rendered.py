@@ -19,7 +19,6 @@ from concurrent.futures import ProcessPoolExecutor
 
 import cv2
 import numpy as np
-
 from digits.edge.preprocess import to_mnist
 from digits.train.synth import random_style, render_digit_photo
 

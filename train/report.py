@@ -8,12 +8,11 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from digits.edge.files import atomic_path, write_bytes_atomic
+from digits.edge.strict_json import json_text
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import classification_report, confusion_matrix
-
-from digits.edge.files import atomic_path, write_bytes_atomic
-from digits.edge.strict_json import json_text
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"

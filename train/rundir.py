@@ -7,9 +7,9 @@ such a folder. Without TensorFlow, so that digits-convert can check for the mark
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
 
 from digits.edge.files import write_bytes_atomic
 

@@ -8,7 +8,7 @@ the README for what they did).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np

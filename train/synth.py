@@ -20,7 +20,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from digits.edge.files import atomic_path
 
 REFERENCE_SIDE = 480  # px; blur and texture sizes are given for this short side and scaled with the image

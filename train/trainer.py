@@ -8,7 +8,6 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-
 from digits.train.data import MnistSplits, eval_pipeline, steps_per_epoch, training_pipeline
 from digits.train.models import ARCHITECTURES, build_model
 from digits.train.report import save_model_atomically
@@ -31,7 +30,7 @@ class TrainOptions:
     footed_ones: float = 0.0  # copies of training 1s with a foot (half flagged too), a fraction of the training 1s
     styled_photo_share: float | None = None  # of each style's copies, this fraction added again as photos
 
-    def resolved(self) -> "TrainOptions":
+    def resolved(self) -> TrainOptions:
         """These options with the architecture's defaults filled in."""
         spec = ARCHITECTURES[self.arch]
         unset = {name: getattr(spec, name) for name in ("epochs", "augment", "flagged_ones", "styled_photo_share")
@@ -103,7 +102,8 @@ class BestCheckpoint(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path, verbose: int | str = "auto") -> TrainResult:
+def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path,
+          verbose: int | str = "auto") -> TrainResult:
     """Build `options.arch` and fit it on the training split, validating every epoch.
 
     Adam with the given learning rate; the default arch decays it along a cosine over the run. Training
@@ -128,5 +128,6 @@ def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path, ver
     history = model.fit(train_batches, validation_data=validation_batches, epochs=options.epochs,
                         callbacks=[checkpoint], shuffle=False, verbose=verbose)
     train_seconds = time.perf_counter() - start
-    return TrainResult(model=model, history={key: [float(v) for v in values] for key, values in history.history.items()},
+    history_values = {key: [float(value) for value in values] for key, values in history.history.items()}
+    return TrainResult(model=model, history=history_values,
                        best_epoch=checkpoint.best_epoch + 1, train_seconds=train_seconds)

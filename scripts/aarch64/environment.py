@@ -78,7 +78,7 @@ def find() -> Found:
     import numpy
 
     distributions = {d.metadata["Name"].lower(): d.version for d in importlib.metadata.distributions()}
-    return Found(machine=platform.machine(), python="%d.%d" % sys.version_info[:2], distributions=distributions,
+    return Found(machine=platform.machine(), python="{}.{}".format(*sys.version_info[:2]), distributions=distributions,
                  numpy_version=numpy.__version__, numpy_from_debian="/dist-packages/" in numpy.__file__)
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import click
 import numpy as np
-
 from digits.edge.files import write_bytes_atomic
 from digits.edge.images import write_image_atomic
 from digits.train.mnist import MnistError, MnistSplit, load_mnist_split, resolve_mnist_dir

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
 from digits.convert.cli import main
 from digits.convert.converter import DYNAMIC_RANGE_WARNING, REPORT_FILE
 from digits.train.rundir import INCOMPLETE_FILE, start_run

@@ -5,9 +5,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from digits.convert.converter import (MODEL_FILES, ConvertError, OutputError, calibration_images, check_out_dir,
-                                      resolve_source, write_atomic)
+from digits.convert.converter import (
+    MODEL_FILES,
+    ConvertError,
+    OutputError,
+    calibration_images,
+    check_out_dir,
+    resolve_source,
+    write_atomic,
+)
 from digits.convert.steps import StepLog, format_size
 
 

@@ -7,9 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-
-from digits.convert.verify import verify
 from digits.convert.converter import ConvertedModel
+from digits.convert.verify import verify
 from digits.edge.runtime import RUNTIMES
 
 # Runs in a fresh Python, as on the edge: load the model with the edge ladder and describe it as JSON.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from digits.convert.converter import REPORT_FILE
 from digits.convert.report import write_report
+
 from tests.train.test_report import load_strict_json
 
 

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from digits.edge.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-
 from digits.edge.preprocess import to_mnist
 
 PAPER, INK = 215, 45  # gray levels

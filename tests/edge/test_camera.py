@@ -7,11 +7,21 @@ import signal
 import cv2
 import numpy as np
 import pytest
-
 from digits.edge.camera import CameraError, OpenCVSource, PicameraSource, open_source
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
-from digits.edge.live import (DEFAULT_MIN_CONFIDENCE, DEFAULT_SMOOTH_FRAMES, LiveOptions, Reading, Roi, RoiError,
-                               Smoother, centred_roi, draw_overlay, parse_roi, run_live)
+from digits.edge.live import (
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_SMOOTH_FRAMES,
+    LiveOptions,
+    Reading,
+    Roi,
+    RoiError,
+    Smoother,
+    centred_roi,
+    draw_overlay,
+    parse_roi,
+    run_live,
+)
 from digits.edge.runtime import RUNTIMES
 from digits.train.synth import render_video
 
@@ -56,7 +66,7 @@ def test_loop_reads_the_digits_of_a_video_in_order_and_in_time(video, classifier
     changes = []
     summary = run_live(OpenCVSource(str(path)), classifier, LiveOptions(), changes.append)
     assert [change.digit for change in changes] == [None, 7, None, 2, None, 0, None]
-    for (start, end, digit), shown, gone in zip(schedule, changes[1::2], changes[2::2]):
+    for (start, end, _digit), shown, gone in zip(schedule, changes[1::2], changes[2::2]):
         assert start <= shown.frame < start + SMOOTHING_DELAY and shown.confidence >= DEFAULT_MIN_CONFIDENCE
         assert end <= gone.frame < end + SMOOTHING_DELAY
     assert summary.frames == len(VIDEO_DIGITS) * (DIGIT_FRAMES + BLANK_FRAMES) + BLANK_FRAMES

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from digits.edge.cli import main
 from digits.edge.runtime import RUNTIMES
 from digits.train.synth import render_video

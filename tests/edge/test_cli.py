@@ -13,12 +13,12 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from digits.edge.classifier import Prediction
 from digits.edge.cli import main
 from digits.edge.output import RunSummary, json_row, summary_json
 from digits.edge.runtime import RUNTIMES
 from digits.edge.sheet import make_miss, misses_sheet
+
 from tests.edge.test_images import GIF_BYTES, cmyk_jpeg, png_header_only
 from tests.edge.test_preprocess import draw_on_paper
 
@@ -196,8 +196,8 @@ def test_the_runner_never_imports_tensorflow(digit_folders):
 
 def test_usage_errors_exit_2(tmp_path):
     (tmp_path / "a.jpg").write_bytes(b"x")
-    for args in ([], ["--dir", tmp_path / "missing"], ["--dir", tmp_path / "a.jpg"], ["--dir", tmp_path, "--threads", "0"],
-                 ["--dir", tmp_path, "--runtime", "tensorflow"]):
+    for args in ([], ["--dir", tmp_path / "missing"], ["--dir", tmp_path / "a.jpg"],
+                 ["--dir", tmp_path, "--threads", "0"], ["--dir", tmp_path, "--runtime", "tensorflow"]):
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)
 
@@ -399,7 +399,8 @@ def is_row(line: str) -> bool:
 def test_ctrl_c_prints_the_summary_of_what_was_read_and_exits_130(many_photos, mode):
     # unbuffered: each row reaches the pipe as it is printed, so the signal comes a few rows into the run
     child = subprocess.Popen(cli_command("--dir", many_photos, "--threads", "1", *mode), text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     lines = []
     while sum(map(is_row, lines)) < 3:
         line = child.stdout.readline()

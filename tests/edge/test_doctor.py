@@ -10,7 +10,6 @@ import venv
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from digits.edge import doctor as checks
 from digits.edge.classifier import default_model_path
 from digits.edge.doctor_cli import doctor

@@ -1,13 +1,11 @@
 """Scores with numpy only, checked against scikit-learn (a test-only dependency), and the labels CSV."""
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 from pathlib import Path
 
-from digits.edge.evaluation import (LabelsError, LabelTable, classification_report, label_for, read_labels_csv,
-                                    score)
+import numpy as np
+import pytest
+from digits.edge.evaluation import LabelsError, LabelTable, classification_report, label_for, read_labels_csv, score
 
 
 def test_report_matches_scikit_learn_layout_and_numbers():

@@ -7,9 +7,18 @@ import struct
 import cv2
 import numpy as np
 import pytest
-
-from digits.edge.images import (MAX_DECODED_BYTES, MAX_FILE_BYTES, FolderError, ImageReadError, exif_orientation, find_images,
-                                list_images, natural_key, read_image, write_image_atomic)
+from digits.edge.images import (
+    MAX_DECODED_BYTES,
+    MAX_FILE_BYTES,
+    FolderError,
+    ImageReadError,
+    exif_orientation,
+    find_images,
+    list_images,
+    natural_key,
+    read_image,
+    write_image_atomic,
+)
 
 
 def digit_photo() -> np.ndarray:

@@ -5,12 +5,22 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
-from digits.edge.multi import (LIKELY_SPLIT_WIDTH, SPLIT_WIDTH, SURE_SPLIT_WIDTH, TOUCHING_WIDTH, DigitBox,
-                                MultiOptions, Reading, choose_reading, find_digits, read_digits)
+from digits.edge.multi import (
+    LIKELY_SPLIT_WIDTH,
+    SPLIT_WIDTH,
+    SURE_SPLIT_WIDTH,
+    TOUCHING_WIDTH,
+    DigitBox,
+    MultiOptions,
+    Reading,
+    choose_reading,
+    find_digits,
+    read_digits,
+)
 from digits.edge.preprocess import to_gray
 from digits.train import synth
+
 from tests.edge.lighting import glare_spot
 from tests.edge.multi_pages import INK, PAPER, as_jpeg, clear_digits, draw_number, ink_strength, piece_count, touching
 

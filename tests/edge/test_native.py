@@ -29,7 +29,8 @@ def test_the_runner_prints_no_native_chatter(repo_root):
 
 
 def test_a_reader_closing_the_pipe_ends_every_mode_quietly(repo_root):
-    for mode in (["--dir", str(repo_root / "TestSet" / "Luis")], ["--dir", str(repo_root / "TestSet" / "ids"), "--multi"]):
+    for mode in (["--dir", str(repo_root / "TestSet" / "Luis")],
+                 ["--dir", str(repo_root / "TestSet" / "ids"), "--multi"]):
         process = subprocess.Popen([sys.executable, "-c", "from digits.edge.cli import console_main; console_main()",
                                     *mode, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    bufsize=1)

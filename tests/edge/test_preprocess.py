@@ -6,11 +6,11 @@ import warnings
 import cv2
 import numpy as np
 import pytest
-
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import notebook_style, ruled_line_ink, to_gray, to_mnist
 from digits.train import synth
 from digits.train.styles import ONE, flag_one
+
 from tests.edge.lighting import glare_spot
 
 DIGITS_PER_CASE = 20  # MNIST test digits drawn per case; the model reads >= MIN_RIGHT of them
@@ -186,8 +186,9 @@ CASES = {
 def test_digits_on_paper_are_read(case, classifier, samples):
     rng = np.random.default_rng(0)
     images, labels = samples
-    photos = [CASES[case](draw_on_paper(digit, centre=(120 + int(rng.integers(-25, 25)), 160 + int(rng.integers(-40, 40)))),
-                          rng) for digit in images]
+    photos = [CASES[case](draw_on_paper(digit, centre=(120 + int(rng.integers(-25, 25)),
+                                                       160 + int(rng.integers(-40, 40)))), rng)
+              for digit in images]
     assert read_all(classifier, photos, labels) >= MIN_RIGHT
 
 

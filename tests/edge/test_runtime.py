@@ -6,7 +6,6 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
 from digits.edge.classifier import ClassifierOptions, DigitClassifier, default_model_path
 from digits.edge.cli import main
 from digits.edge.runtime import RUNTIMES, available_cores

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from digits.edge.sheet import PAD, TILE, make_miss, misses_sheet
 
 

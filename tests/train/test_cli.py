@@ -11,7 +11,6 @@ import time
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from digits.convert.converter import MODEL_FILES, REPORT_FILE
 from digits.train import report
 from digits.train.cli import main

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from digits.train.data import (VALIDATION_SIZE, as_arrays, augment_batch, load_splits, training_pipeline)
+from digits.train.data import VALIDATION_SIZE, as_arrays, augment_batch, load_splits, training_pipeline
 from digits.train.mnist import load_mnist_split
 
 

@@ -5,9 +5,7 @@ import gzip
 
 import numpy as np
 import pytest
-
-from digits.train.mnist import (IMAGES_MAGIC, LABELS_MAGIC, MnistError, load_mnist_split, read_idx,
-                                resolve_mnist_dir)
+from digits.train.mnist import IMAGES_MAGIC, LABELS_MAGIC, MnistError, load_mnist_split, read_idx, resolve_mnist_dir
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:

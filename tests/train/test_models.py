@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from digits.train.models import ARCHITECTURES, DEFAULT_ARCH, build_model, count_macs
 from digits.train.trainer import TrainOptions
 

@@ -7,7 +7,6 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from digits.train.cli import main
 from digits.train.photos import load_labelled_photos
 

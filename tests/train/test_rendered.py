@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from digits.train.rendered import render_training_photos
 
 COUNT = 12

@@ -5,9 +5,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
-from digits.train.styles import (ONE, SEVEN, cross_seven, crossed_sevens, flag_and_foot_one, flag_one, flagged_ones,
-                                 foot_one, footed_ones)
+from digits.train.styles import (
+    ONE,
+    SEVEN,
+    cross_seven,
+    crossed_sevens,
+    flag_and_foot_one,
+    flag_one,
+    flagged_ones,
+    foot_one,
+    footed_ones,
+)
 
 
 @pytest.fixture(scope="module")

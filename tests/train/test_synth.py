@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from digits.train import synth
 
 SMALL = (160, 120)  # width, height: small frames keep the tests fast
