@@ -16,6 +16,7 @@ def _finite_non_negative(context: click.Context, parameter: click.Parameter, val
 
 
 @click.command()
+@click.version_option(package_name="digits", prog_name="digits-convert")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder.  [default: the run directory, or the .keras file's folder]")

@@ -35,6 +35,7 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
 
 
 @click.command()
+@click.version_option(package_name="digits", prog_name="digits-edge")
 @click.option("--dir", "folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Read every jpg/jpeg/png/bmp/webp/tif/tiff image in this folder, in natural order; other "
                    "image files (gif, heic, ...) and unreadable ones are reported as skipped.")
@@ -83,6 +84,7 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         digits-edge --camera clip.mp4 --json --max-frames 300
         digits-edge --dir ids/ --multi --labels ids/labels.csv --save-annotated annotated/
         digits-edge --camera 0 --multi
+        digits-edge doctor
     """
     if (folder is None) == (camera is None):
         raise click.UsageError("give one source: --dir DIR or --camera INDEX|picam|PATH|URL")

@@ -30,6 +30,7 @@ def report_lines(report: DoctorReport) -> list[str]:
 
 
 @click.command()
+@click.version_option(package_name="digits", prog_name="digits-edge doctor")
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Read the drawn digit with this TFLite model.  [default: the packaged one]")
 def doctor(model: Path | None) -> None:

@@ -16,6 +16,7 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="digits", prog_name="digits-train")
 @click.option("--arch", type=click.Choice(list(ARCHITECTURES)), default=DEFAULT_ARCH, show_default=True,
               help="Model: 'compact' is ours (small, int8-friendly, augmented); 'seed' is the notebook's net.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, show_default=_ARCH_EPOCHS,

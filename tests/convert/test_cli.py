@@ -210,3 +210,13 @@ def test_converts_a_real_digits_train_run_directory(tmp_path, mnist_dir):
     result = invoke(run, "--int8", "--mnist-dir", mnist_dir, *FAST)
     assert result.exit_code == 0, result.output
     assert (run / "model_int8.tflite").is_file() and (run / REPORT_FILE).is_file()
+
+
+def test_version_names_the_command_and_the_package_version():
+    from importlib.metadata import version
+
+    from click.testing import CliRunner
+    from digits.convert.cli import main as command
+
+    result = CliRunner().invoke(command, ["--version"])
+    assert result.exit_code == 0 and result.output == f"digits-convert, version {version('digits')}\n"

@@ -420,3 +420,13 @@ def test_ctrl_c_prints_the_summary_of_what_was_read_and_exits_130(many_photos, m
         text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         assert f"images: {read}  skipped: 0" in text
         assert text.rstrip().endswith("interrupted (Ctrl-C): the totals cover the files read before it")
+
+
+def test_version_names_the_command_and_the_package_version():
+    from importlib.metadata import version
+
+    from click.testing import CliRunner
+    from digits.edge.cli import main as command
+
+    result = CliRunner().invoke(command, ["--version"])
+    assert result.exit_code == 0 and result.output == f"digits-edge, version {version('digits')}\n"

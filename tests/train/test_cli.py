@@ -278,3 +278,13 @@ def test_no_mnist_without_internet_is_one_line(monkeypatch, tmp_path):
     result = train_cli("--out", str(tmp_path / "run"))
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith("Error: MNIST is not in the tensorflow-datasets cache")
+
+
+def test_version_names_the_command_and_the_package_version():
+    from importlib.metadata import version
+
+    from click.testing import CliRunner
+    from digits.train.cli import main as command
+
+    result = CliRunner().invoke(command, ["--version"])
+    assert result.exit_code == 0 and result.output == f"digits-train, version {version('digits')}\n"
