@@ -125,7 +125,8 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
     try:
         with _sigterm_raised():
             summary = run_training(options, run_dir, mnist_dir, limit=limit, force=force,
-                                   threads=min(threads, cores), verbose=2 if quiet else "auto", arguments=arguments)
+                                   threads=min(threads, cores), verbose=2 if quiet else "auto", arguments=arguments,
+                                   notify=click.echo)
     except (RunDirError, RunStoppedError, MnistError, DataError) as error:
         raise click.ClickException(str(error)) from error
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ from digits.train.data import MnistSplits, as_arrays, eval_pipeline, load_splits
 from digits.train.rendered import render_training_photos
 from digits.train.rundir import finish_run, prepare_run_dir, start_run
 from digits.train.styles import crossed_sevens, flagged_ones, footed_ones
-from digits.train.trainer import TrainOptions, make_deterministic, predict_probabilities, train
+from digits.train.trainer import Notify, TrainOptions, make_deterministic, predict_probabilities, train
 
 # what a digits-train --force removes from --out before it trains: the earlier run's files and conversions
 PREVIOUS_RUN_FILES = (*report.RUN_FILES, *MODEL_FILES.values(), REPORT_FILE)
@@ -47,7 +47,7 @@ def default_run_dir(arch: str, now: datetime | None = None) -> Path:
 
 def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, limit: int | None = None,
                  force: bool = False, threads: int = 0, verbose: int | str = "auto",
-                 arguments: dict | None = None) -> RunSummary:
+                 arguments: dict | None = None, notify: Notify | None = None) -> RunSummary:
     """Train `options.arch` and write model.keras, metrics.json, history.csv and the plots into `run_dir`.
 
     Args:
@@ -57,6 +57,8 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
         limit: use only the first `limit` images of each split.
         threads: cap TensorFlow's thread pools (0: TensorFlow's default).
         arguments: the command-line arguments, recorded in metrics.json.
+        notify: receives a line for each step worth telling (extra digits added, rendering progress, an
+            early stop); None: silent. Keras's own epoch lines follow `verbose`.
 
     `run_dir` is marked incomplete (rundir.py) from when its earlier run's files are removed until the last
     file is written.
@@ -78,7 +80,8 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
         raise
     start_run(run_dir, PREVIOUS_RUN_FILES)
     try:
-        summary = _train_and_write(options, splits, run_dir, start, limit, threads, verbose, arguments)
+        summary = _train_and_write(options, splits, run_dir, start, limit, threads, verbose, arguments,
+                                   notify or _silent)
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         raise RunStoppedError(f"training stopped: {error.strerror or error}{where}; "
@@ -88,7 +91,7 @@ def run_training(options: TrainOptions, run_dir: Path, mnist_dir: Path | None, l
 
 
 def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, start: float, limit: int | None,
-                     threads: int, verbose: int | str, arguments: dict | None) -> RunSummary:
+                     threads: int, verbose: int | str, arguments: dict | None, notify: Notify) -> RunSummary:
     """Add the extra training digits, train, evaluate on the test set and write the run's files."""
     mnist_sizes = splits.sizes
     styles = (("crossed_sevens", "crossed 7s", crossed_sevens), ("flagged_ones", "flagged 1s", flagged_ones),
@@ -97,23 +100,24 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
     if options.photo_share > 0 or any(getattr(options, name) > 0 for name, _, _ in styles):
         images, labels = uint8_arrays(splits.train)  # the extras are made from MNIST's own training digits
         if options.photo_share > 0:
-            extra = rendered_photos(images, labels, options.photo_share, options.seed, workers=threads or None)
+            extra = rendered_photos(images, labels, options.photo_share, options.seed, workers=threads or None,
+                                    notify=notify)
             splits, added["rendered_photos"] = with_extra_training(splits, *extra), len(extra[0])
         for name, what, styled_copies in styles:
             share = getattr(options, name)
             if share > 0:
                 extra = styled_copies(images, labels, share, options.seed)
-                print(f"{len(extra[0]):,} {what} added to the {len(images):,} training images")
+                notify(f"{len(extra[0]):,} {what} added to the {len(images):,} training images")
                 splits, added[name] = with_extra_training(splits, *extra), len(extra[0])
                 if options.styled_photo_share > 0:
                     # The drawn style as the camera and to_mnist pass it on: a photographed flag is thinner and
                     # softer than the drawn one, and reads as a 7's bar to a model that saw only the drawing.
                     photos = rendered_photos(*extra, options.styled_photo_share, options.seed + STYLED_PHOTO_SEED,
-                                             workers=threads or None, what=what)
+                                             workers=threads or None, what=what, notify=notify)
                     splits = with_extra_training(splits, *photos)
                     added["styled_photos"] += len(photos[0])
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
-    result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose)
+    result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose, notify=notify)
 
     test_loss, _ = result.model.evaluate(eval_pipeline(splits.test, options.batch_size), verbose=0)
     test_images, test_labels = as_arrays(splits.test)
@@ -155,14 +159,15 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
 
 
 def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: int, workers: int | None = None,
-                    what: str = "training digits") -> tuple[np.ndarray, np.ndarray]:
+                    what: str = "training digits", notify: Notify | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`share` of the training digits (uint8 N x 28 x 28; `what` names them) rendered as photos and read back
     (see rendered.py).
 
-    Rendering runs in `workers` processes (None: one per core) and prints its progress.
+    Rendering runs in `workers` processes (None: one per core); `notify` receives its progress lines.
     """
+    notify = notify or _silent
     count = round(share * len(images))
-    print(f"Rendering {count:,} {what} as phone photos and preprocessing them like the edge runner ...")
+    notify(f"Rendering {count:,} {what} as phone photos and preprocessing them like the edge runner ...")
     start = time.perf_counter()
     reported = 0.0
 
@@ -170,13 +175,17 @@ def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: 
         nonlocal reported
         if done == total or done / total >= reported + 0.2:  # a line every fifth of the way
             reported = done / total
-            print(f"  {done:,}/{total:,} ({time.perf_counter() - start:.0f} s)", flush=True)
+            notify(f"  {done:,}/{total:,} ({time.perf_counter() - start:.0f} s)")
 
     photos, photo_labels = render_training_photos(images, labels, count, seed, workers=workers, progress=progress)
-    print(f"  {len(photos):,} rendered digits added ({count - len(photos)} gave no digit)")
+    notify(f"  {len(photos):,} rendered digits added ({count - len(photos)} gave no digit)")
     return photos, photo_labels
 
 
 def _at_epoch(history: dict[str, list[float]], key: str, epoch: int) -> float | None:
     values = history.get(key, [])
     return float(values[epoch - 1]) if 0 < epoch <= len(values) else None
+
+
+def _silent(line: str) -> None:
+    """A Notify that tells nobody (library use, tests)."""

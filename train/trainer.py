@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import tensorflow as tf
 from digits.train.data import MnistSplits, eval_pipeline, steps_per_epoch, training_pipeline
 from digits.train.models import ARCHITECTURES, build_model
 from digits.train.report import save_model_atomically
+
+Notify = Callable[[str], None]  # receives a line worth telling the user (the CLI passes click.echo)
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,9 @@ class BestCheckpoint(keras.callbacks.Callback):
     Ties go to the later epoch (lower learning rate by then); at the end the model gets the kept weights back.
     """
 
-    def __init__(self, path: Path, patience: int):
+    def __init__(self, path: Path, patience: int, notify: Notify | None = None):
         super().__init__()
+        self.notify = notify
         self.path = path
         self.patience = patience
         self.best_accuracy = -np.inf
@@ -94,7 +98,8 @@ class BestCheckpoint(keras.callbacks.Callback):
             self.best_weights = self.model.get_weights()
             save_model_atomically(self.model, self.path)
         elif epoch - self.best_epoch >= self.patience:
-            print(f"Stopping early: no better validation accuracy for {self.patience} epochs")
+            if self.notify:
+                self.notify(f"Stopping early: no better validation accuracy for {self.patience} epochs")
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
@@ -103,12 +108,12 @@ class BestCheckpoint(keras.callbacks.Callback):
 
 
 def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path,
-          verbose: int | str = "auto") -> TrainResult:
+          verbose: int | str = "auto", notify: Notify | None = None) -> TrainResult:
     """Build `options.arch` and fit it on the training split, validating every epoch.
 
     Adam with the given learning rate; the default arch decays it along a cosine over the run. Training
     stops early when validation accuracy has not improved for `patience` epochs; the best weights are kept
-    and checkpointed to `checkpoint_path`.
+    and checkpointed to `checkpoint_path`; `notify` receives a line when training stops early.
     """
     options = options.resolved()
     keras.utils.set_random_seed(options.seed)
@@ -123,7 +128,7 @@ def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path,
     train_batches = training_pipeline(splits.train, splits.sizes["train"], options.batch_size, options.seed,
                                       options.augment)
     validation_batches = eval_pipeline(splits.validation, options.batch_size)
-    checkpoint = BestCheckpoint(checkpoint_path, options.patience)
+    checkpoint = BestCheckpoint(checkpoint_path, options.patience, notify)
     start = time.perf_counter()
     history = model.fit(train_batches, validation_data=validation_batches, epochs=options.epochs,
                         callbacks=[checkpoint], shuffle=False, verbose=verbose)
