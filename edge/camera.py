@@ -108,6 +108,10 @@ class OpenCVSource(FrameSource):
     def is_open(self) -> bool:
         return self._capture is not None
 
+    def frame_rate(self) -> float:
+        """The frames per second the video or stream says it has (0 when it does not say, or not open)."""
+        return float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0) if self._capture is not None else 0.0
+
     def read(self) -> np.ndarray | None:
         """The next BGR frame; None at the end of a video file.
 

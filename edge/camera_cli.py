@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import click
-from digits.edge.camera import CameraError, open_source
+from digits.edge.camera import CameraError
 from digits.edge.classifier import DigitClassifier
 from digits.edge.folder import PREPROCESSORS
+from digits.edge.headless_cli import HeadlessOptions, live_outputs
 from digits.edge.live import (
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_SMOOTH_FRAMES,
@@ -80,11 +82,13 @@ def live_options(roi: Roi | None, headless: bool, max_frames: int | None, durati
 
 
 def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, as_json: bool,
-               loop: Callable[..., LiveSummary] = run_live) -> LiveSummary:
+               loop: Callable[..., LiveSummary] = run_live,
+               headless: HeadlessOptions = HeadlessOptions()) -> LiveSummary:
     """Run the live loop on a --camera value: a line (or JSON line) per reading change, then the summary.
 
     With as_json the summary is a last JSON line {"summary": {...}}, as `--dir --json` ends. `loop` is the
-    live loop: run_live (one digit), or multi_live.run_live_multi for whole numbers (--multi).
+    live loop: run_live (one digit), or multi_live.run_live_multi for whole numbers (--multi). `headless`
+    adds the web page (and paces or loops a video) around the loop.
 
     Raises:
         click.ClickException: the camera or video cannot be opened or was lost, the roi is outside the frame,
@@ -93,9 +97,14 @@ def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, a
     def echo(change) -> None:
         click.echo(json_line(change.as_dict()) if as_json else str(change))
 
-    try:
-        summary = loop(open_source(source), classifier, options, echo)
-    except (CameraError, RoiError, DisplayError) as error:
-        raise click.ClickException(str(error)) from error
+    with live_outputs(headless) as outputs:
+        try:
+            summary = loop(outputs.frame_source(source), classifier,
+                           replace(options, observers=options.observers + outputs.observers), echo)
+        except CameraError as error:
+            outputs.camera_lost()
+            raise click.ClickException(str(error)) from error
+        except (RoiError, DisplayError) as error:
+            raise click.ClickException(str(error)) from error
     click.echo(json_line({"summary": summary.as_dict()}) if as_json else f"summary: {summary}")
     return summary

@@ -14,6 +14,7 @@ from digits.edge.classifier import DEFAULT_INTERPRETER_THREADS, ClassifierOption
 from digits.edge.evaluation import LabelsError, read_labels_csv
 from digits.edge.folder import PREPROCESSORS, FolderOptions, OutputError, check_outputs, crop_path, run_folder
 from digits.edge.folder_cli import exit_if_interrupted, file_labels, images_to_read, stopped_by_ctrl_c
+from digits.edge.headless_cli import headless_from_flags, headless_options
 from digits.edge.images import FolderError, write_image_atomic
 from digits.edge.multi import MultiOptions
 from digits.edge.multi_cli import multi_options, run_multi_folder
@@ -62,8 +63,10 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
               help="JSON lines (file, digit, confidence, probabilities, latency_ms), then a summary line.")
 @camera_options
 @multi_options
+@headless_options
 def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, model, runtime, threads, as_json,
-         camera, roi, headless, max_frames, duration, smooth_frames, min_confidence, multi, save_annotated):
+         camera, roi, headless, max_frames, duration, smooth_frames, min_confidence, multi, save_annotated,
+         **outputs):
     """Read handwritten digits from a folder of photos or scans, or live from a camera or video.
 
     Prints a table (file, digit, confidence) and a summary; with labels (--labels, or folders named 0-9)
@@ -84,6 +87,7 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         digits-edge --camera clip.mp4 --json --max-frames 300
         digits-edge --dir ids/ --multi --labels ids/labels.csv --save-annotated annotated/
         digits-edge --camera 0 --multi
+        digits-edge --camera picam --serve 0.0.0.0:8080 --token SECRET --config digits.toml
         digits-edge doctor
     """
     if (folder is None) == (camera is None):
@@ -98,10 +102,14 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         raise click.UsageError("--save-misses goes with single digits; with --multi, --save-annotated shows them")
     if save_annotated is not None and camera is not None:
         raise click.UsageError("--save-annotated goes with --dir; the camera window draws the digits live")
+    live_extras = headless_from_flags(**outputs)
+    if camera is None and live_extras.any:
+        raise click.UsageError("--serve and --loop go with --camera")
     classifier = load_classifier(model, runtime, threads)
     if multi and camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames),
-                   as_json, loop=partial(run_live_multi, multi=MultiOptions(min_confidence=min_confidence)))
+                   as_json, loop=partial(run_live_multi, multi=MultiOptions(min_confidence=min_confidence)),
+                   headless=live_extras)
         return
     if multi:
         # --min-confidence defaults to the camera's threshold; a folder keeps every digit unless it is given
@@ -112,7 +120,7 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         return
     if camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames,
-                                                    min_confidence, preprocess), as_json)
+                                                    min_confidence, preprocess), as_json, headless=live_extras)
         return
     options = FolderOptions(folder, recursive, preprocess, save_crops)
     summary = RunSummary()

@@ -161,6 +161,7 @@ class LiveOptions:
     duration_s: float | None = None
     show_window: bool = False
     preprocess: Callable[[np.ndarray], np.ndarray | None] = to_mnist  # the roi -> the model's 28x28 input
+    observers: tuple[FrameObserver, ...] = ()  # told of every frame and change (web page, MQTT, doubtful frames)
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,37 @@ class FrameReading:
     state: object  # the steady reading: each change of it is reported
     change: Callable[[float, int, float], object]  # (seconds since the start, frame index, fps) -> the report
     overlay: tuple  # what the window's draw function takes after the frame (the fps follows)
+    confidence: float | None = None  # of the steady reading (for "no digit": how close the best class came)
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """One frame of the live loop as observers see it; `annotated()` draws the overlay (a copy, on demand)."""
+
+    index: int
+    time_s: float  # seconds since the start
+    frame: np.ndarray
+    reading: FrameReading
+    fps: float
+    latency_ms: float
+    roi: Roi | None
+    draw: Callable[..., np.ndarray]
+
+    def annotated(self) -> np.ndarray:
+        return self.draw(self.frame, *self.reading.overlay, self.fps)
+
+
+class FrameObserver(Protocol):
+    """Told of every frame and every change of the steady reading, in the loop's thread: it must return fast.
+
+    requested_roi() is asked once per frame: a Roi (already checked against the frame) to read from now on.
+    """
+
+    def on_frame(self, frame: LiveFrame) -> None: ...
+
+    def on_change(self, change: object) -> None: ...
+
+    def requested_roi(self) -> Roi | None: ...
 
 
 class FrameReader(Protocol):
@@ -254,7 +286,7 @@ class DigitReader:
         return FrameReading(reading.digit,
                             lambda seconds, index, fps: ReadingChange(seconds, index, reading.digit,
                                                                       reading.confidence, fps),
-                            (self.roi, reading))
+                            (self.roi, reading), reading.confidence)
 
 
 def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOptions = LiveOptions(),
@@ -290,16 +322,28 @@ def run_frames(source: FrameSource, reader: FrameReader, options: LiveOptions,
                 if frame is None:
                     stop.reason = "end of video"
                     break
+                for observer in options.observers:
+                    roi = observer.requested_roi()
+                    if roi is not None:
+                        reader.roi = roi
                 began = time.perf_counter()
                 reading = reader(frame)
                 now = time.perf_counter()
                 latencies_ms.append((now - began) * 1000.0)
                 frame_times.append(now)
                 fps = frames_per_second(frame_times)
+                index = len(latencies_ms) - 1
                 if reading.state != last_state:
                     changes += 1
                     last_state = reading.state
-                    on_change(reading.change(now - start, len(latencies_ms) - 1, fps))
+                    change = reading.change(now - start, index, fps)
+                    on_change(change)
+                    for observer in options.observers:
+                        observer.on_change(change)
+                if options.observers:
+                    seen = LiveFrame(index, now - start, frame, reading, fps, latencies_ms[-1], reader.roi, draw)
+                    for observer in options.observers:
+                        observer.on_frame(seen)
                 if show and show(frame, *reading.overlay, fps):
                     stop.reason = "quit key"
                 if options.max_frames is not None and len(latencies_ms) >= options.max_frames:

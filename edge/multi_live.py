@@ -73,10 +73,10 @@ class NumberReader:
         reading = read_digits(self.roi.crop(frame) if self.roi is not None else frame, self._classifier, self._multi)
         text = self._smoother.update(reading.text)
         self._recent.append(reading)
-        lines = next((tuple(line.digits for line in seen.lines) for seen in reversed(self._recent)
-                      if seen.text == text), ())
+        steady = next((seen for seen in reversed(self._recent) if seen.text == text), None)
+        lines = tuple(line.digits for line in steady.lines) if steady else ()
         return FrameReading(text, lambda seconds, index, fps: NumberChange(seconds, index, text, lines, fps),
-                            (_in_frame(reading, self.roi), text))
+                            (_in_frame(reading, self.roi), text), _least_sure(steady))
 
 
 def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: LiveOptions = LiveOptions(),
@@ -93,6 +93,12 @@ def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: Li
         DisplayError: show_window is set but OpenCV cannot open a window.
     """
     return run_frames(source, NumberReader(classifier, options, multi), options, draw_live, on_change)
+
+
+def _least_sure(reading: Reading | None) -> float | None:
+    """The confidence of the least sure digit of a reading (None without digits)."""
+    confidences = [box.confidence for line in reading.lines for box in line.boxes] if reading else []
+    return min(confidences) if confidences else None
 
 
 def _in_frame(reading: Reading, roi: Roi | None) -> Reading:

@@ -53,8 +53,10 @@ EOF
     "$venv/bin/python" -m pytest "$@"
 }
 
-# What the tests use for real besides Python: a virtual X server (the window tests), systemd-analyze (the unit)
-scripts/debian_packages.sh xvfb:Xvfb systemd:systemd-analyze
+# What the tests use for real besides Python: a virtual X server (the window tests), systemd-analyze (the unit),
+# an MQTT broker (--mqtt), a headless browser and its WebDriver (the --serve page)
+scripts/debian_packages.sh xvfb:Xvfb systemd:systemd-analyze mosquitto:mosquitto chromium:chromium \
+    chromium-driver:chromedriver
 trap 'exit 130' INT  # Ctrl-C stops the run, not only the set being tested
 failed=0
 summary=()
