@@ -14,7 +14,7 @@ class ArchSpec:
     cosine_decay: bool  # anneal the learning rate over the run (the notebook kept it constant)
     augment: bool
     flagged_ones: float  # flagged copies of training 1s added (the continental 1), a fraction of the training 1s
-    styled_photo_share: float  # of the styled copies, this fraction added again rendered as photos
+    styled_photo_share: float  # of the flagged copies, this fraction added again rendered as photos
     description: str
 
 

@@ -30,23 +30,14 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
               help="Stop after this many epochs without a better validation accuracy.")
 @click.option("--augment/--no-augment", default=None, show_default="on for compact, off for seed",
               help="Photo-like augmentation (rotation, shear, scale, shift, stroke thickness, blur, contrast).")
-@click.option("--photo-share", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
-              help="Add this fraction of the training digits again, rendered as phone photos and read back "
-                   "through the edge preprocessing (an experiment: no measurable gain so far; see the README).")
-@click.option("--crossed-sevens", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
-              help="Add crossed copies (a bar across the stem, the continental 7) of this fraction of the "
-                   "training 7s (an experiment: photographed crossed 7s read no better; see the README).")
 @click.option("--flagged-ones", type=click.FloatRange(min=0, max=1), default=None,
               show_default="0.5 for compact, 0 for seed",
               help="Add flagged copies (an upstroke into the top of the stem, the continental 1) of this "
                    "fraction of the training 1s.")
-@click.option("--footed-ones", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
-              help="Add copies of this fraction of the training 1s with a foot (a bar across the bottom of the "
-                   "stem), half of them flagged too (an experiment: see the README).")
 @click.option("--styled-photo-share", type=click.FloatRange(min=0, max=1), default=None,
               show_default="0.2 for compact, 0 for seed",
-              help="Add this fraction of the crossed, flagged and footed copies again, rendered as phone photos "
-                   "and read back through the edge preprocessing.")
+              help="Add this fraction of the flagged copies again, rendered as phone photos and read back "
+                   "through the edge preprocessing.")
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
               show_default="runs/<UTC timestamp>-<arch>", help="Run directory to write.")
 @click.option("--force", is_flag=True,
@@ -66,8 +57,8 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
                    "labels.csv) through the edge runner's preprocessing; the scores go into metrics.json.")
 @click.option("--eval-model", type=click.Path(path_type=Path), default=None,
               help="With --eval-photos: evaluate this model.keras (or run directory) instead of training.")
-def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo_share, crossed_sevens, flagged_ones,
-         footed_ones, styled_photo_share, run_dir, force, mnist_dir, limit, threads, quiet, eval_photos, eval_model):
+def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, flagged_ones, styled_photo_share, run_dir,
+         force, mnist_dir, limit, threads, quiet, eval_photos, eval_model):
     """Train a handwritten-digit classifier on MNIST and write a run directory.
 
     The run directory gets model.keras (best validation epoch), metrics.json (test accuracy and loss,
@@ -75,7 +66,8 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
     history.csv, training_curves.png, confusion_matrix.png and misclassified.png. The last 5,000 training
     images are held out for validation; the test set is used only for the final report. Until its last file is
     written the folder holds INCOMPLETE, so a run stopped by Ctrl-C, SIGTERM or a full disk says so (and
-    digits-convert refuses it).
+    digits-convert refuses it). The recipe, each option and the alternatives measured and not used:
+    docs/training.md.
 
     \b
     Examples:
@@ -98,9 +90,7 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
         _evaluate_existing_model(eval_model, eval_photos, photos)
         return
     options = TrainOptions(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                           seed=seed, patience=patience, augment=augment,
-                           photo_share=photo_share, crossed_sevens=crossed_sevens,
-                           flagged_ones=flagged_ones, footed_ones=footed_ones,
+                           seed=seed, patience=patience, augment=augment, flagged_ones=flagged_ones,
                            styled_photo_share=styled_photo_share).resolved()
     cores = available_cores()
     if threads > cores:
@@ -109,17 +99,13 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, photo
     mnist_dir = resolve_mnist_dir(mnist_dir)
     click.echo(f"digits-train: {arch} ({ARCHITECTURES[arch].description}), up to {options.epochs} epochs, "
                f"augmentation {'on' if options.augment else 'off'}"
-               f"{f', photo share {photo_share:g}' if photo_share else ''}"
-               f"{f', crossed 7s {crossed_sevens:g}' if crossed_sevens else ''}"
                f"{f', flagged 1s {options.flagged_ones:g}' if options.flagged_ones else ''}"
-               f"{f', footed 1s {footed_ones:g}' if footed_ones else ''}"
                f"{f', styled photo share {options.styled_photo_share:g}' if options.styled_photo_share else ''}"
                f", seed {seed}")
     click.echo(f"MNIST from {mnist_dir or 'tensorflow-datasets'}; writing {run_dir}")
     arguments = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                  "seed": seed, "patience": patience, "augment": augment,
-                 "photo_share": photo_share, "crossed_sevens": crossed_sevens, "flagged_ones": flagged_ones,
-                 "footed_ones": footed_ones, "styled_photo_share": styled_photo_share,
+                 "flagged_ones": flagged_ones, "styled_photo_share": styled_photo_share,
                  "out": str(run_dir), "force": force,
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:

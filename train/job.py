@@ -12,12 +12,12 @@ from digits.train import report
 from digits.train.data import MnistSplits, as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
 from digits.train.rendered import render_training_photos
 from digits.train.rundir import finish_run, prepare_run_dir, start_run
-from digits.train.styles import crossed_sevens, flagged_ones, footed_ones
+from digits.train.styles import flagged_ones
 from digits.train.trainer import Notify, TrainOptions, make_deterministic, predict_probabilities, train
 
 # what a digits-train --force removes from --out before it trains: the earlier run's files and conversions
 PREVIOUS_RUN_FILES = (*report.RUN_FILES, *MODEL_FILES.values(), REPORT_FILE)
-STYLED_PHOTO_SEED = 500  # added to --seed for the photos of styled copies, apart from --photo-share's draw
+STYLED_PHOTO_SEED = 500  # added to --seed for the draw of flagged copies rendered as photos
 
 
 class RunStoppedError(RuntimeError):
@@ -94,28 +94,7 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
                      threads: int, verbose: int | str, arguments: dict | None, notify: Notify) -> RunSummary:
     """Add the extra training digits, train, evaluate on the test set and write the run's files."""
     mnist_sizes = splits.sizes
-    styles = (("crossed_sevens", "crossed 7s", crossed_sevens), ("flagged_ones", "flagged 1s", flagged_ones),
-              ("footed_ones", "footed 1s", footed_ones))
-    added = {"rendered_photos": 0, **{name: 0 for name, _, _ in styles}, "styled_photos": 0}
-    if options.photo_share > 0 or any(getattr(options, name) > 0 for name, _, _ in styles):
-        images, labels = uint8_arrays(splits.train)  # the extras are made from MNIST's own training digits
-        if options.photo_share > 0:
-            extra = rendered_photos(images, labels, options.photo_share, options.seed, workers=threads or None,
-                                    notify=notify)
-            splits, added["rendered_photos"] = with_extra_training(splits, *extra), len(extra[0])
-        for name, what, styled_copies in styles:
-            share = getattr(options, name)
-            if share > 0:
-                extra = styled_copies(images, labels, share, options.seed)
-                notify(f"{len(extra[0]):,} {what} added to the {len(images):,} training images")
-                splits, added[name] = with_extra_training(splits, *extra), len(extra[0])
-                if options.styled_photo_share > 0:
-                    # The drawn style as the camera and to_mnist pass it on: a photographed flag is thinner and
-                    # softer than the drawn one, and reads as a 7's bar to a model that saw only the drawing.
-                    photos = rendered_photos(*extra, options.styled_photo_share, options.seed + STYLED_PHOTO_SEED,
-                                             workers=threads or None, what=what, notify=notify)
-                    splits = with_extra_training(splits, *photos)
-                    added["styled_photos"] += len(photos[0])
+    splits, added = _with_flagged_ones(options, splits, threads, notify)
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose, notify=notify)
 
@@ -156,6 +135,26 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     return summary
+
+
+def _with_flagged_ones(options: TrainOptions, splits: MnistSplits, threads: int, notify: Notify
+                       ) -> tuple[MnistSplits, dict[str, int]]:
+    """The splits with flagged copies of `options.flagged_ones` of the training 1s added, and
+    `options.styled_photo_share` of those again rendered as photos; with the counts added (metrics.json's)."""
+    added = {"flagged_ones": 0, "styled_photos": 0}
+    if options.flagged_ones <= 0:
+        return splits, added
+    images, labels = uint8_arrays(splits.train)  # the copies are made from MNIST's own training digits
+    flagged = flagged_ones(images, labels, options.flagged_ones, options.seed)
+    notify(f"{len(flagged[0]):,} flagged 1s added to the {len(images):,} training images")
+    splits, added["flagged_ones"] = with_extra_training(splits, *flagged), len(flagged[0])
+    if options.styled_photo_share > 0:
+        # The flag as the camera and to_mnist pass it on: a photographed flag is thinner and softer than the
+        # drawn one, and reads as a 7's bar to a model that saw only the drawing.
+        photos = rendered_photos(*flagged, options.styled_photo_share, options.seed + STYLED_PHOTO_SEED,
+                                 workers=threads or None, what="flagged 1s", notify=notify)
+        splits, added["styled_photos"] = with_extra_training(splits, *photos), len(photos[0])
+    return splits, added
 
 
 def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: int, workers: int | None = None,

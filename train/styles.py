@@ -2,13 +2,11 @@
 
 The continental European 7 has a bar across its stem, and its 1 a long upstroke into the top of the stem (a
 flag), often a foot too; MNIST has few of any. `cross_seven`, `flag_one` and `foot_one` draw them on MNIST
-digits (benchmarks/handwriting_styles.py measures how a model reads them) and `crossed_sevens`, `flagged_ones`
-and `footed_ones` make training copies (`digits-train --crossed-sevens`, `--flagged-ones`, `--footed-ones`: see
-the README for what they did).
+digits (benchmarks/handwriting_styles.py measures how a model reads them); `flagged_ones` makes the training
+copies of the compact recipe (`digits-train --flagged-ones`; docs/training.md has the recipe and the styles
+measured and not trained on).
 """
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -139,43 +137,15 @@ def _holes(ink: np.ndarray) -> int:
     return count - 2  # label 0 is the ink, label 1 the background around the digit
 
 
-def crossed_sevens(images: np.ndarray, labels: np.ndarray, share: float, seed: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Crossed copies of `share` of the 7s among uint8 images (N x 28 x 28), chosen and drawn with `seed`.
-
-    Returns the new images (M x 28 x 28 uint8) and their labels (all 7); a 7 where no bar fits (see
-    cross_seven) is left out, so M is a little less than `share` of the 7s.
-    """
-    return _styled_copies(images, labels, SEVEN, cross_seven, share, seed)
-
-
 def flagged_ones(images: np.ndarray, labels: np.ndarray, share: float, seed: int
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Flagged copies of `share` of the 1s, as `crossed_sevens` makes crossed 7s (see flag_one)."""
-    return _styled_copies(images, labels, ONE, flag_one, share, seed)
+    """Flagged copies of `share` of the 1s among uint8 images (N x 28 x 28), chosen and drawn with `seed`.
 
-
-def footed_ones(images: np.ndarray, labels: np.ndarray, share: float, seed: int
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Copies of `share` of the 1s with a foot, half of them (at random) with a flag too (see foot_one)."""
-    return _styled_copies(images, labels, ONE, _foot_and_maybe_flag, share, seed)
-
-
-def _foot_and_maybe_flag(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
-    """A footed 1, flagged too at even odds (kept footed where no flag fits)."""
-    footed = foot_one(image, rng)
-    if footed is None or rng.random() < 0.5:
-        return footed
-    flagged = flag_one(footed, rng)
-    return footed if flagged is None else flagged
-
-
-def _styled_copies(images: np.ndarray, labels: np.ndarray, digit: int,
-                   draw: Callable[[np.ndarray, np.random.Generator], np.ndarray | None], share: float, seed: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Copies of `share` of the `digit`s drawn in a style by `draw` (None where it does not fit: left out)."""
+    Returns the new images (M x 28 x 28 uint8) and their labels (all 1); a 1 where no flag fits (see flag_one)
+    is left out, so M is a little less than `share` of the 1s.
+    """
     rng = np.random.default_rng(seed)
-    chosen = np.flatnonzero(labels == digit)
+    chosen = np.flatnonzero(labels == ONE)
     chosen = np.sort(rng.choice(chosen, round(share * chosen.size), replace=False))
-    styled = [image for image in (draw(images[index], rng) for index in chosen) if image is not None]
-    return np.array(styled, np.uint8).reshape(-1, *images.shape[1:]), np.full(len(styled), digit, labels.dtype)
+    flagged = [image for image in (flag_one(images[index], rng) for index in chosen) if image is not None]
+    return np.array(flagged, np.uint8).reshape(-1, *images.shape[1:]), np.full(len(flagged), ONE, labels.dtype)

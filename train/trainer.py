@@ -27,11 +27,8 @@ class TrainOptions:
     seed: int = 0
     patience: int = 20
     augment: bool | None = None
-    photo_share: float = 0.0  # rendered photos of training digits added, as a fraction of the training split
-    crossed_sevens: float = 0.0  # crossed copies of training 7s added, as a fraction of the training 7s
     flagged_ones: float | None = None  # flagged copies of training 1s added, as a fraction of the training 1s
-    footed_ones: float = 0.0  # copies of training 1s with a foot (half flagged too), a fraction of the training 1s
-    styled_photo_share: float | None = None  # of each style's copies, this fraction added again as photos
+    styled_photo_share: float | None = None  # of the flagged copies, this fraction added again as photos
 
     def resolved(self) -> TrainOptions:
         """These options with the architecture's defaults filled in."""
