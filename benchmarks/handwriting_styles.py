@@ -2,10 +2,10 @@
 foot too), which MNIST's writers rarely drew.
 
 The 7s and 1s of the split (validation or test digits: never trained on) that the style fits
-(`digits.train.styles.cross_seven`, `flag_one` and `foot_one`, the drawings `digits-train --crossed-sevens`,
-`--flagged-ones` and `--footed-ones` train on) are read as MNIST has them and in the style, each both as a
-28x28 image and rendered as a phone photo of pen on paper (`digits.train.synth`) read back through the edge
-preprocessing, as `digits-edge` would. It prints the share read right and what the misses were read as.
+(`digits.train.styles.cross_seven`, `flag_one` and `foot_one`; the compact recipe trains on flagged 1s,
+`digits-train --flagged-ones`) are read as MNIST has them and in the style, each both as a 28x28 image and
+rendered as a phone photo of pen on paper (`digits.train.synth`) read back through the edge preprocessing, as
+`digits-edge` would. It prints the share read right and what the misses were read as.
 
 Usage: .venv/bin/python benchmarks/handwriting_styles.py [--split test|validation] [--model PATH] [--seed 0]
        [--style "crossed 7s"|"flagged 1s"|"footed 1s"|"flagged and footed 1s"]

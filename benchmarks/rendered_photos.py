@@ -6,9 +6,9 @@ preprocessing and a TFLite model, as `digits-edge --dir` would. The same digits 
 MNIST originals, so the gap between the two columns is what the photo costs.
 
 The digits are MNIST test digits, or with `--split validation` the 5,000 training digits digits-train holds
-out (for choosing between models without looking at the test set): the model never trained on either. Its
-photo-rendered training share (`digits-train --photo-share`) comes from the same renderer, though, so this is
-not a measure of real handwriting: ../shared/photos (benchmarks/edge_photos.py) is.
+out (for choosing between models without looking at the test set): the model never trained on either. The
+photographed flagged 1s it trains on (`digits-train --styled-photo-share`) come from the same renderer, though,
+so this is not a measure of real handwriting: ../shared/photos (benchmarks/edge_photos.py) is.
 
 `--stress` renders every digit again under each hard condition in turn (pencil, a tiny digit, a sheet
 turned on a desk, ...: STRESS below) and prints accuracy and "no digit" answers per condition.
