@@ -97,7 +97,7 @@ def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, a
     def echo(change) -> None:
         click.echo(json_line(change.as_dict()) if as_json else str(change))
 
-    with live_outputs(headless) as outputs:
+    with live_outputs(headless, options.min_confidence) as outputs:
         try:
             summary = loop(outputs.frame_source(source), classifier,
                            replace(options, observers=options.observers + outputs.observers), echo)

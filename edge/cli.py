@@ -104,7 +104,7 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         raise click.UsageError("--save-annotated goes with --dir; the camera window draws the digits live")
     live_extras = headless_from_flags(**outputs)
     if camera is None and live_extras.any:
-        raise click.UsageError("--serve and --loop go with --camera")
+        raise click.UsageError("--serve, --mqtt, --save-doubtful and --loop go with --camera")
     classifier = load_classifier(model, runtime, threads)
     if multi and camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames),

@@ -1,5 +1,5 @@
-"""The headless parts of `digits-edge --camera`: --config, --serve/--token, --loop, and the outputs they start
-around the live loop (the web page; see live_outputs). `edge/cli.py` adds the options with @headless_options.
+"""The headless parts of `digits-edge --camera`: --config, --serve/--token, --mqtt, --save-doubtful, --loop, and
+the outputs they start around the live loop (see live_outputs). `edge/cli.py` adds them with @headless_options.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import click
 from digits.edge.camera import FrameSource, OpenCVSource, open_source
 from digits.edge.config import ConfigError, read_config, save_roi
-from digits.edge.live import FrameObserver, Roi
+from digits.edge.doubtful import DEFAULT_MAX_FILES, DoubtfulSaver
+from digits.edge.live import DEFAULT_MIN_CONFIDENCE, FrameObserver, Roi
+from digits.edge.mqtt import DEFAULT_DISCOVERY_PREFIX, MqttError, MqttPublisher, MqttTarget, parse_mqtt_url
 from digits.edge.pacing import PacedVideo
 from digits.edge.serve import STATE_CAMERA_LOST, STATE_ENDED, LiveServer, ServeAddress, ServeError, parse_serve_address
 
@@ -43,12 +45,23 @@ HEADLESS_OPTIONS = (
     click.option("--token", envvar=TOKEN_ENV, metavar="TOKEN",
                  help=f"With --serve: every request must give it (Authorization: Bearer TOKEN, or ?token=TOKEN); "
                       f"also read from ${TOKEN_ENV}."),
-    click.option("--loop", is_flag=True, help="With --camera VIDEO: replay the video from the start when it ends."),
+    click.option("--mqtt", metavar="mqtt://[USER:PASS@]HOST[:PORT]/TOPIC",
+                 help="With --camera: publish each change of the reading to TOPIC as JSON (reading, confidence, "
+                      "time; retained), TOPIC/availability online/offline, and a Home Assistant sensor."),
+    click.option("--mqtt-discovery-prefix", default=DEFAULT_DISCOVERY_PREFIX, show_default=True, metavar="PREFIX",
+                 help="With --mqtt: the Home Assistant discovery prefix."),
+    click.option("--save-doubtful", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+                 help="With --camera: save frames whose reading stayed unsure (near the threshold, or flickering) "
+                      "as JPEG named by time, reading and confidence, for relabelling."),
+    click.option("--doubtful-max", type=click.IntRange(min=1), default=DEFAULT_MAX_FILES, show_default=True,
+                 help="With --save-doubtful: keep only the newest N frames saved."),
+    click.option("--loop", is_flag=True, help="With --camera VIDEO: replay the video from the start when it ends. "
+                                              "With --serve or --mqtt a video plays at its own frame rate."),
 )
 
 
 def headless_options(command):
-    """Add --config, --serve, --token and --loop."""
+    """Add --config, --serve, --token, --mqtt, --mqtt-discovery-prefix, --save-doubtful, --doubtful-max, --loop."""
     for option in reversed(HEADLESS_OPTIONS):
         command = option(command)
     return command
@@ -60,31 +73,44 @@ class HeadlessOptions:
 
     serve: ServeAddress | None = None
     token: str | None = None
+    mqtt: MqttTarget | None = None
+    mqtt_discovery_prefix: str = DEFAULT_DISCOVERY_PREFIX
+    save_doubtful: Path | None = None
+    doubtful_max: int = DEFAULT_MAX_FILES
     loop: bool = False
     config: Path | None = None
 
     @property
     def paced(self) -> bool:
         """A video plays at its own frame rate, as a camera would, when something outside watches it."""
-        return self.serve is not None
+        return self.serve is not None or self.mqtt is not None
 
     @property
     def any(self) -> bool:
-        return self.serve is not None or self.loop
+        return self.paced or self.loop or self.save_doubtful is not None
 
 
 def headless_from_flags(config: Path | None = None, serve: str | None = None, token: str | None = None,
+                        mqtt: str | None = None, mqtt_discovery_prefix: str = DEFAULT_DISCOVERY_PREFIX,
+                        save_doubtful: Path | None = None, doubtful_max: int = DEFAULT_MAX_FILES,
                         loop: bool = False) -> HeadlessOptions:
     """HeadlessOptions from the flags.
 
     Raises:
-        click.UsageError: a --serve address that is malformed, or off loopback without a token.
+        click.UsageError: a --serve address that is malformed, or off loopback without a token; a bad --mqtt URL.
     """
     try:
         address = parse_serve_address(serve, token) if serve is not None else None
     except ServeError as error:
         raise click.UsageError(f"--serve: {error}") from error
-    return HeadlessOptions(address, token, loop, config)
+    try:
+        target = parse_mqtt_url(mqtt) if mqtt is not None else None
+    except MqttError as error:
+        raise click.UsageError(f"--mqtt: {error}") from error
+    if not mqtt_discovery_prefix.strip("/") or any(char in mqtt_discovery_prefix for char in "#+"):
+        raise click.UsageError(f"--mqtt-discovery-prefix: not a topic prefix: {mqtt_discovery_prefix!r}")
+    return HeadlessOptions(address, token, target, mqtt_discovery_prefix.strip("/"), save_doubtful, doubtful_max,
+                           loop, config)
 
 
 @dataclass
@@ -124,11 +150,13 @@ def _video_source(options: HeadlessOptions) -> Callable[[str], FrameSource]:
 
 
 @contextmanager
-def live_outputs(options: HeadlessOptions) -> Iterator[LiveOutputs]:
-    """Start what the options ask for around a live run (the server, ...) and stop it afterwards.
+def live_outputs(options: HeadlessOptions, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Iterator[LiveOutputs]:
+    """Start what the options ask for around a live run (the server, the MQTT publisher, the doubtful frames'
+    saver) and stop them afterwards: "offline" is published however the run ends.
 
     Raises:
-        click.ClickException: the server cannot listen on its address.
+        click.ClickException: the server cannot listen on its address, paho-mqtt is missing, or the doubtful
+            frames' folder cannot be made.
     """
     outputs = LiveOutputs(frame_source=_video_source(options))
     with ExitStack() as stack:
@@ -142,6 +170,20 @@ def live_outputs(options: HeadlessOptions) -> Iterator[LiveOutputs]:
             click.echo(f"serving on {server.url}", err=True)
             outputs.server = server
             outputs.observers += (server,)
+        if options.mqtt is not None:
+            try:
+                outputs.observers += (stack.enter_context(MqttPublisher(options.mqtt, options.mqtt_discovery_prefix)),)
+            except MqttError as error:
+                raise click.ClickException(str(error)) from error
+            click.echo(f"publishing to {options.mqtt}", err=True)
+        if options.save_doubtful is not None:
+            saved = outputs.server.status.set_doubtful if outputs.server is not None else lambda path: None
+            saver = DoubtfulSaver(options.save_doubtful, min_confidence, options.doubtful_max, saved)
+            try:
+                outputs.observers += (stack.enter_context(saver),)
+            except OSError as error:
+                raise click.ClickException(f"--save-doubtful: cannot make {options.save_doubtful} "
+                                           f"({error.strerror or error})") from error
         yield outputs
         if outputs.server is not None and outputs.server.status.state != STATE_CAMERA_LOST:
             outputs.server.status.set_state(STATE_ENDED)

@@ -244,16 +244,23 @@ class LiveFrame:
     def annotated(self) -> np.ndarray:
         return self.draw(self.frame, *self.reading.overlay, self.fps)
 
+    @property
+    def value(self) -> int | str | None:
+        """The steady reading: the digit, the number's text (--multi), or None when there is none."""
+        state = self.reading.state
+        return None if state is None or state == "" else state
+
 
 class FrameObserver(Protocol):
-    """Told of every frame and every change of the steady reading, in the loop's thread: it must return fast.
+    """Told of every frame, then (with the same frame) of each change of the steady reading, in the loop's
+    thread: it must return fast.
 
     requested_roi() is asked once per frame: a Roi (already checked against the frame) to read from now on.
     """
 
     def on_frame(self, frame: LiveFrame) -> None: ...
 
-    def on_change(self, change: object) -> None: ...
+    def on_change(self, frame: LiveFrame) -> None: ...
 
     def requested_roi(self) -> Roi | None: ...
 
@@ -333,17 +340,15 @@ def run_frames(source: FrameSource, reader: FrameReader, options: LiveOptions,
                 frame_times.append(now)
                 fps = frames_per_second(frame_times)
                 index = len(latencies_ms) - 1
+                seen = LiveFrame(index, now - start, frame, reading, fps, latencies_ms[-1], reader.roi, draw)
+                for observer in options.observers:
+                    observer.on_frame(seen)
                 if reading.state != last_state:
                     changes += 1
                     last_state = reading.state
-                    change = reading.change(now - start, index, fps)
-                    on_change(change)
+                    on_change(reading.change(now - start, index, fps))
                     for observer in options.observers:
-                        observer.on_change(change)
-                if options.observers:
-                    seen = LiveFrame(index, now - start, frame, reading, fps, latencies_ms[-1], reader.roi, draw)
-                    for observer in options.observers:
-                        observer.on_frame(seen)
+                        observer.on_change(seen)
                 if show and show(frame, *reading.overlay, fps):
                     stop.reason = "quit key"
                 if options.max_frames is not None and len(latencies_ms) >= options.max_frames:

@@ -93,11 +93,6 @@ class Change:
                 "confidence": None if self.confidence is None else round(self.confidence, 4)}
 
 
-def reading_value(state: object) -> int | str | None:
-    """What /json calls the reading: the digit, the number text (--multi), or None for no reading."""
-    return None if state is None or state == "" else state
-
-
 class LiveStatus:
     """What the loop last saw, shared between the loop's thread (writes) and the server's threads (reads).
 
@@ -127,21 +122,14 @@ class LiveStatus:
             self.latest = frame
             self.frames += 1
             self.latency_sum_ms += frame.latency_ms
-            value = reading_value(frame.reading.state)
-            self.readings += value is not None
-            self.state = STATE_NO_DIGIT if value is None else STATE_READING
+            self.readings += frame.value is not None
+            self.state = STATE_NO_DIGIT if frame.value is None else STATE_READING
             self.new_frame.notify_all()
 
-    def on_change(self, change: object) -> None:
+    def on_change(self, frame: LiveFrame) -> None:
         with self._lock:
-            latest = self.latest
-        state = getattr(change, "digit", getattr(change, "text", None))
-        confidence = getattr(change, "confidence", None)
-        if confidence is None and latest is not None:
-            confidence = latest.reading.confidence
-        with self._lock:
-            value = reading_value(state)
-            self.changes.append(Change(self._clock(), value, None if value is None else confidence))
+            self.changes.append(Change(self._clock(), frame.value,
+                                       None if frame.value is None else frame.reading.confidence))
             self.change_count += 1
 
     def requested_roi(self) -> Roi | None:
@@ -177,7 +165,7 @@ class LiveStatus:
     def as_json(self) -> dict:
         with self._lock:
             latest = self.latest
-            reading = None if latest is None else reading_value(latest.reading.state)
+            reading = None if latest is None else latest.value
             confidence = None if latest is None or latest.reading.confidence is None else latest.reading.confidence
             roi = self.requested or (latest.roi if latest is not None else None)
             return {"reading": reading, "confidence": None if confidence is None else round(confidence, 4),
@@ -277,8 +265,8 @@ class LiveServer:
     def on_frame(self, frame: LiveFrame) -> None:
         self.status.on_frame(frame)
 
-    def on_change(self, change: object) -> None:
-        self.status.on_change(change)
+    def on_change(self, frame: LiveFrame) -> None:
+        self.status.on_change(frame)
 
     def requested_roi(self) -> Roi | None:
         return self.status.requested_roi()

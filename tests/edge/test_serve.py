@@ -99,7 +99,7 @@ def test_the_video_plays_at_its_own_rate_and_the_stream_sends_jpegs(video):
             assert stream.headers["Content-Type"].startswith("multipart/x-mixed-replace")
             head = stream.read(200)
         assert head.startswith(b"--frame\r\nContent-Type: image/jpeg\r\n")
-        code, out, err = runner.process.wait(timeout=30), runner.process.stdout.read(), ""
+        code, out = runner.process.wait(timeout=30), runner.process.stdout.read()
     summary = out.splitlines()[-1]
     assert code == 0 and "45 frames" in summary and "stopped by max frames" in summary, summary
     fps = float(summary.split("(")[1].split(" fps")[0])
@@ -127,4 +127,4 @@ def test_serve_flag_errors_are_usage_errors(video, args, message):
 
 def test_serve_needs_a_camera(tmp_path):
     result = CliRunner().invoke(main, ["--dir", str(tmp_path), "--serve", "8080"])
-    assert result.exit_code == 2 and "go with --camera" in result.output, result.output
+    assert result.exit_code == 2 and "--save-doubtful and --loop go with --camera" in result.output, result.output
