@@ -53,11 +53,16 @@ def test_metrics_json(tiny_run, mnist_dir, mnist_train):
     assert {"precision", "recall", "f1-score"} <= set(metrics["test"]["classification_report"]["3"])
     assert metrics["arguments"]["limit"] == 256 and metrics["options"]["augment"] is True
     assert metrics["data"]["sizes"] == {"train": 256, "validation": 256, "test": 256}
-    assert metrics["options"]["photo_share"] == 0 and metrics["data"]["rendered_photos"] == 0
-    # The compact arch's recipe adds flagged copies of half the training 1s (the continental 1).
+    assert set(metrics["data"]) == {"source", "sizes", "limit", "flagged_ones", "styled_photos"}
+    # The compact arch's recipe adds flagged copies of half the training 1s (the continental 1), and a fifth of
+    # those again rendered as phone photos.
     half_the_ones = round(0.5 * np.count_nonzero(mnist_train.labels[:256] == 1))
-    assert metrics["options"]["flagged_ones"] == 0.5
-    assert 0.8 * half_the_ones <= metrics["data"]["flagged_ones"] <= half_the_ones
+    flagged = metrics["data"]["flagged_ones"]
+    assert metrics["options"]["flagged_ones"] == 0.5 and 0.8 * half_the_ones <= flagged <= half_the_ones
+    assert metrics["options"]["styled_photo_share"] == 0.2
+    assert 0.8 * round(0.2 * flagged) <= metrics["data"]["styled_photos"] <= round(0.2 * flagged)
+    assert set(metrics["options"]) == {"arch", "epochs", "batch_size", "learning_rate", "seed", "patience", "augment",
+                                       "flagged_ones", "styled_photo_share"}
     assert {"python", "keras", "numpy", "scikit-learn"} <= set(metrics["versions"])
     assert {"tensorflow", "tensorflow-cpu"} & set(metrics["versions"])
     assert metrics["wall_seconds"] > 0 and metrics["epochs_run"] == 1
@@ -181,36 +186,36 @@ def test_unwritable_out_is_refused(tmp_path, mnist_dir):
 
 
 @pytest.mark.slow
-def test_photo_share_and_styled_digits_add_training_digits(tmp_path, mnist_dir, mnist_train):
-    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.25",
-                       "--crossed-sevens", "1", "--flagged-ones", "0", "--footed-ones", "0.5",
+def test_flagged_ones_and_their_photos_add_training_digits(tmp_path, mnist_dir, mnist_train):
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--flagged-ones", "1",
                        "--styled-photo-share", "0.5")
     assert result.exit_code == 0, result.output
-    assert "Rendering 64 training digits as phone photos" in result.output
     metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
-    assert metrics["options"]["photo_share"] == 0.25 and 56 <= metrics["data"]["rendered_photos"] <= 64
-    crossed = metrics["data"]["crossed_sevens"]
-    assert f"{crossed} crossed 7s added" in result.output
-    sevens = int(np.count_nonzero(mnist_train.labels[:256] == 7))
-    assert metrics["options"]["crossed_sevens"] == 1 and 0.7 * sevens <= crossed <= sevens
+    flagged, ones = metrics["data"]["flagged_ones"], int(np.count_nonzero(mnist_train.labels[:256] == 1))
+    assert f"{flagged} flagged 1s added to the 256 training images" in result.output
+    assert metrics["options"]["flagged_ones"] == 1 and 0.8 * ones <= flagged <= ones
     assert metrics["data"]["sizes"]["train"] == 256
-    assert metrics["options"]["flagged_ones"] == 0 and metrics["data"]["flagged_ones"] == 0
-    assert "flagged 1s" not in result.output
-    footed, half_the_ones = metrics["data"]["footed_ones"], round(0.5 * np.count_nonzero(mnist_train.labels[:256] == 1))
-    assert f"{footed} footed 1s added" in result.output and 0.7 * half_the_ones <= footed <= half_the_ones
-    styled_photos, halves = metrics["data"]["styled_photos"], round(0.5 * crossed) + round(0.5 * footed)
-    assert metrics["options"]["styled_photo_share"] == 0.5 and 0.8 * halves <= styled_photos <= halves
+    half = round(0.5 * flagged)
+    assert f"Rendering {half} flagged 1s as phone photos" in result.output
+    assert metrics["options"]["styled_photo_share"] == 0.5 and 0.8 * half <= metrics["data"]["styled_photos"] <= half
+
+
+@pytest.mark.slow
+def test_seed_arch_adds_no_flagged_ones(tmp_path, mnist_dir):
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--arch", "seed")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
+    assert metrics["data"]["flagged_ones"] == 0 and metrics["data"]["styled_photos"] == 0
+    assert "flagged 1s" not in result.output and "Rendering" not in result.output
 
 
 @pytest.mark.parametrize("args, message", [
     (["--arch", "resnet"], "'resnet' is not one of 'compact', 'seed'"),
     (["--epochs", "0"], "0 is not in the range x>=1"),
     (["--epochs", "-2"], "-2 is not in the range x>=1"),
-    (["--photo-share", "2"], "2.0 is not in the range 0<=x<=1"),
     (["--styled-photo-share", "1.5"], "1.5 is not in the range 0<=x<=1"),
-    (["--crossed-sevens", "-0.1"], "-0.1 is not in the range 0<=x<=1"),
     (["--flagged-ones", "1.5"], "1.5 is not in the range 0<=x<=1"),
-    (["--footed-ones", "-1"], "-1.0 is not in the range 0<=x<=1"),
+    (["--flagged-ones", "-0.1"], "-0.1 is not in the range 0<=x<=1"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
@@ -266,6 +271,7 @@ def test_help_shows_defaults():
     for text in ("--arch", "default: compact", "--batch-size", "default: 128", "--mnist-dir", "--limit", "--force",
                  "--flagged-ones", "0.5 for compact", "--styled-photo-share", "0.2 for compact"):
         assert text in words
+    assert "docs/training.md" in words and "README" not in words
 
 
 def test_no_mnist_without_internet_is_one_line(monkeypatch, tmp_path):
