@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 import pytest
 from digits.edge.camera import CameraError, OpenCVSource, PicameraSource, open_source
-from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.live import (
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_SMOOTH_FRAMES,
@@ -24,6 +23,8 @@ from digits.edge.live import (
 )
 from digits.edge.runtime import RUNTIMES
 from digits.train.synth import render_video
+
+from tests.models import frozen_classifier
 
 FRAME_SIZE = (320, 240)  # width, height
 VIDEO_DIGITS = [7, 2, 0]
@@ -58,7 +59,7 @@ def digits_video(video):
 
 @pytest.fixture(scope="module", params=RUNTIMES)
 def classifier(request):
-    return DigitClassifier(ClassifierOptions(runtime=request.param, threads=1))
+    return frozen_classifier(request.param)
 
 
 def test_loop_reads_the_digits_of_a_video_in_order_and_in_time(video, classifier):

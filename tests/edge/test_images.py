@@ -223,12 +223,13 @@ def test_decode_side_decodes_a_jpeg_smaller_while_its_long_side_stays_at_least_t
 
 
 def test_the_single_digit_folder_loop_reads_a_big_photo_at_a_reduced_size_and_still_reads_its_digit(tmp_path):
-    from digits.edge.classifier import ClassifierOptions, DigitClassifier
     from digits.edge.folder import SINGLE_DIGIT_DECODE_SIDE_PX, FolderOptions, run_folder
+
+    from tests.models import frozen_classifier
 
     photo = cv2.resize(digit_photo(), (1200, 1440), interpolation=cv2.INTER_CUBIC)
     cv2.imwrite(str(tmp_path / "7.jpg"), photo)
-    (result,) = run_folder(FolderOptions(tmp_path), DigitClassifier(ClassifierOptions()))
+    (result,) = run_folder(FolderOptions(tmp_path), frozen_classifier())
     assert SINGLE_DIGIT_DECODE_SIDE_PX <= max(result.image.shape[:2]) < 1440
     assert result.prediction.digit == 7
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.multi import (
     LIKELY_SPLIT_WIDTH,
     SPLIT_WIDTH,
@@ -23,11 +22,12 @@ from digits.train import synth
 
 from tests.edge.lighting import glare_spot
 from tests.edge.multi_pages import INK, PAPER, as_jpeg, clear_digits, draw_number, ink_strength, piece_count, touching
+from tests.models import frozen_classifier
 
 
 @pytest.fixture(scope="module")
 def classifier():
-    return DigitClassifier(ClassifierOptions(threads=1))
+    return frozen_classifier()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_a_small_sheet_on_a_grey_desk_beside_a_dark_band_is_read(digits, classif
 @pytest.mark.parametrize("degrees", [15, -15])
 def test_lines_of_a_turned_photo_stay_apart_when_the_digits_are_spaced_wide(degrees, digits, classifier):
     """Each line's slope is measured from neighbouring digits, so a wide gap does not break a turned line in two
-    (before: four lines of 2-3 digits at 15 degrees either way)."""
+    (into four lines of 2-3 digits at 15 degrees either way)."""
     page = draw_number([digits("12345"), digits("67890")], gaps=[[1.4] * 5] * 2, margin=200)
     height, width = page.image.shape
     rotation = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
@@ -108,7 +108,7 @@ def test_touching_digits_are_split(text, digits, classifier):
 
 @pytest.mark.parametrize("text", ["1493", "1773", "1063"])
 def test_touching_digits_read_surely_as_one_are_cut_where_a_single_stroke_joins_them(text, digits, classifier):
-    """The pair is read surely as one digit too (before: "143", "173", "123"), but the cut crosses one stroke,
+    """The pair is read surely as one digit too ("143", "173", "123" uncut), but the cut crosses one stroke,
     where the two touch: the middle of a single wide digit mostly crosses two."""
     page = middle_two_touching(digits(text))
     (line,) = find_digits(page.image)
@@ -142,7 +142,7 @@ def test_the_faint_part_of_a_stroke_stays_with_its_digit(text, faded, digits, cl
 @pytest.mark.parametrize("contrast", [1.0, 0.2, 0.12])
 def test_a_faded_photo_is_read_whole(contrast, digits, classifier):
     """Faded to a fifth of its contrast or less (pencil in dim light: 25-40 gray levels), a digit's crop looks
-    blank to the single-digit preprocessing alone; the page vouches for its ink. (Before: "1087348" and "".)"""
+    blank to the single-digit preprocessing alone; the page vouches for its ink."""
     page = draw_number([digits("1087"), digits("3482")])
     faded = (128 + (page.image.astype(np.float32) - 128) * contrast).astype(np.uint8)
     assert read_digits(as_jpeg(faded), classifier).text == "10873482"
@@ -150,7 +150,7 @@ def test_a_faded_photo_is_read_whole(contrast, digits, classifier):
 
 @pytest.mark.parametrize("text", ["1173", "1913"])
 def test_touching_digits_no_wider_than_one_wide_digit_are_cut_where_they_touch(text, digits, classifier):
-    page = middle_two_touching(digits(text))  # before: "173" and "143"
+    page = middle_two_touching(digits(text))  # uncut: "173" and "143"
     (line,) = find_digits(page.image)
     assert len(line) == 3 and TOUCHING_WIDTH < line[1].width_ratio <= SPLIT_WIDTH  # premise: narrow for two
     assert line[1].touching_cuts and all(line[1].touching_cuts)
@@ -241,7 +241,7 @@ def test_light_ink_on_a_dark_board_is_read(digits, classifier):
 
 def test_a_lamps_glare_on_the_page_is_not_taken_for_light_ink(digits, classifier):
     """A bright soft spot washing dim paper out to white beside the digits makes a light tail stronger than the
-    ink's against the page's coarse median; against a finer one it is gone. (Before: light ink taken, "101".)"""
+    ink's against the page's coarse median; against a finer one it is gone."""
     page = draw_number([digits("3908"), digits("1264")], frame_px=120)
     photo = glare_spot(np.clip(0.7 * page.image, 0, 255), centre=(0.9, 0.5), size=(0.12, 0.15))
     assert [region.dark_ink for line in find_digits(photo) for region in line] == [True] * 8
@@ -250,9 +250,9 @@ def test_a_lamps_glare_on_the_page_is_not_taken_for_light_ink(digits, classifier
 
 def test_a_digit_under_a_lamps_glare_is_not_taken_for_a_table_edge(digits, classifier):
     """A glare spot over one digit at a time: the dim paper beyond the spot is darker than halfway between the
-    washed-out ink and the white around it, so the digit looked like a sliver beside a dark table and was
-    dropped. Ground must now be near the ink's own level. (Before: 2 of the 8 readings exact; under four, the
-    dim paper within the ring is still nearly as dark as the washed-out ink.)"""
+    washed-out ink and the white around it, so the digit would look like a sliver beside a dark table and be
+    dropped: ground must be near the ink's own level. (Under four of the eight, the dim paper within the ring
+    is still nearly as dark as the washed-out ink.)"""
     page = draw_number([digits("39081264")], frame_px=120)
     height, width = page.image.shape
     exact = 0
@@ -266,7 +266,7 @@ def test_a_digit_under_a_lamps_glare_is_not_taken_for_a_table_edge(digits, class
 @pytest.mark.parametrize("seed", [2, 4, 6])
 def test_a_lamps_glare_on_a_blank_page_gives_an_empty_reading(seed, classifier):
     """With no ink, the glare passes for light ink: a convex blob lying on its side, which no digit is, not a
-    row of touching digits. (Before: read as "11" or "16".)"""
+    row of touching digits."""
     rng = np.random.default_rng(1000 + seed)
     page = to_gray(synth.render_photo([], rng, (1280, 960), synth.random_style(rng)).image)
     assert read_digits(glare_spot(page, centre=(0.7, 0.3), size=(0.18, 0.12)), classifier).text == ""
@@ -290,7 +290,7 @@ def test_a_shadow_across_a_sheet_small_in_the_frame_is_paper_not_ink(digits, cla
 
 def test_small_writing_on_a_sheet_far_away_on_a_grey_desk_keeps_its_polarity(digits, classifier):
     """The ink is under 0.1% of the photo and the bright sheet's edge makes a tail as strong as the ink's 0.1%
-    out; 0.01% out the ink wins clearly. (Before: light ink taken, "622" read.)"""
+    out; 0.01% out the ink wins clearly."""
     page = draw_number([digits("10873482")], frame_px=40)
     sheet = page.image * np.linspace(1.0, 0.85, page.image.shape[0])[:, None]  # light falling off down the sheet
     pad = int(1.5 * max(sheet.shape))
@@ -367,8 +367,8 @@ def test_big_bold_digits_filling_the_image_are_read(digits, classifier):
 
 def test_a_number_cropped_close_keeps_the_digits_at_the_edges(digits, classifier):
     """A photo cut close to the number: the first and last digits of each line touch the image's sides, but
-    stand in line with digits clear of the edge, so they are read (before: dropped as digits cut off by the
-    frame, "512670")."""
+    stand in line with digits clear of the edge, so they are read, not dropped as digits cut off by the
+    frame."""
     for lines, above_and_below in (([digits("05126707")], 0.5), ([digits("0512"), digits("6707")], 0.1)):
         page = draw_number(lines)
         close = synth.crop_to_digits(page.image, page.boxes, 0.0, above_and_below)
@@ -387,7 +387,7 @@ def test_a_mark_cut_by_the_frame_with_no_digit_beside_it_is_not_read(digits, cla
 def test_digits_cropped_close_keep_their_upright_strokes_when_lines_are_sought(frame_px, digits, classifier):
     """In a crop this close a digit is half the image tall, and noise specks inside its strokes look like a
     grid's cells. Lines are then sought, and a run a quarter of the image's height, the length of a line
-    across a page, was a digit's upright stroke here, and was cut out (before: "1138878121811", "150")."""
+    across a page, is a digit's upright stroke here, and is kept."""
     page = draw_number([digits("0526")], frame_px=frame_px)
     noisy = page.image + np.random.default_rng(0).normal(0, 12, page.image.shape)  # a dim photo's sensor noise
     image = synth.crop_to_digits(np.clip(noisy, 0, 255).astype(np.uint8), page.boxes, 0.05, 0.05)
@@ -415,7 +415,7 @@ def in_a_row_of_boxes(images: list[np.ndarray], cell: int, digit_px: int, wall_p
 def test_an_id_written_in_a_row_of_boxes_is_read(cell, digit_px, degrees, digits, classifier):
     """The boxes' lines string the digits into one mark: the lines are taken out, and the walls between the
     boxes too (else read as 1s), also where the digits touch them (digit_px 98 of 100) and in a photo not
-    square to the page. Before: none read."""
+    square to the page."""
     image = in_a_row_of_boxes(digits("05126707"), cell, digit_px)
     if degrees:
         height, width = image.shape
@@ -428,7 +428,7 @@ def test_an_id_written_in_a_row_of_boxes_is_read(cell, digit_px, degrees, digits
 def test_a_row_of_boxes_with_a_broken_end_wall_is_still_a_row_of_boxes(end, digits, classifier):
     """An end wall printed with a gap (or lost to the threshold along part of its height) is no wall, and the
     row's lines then run on past the outer wall found, as ruled lines would. A box's width of line past it is
-    still a row of boxes. Before: no wall was taken out, and the walls read as 1s."""
+    still a row of boxes, its walls taken out (else read as 1s)."""
     cell = 100
     image = in_a_row_of_boxes(digits("05126707"), cell, 70)
     wall = cell if end == "first" else 9 * cell
@@ -456,7 +456,7 @@ def test_numbers_on_paper_with_dark_lines_are_read(mnist_test, classifier, paper
     """Phone photos (train/synth.py) of 4-8 digit numbers on paper whose dark lines cross the digits and string
     them into one mark, or wrap them in a grid: the lines' ink is taken out of the page before it is cut. On a
     page turned 7 degrees (either way; None: the renderer's random +-4) the lines are also sought on the page
-    turned level (before: 4 of 10 each)."""
+    turned level."""
     from digits.train import synth
 
     rng = np.random.default_rng(21)

@@ -8,19 +8,19 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.cli import main
 from digits.edge.evaluation import LabelsError
 from digits.edge.multi_live import TextSmoother
 from digits.edge.multi_report import NumberScores, digit_accuracy, edit_distance, read_number_labels
 
 from tests.edge.multi_pages import clear_digits, draw_number
+from tests.models import frozen_classifier
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, mnist_test):
     """Two numbers (one on two lines), a blank page, a text file named .jpg, and labels with extra columns."""
-    chosen = clear_digits(mnist_test, DigitClassifier(ClassifierOptions(threads=1)))
+    chosen = clear_digits(mnist_test, frozen_classifier())
     digits = lambda text: [chosen[int(char)][0] for char in text]  # noqa: E731
     root = tmp_path_factory.mktemp("ids")
     cv2.imwrite(str(root / "id_a.jpg"), draw_number([digits("0512"), digits("6707")]).image)
@@ -134,7 +134,7 @@ def test_number_labels_are_strings_as_written(tmp_path):
 @pytest.fixture(scope="module")
 def number_video(tmp_path_factory, mnist_test):
     """An MJPG video: blank paper, then a number on two lines, then another number; 640x480, 10 fps."""
-    chosen = clear_digits(mnist_test, DigitClassifier(ClassifierOptions(threads=1)))
+    chosen = clear_digits(mnist_test, frozen_classifier())
     digits = lambda text: [chosen[int(char)][0] for char in text]  # noqa: E731
     path = tmp_path_factory.mktemp("video") / "numbers.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))

@@ -6,14 +6,14 @@ import warnings
 import cv2
 import numpy as np
 import pytest
-from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.preprocess import notebook_style, ruled_line_ink, to_gray, to_mnist
 from digits.train import synth
 from digits.train.styles import ONE, flag_one
 
 from tests.edge.lighting import glare_spot
+from tests.models import frozen_classifier
 
-DIGITS_PER_CASE = 20  # MNIST test digits drawn per case; the model reads >= MIN_RIGHT of them
+DIGITS_PER_CASE = 20  # MNIST test digits drawn per case; the test model reads >= MIN_RIGHT of them
 MIN_RIGHT = 18
 PAGE = (240, 320)  # height, width of the drawn photos
 PAPER, INK = 215, 45  # gray levels
@@ -21,7 +21,7 @@ PAPER, INK = 215, 45  # gray levels
 
 @pytest.fixture(scope="module")
 def classifier():
-    return DigitClassifier(ClassifierOptions(threads=1))
+    return frozen_classifier()
 
 
 @pytest.fixture(scope="module")
@@ -182,25 +182,27 @@ CASES = {
 }
 
 
+def case_photos(case: str, images) -> list[np.ndarray]:
+    """The digits drawn on paper somewhere near the middle of the page, then changed as CASES[case] says."""
+    rng = np.random.default_rng(0)
+    return [CASES[case](draw_on_paper(digit, centre=(120 + int(rng.integers(-25, 25)),
+                                                     160 + int(rng.integers(-40, 40)))), rng)
+            for digit in images]
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_digits_on_paper_are_read(case, classifier, samples):
-    rng = np.random.default_rng(0)
     images, labels = samples
-    photos = [CASES[case](draw_on_paper(digit, centre=(120 + int(rng.integers(-25, 25)),
-                                                       160 + int(rng.integers(-40, 40)))), rng)
-              for digit in images]
-    assert read_all(classifier, photos, labels) >= MIN_RIGHT
+    assert read_all(classifier, case_photos(case, images), labels) >= MIN_RIGHT
 
 
-def test_continental_ones_with_a_flag_are_read_as_ones(classifier, mnist_test):
-    """Many European writers start a 1 with a long upstroke into the top of its stem; the packaged model is
-    trained with such 1s (digits-train --flagged-ones). MNIST test 1s drawn with a flag, on paper (before, the
-    stop-21 model: 61 of 100 read; the misses read as 7 and 9)."""
+def flagged_ones(mnist_test, count: int = 100) -> list[np.ndarray]:
+    """The first `count` MNIST test 1s that take a flag (an upstroke into the top of the stem), drawn on paper."""
     rng = np.random.default_rng(0)
     flagged = [image for image in (flag_one(one, rng) for one in mnist_test.images[mnist_test.labels == ONE][:120])
-               if image is not None][:100]
-    assert len(flagged) == 100
-    assert read_all(classifier, [draw_on_paper(one) for one in flagged], [ONE] * len(flagged)) >= 92
+               if image is not None][:count]
+    assert len(flagged) == count
+    return [draw_on_paper(one) for one in flagged]
 
 
 def test_a_digit_filling_the_frame_keeps_its_polarity(classifier, samples):
@@ -245,7 +247,7 @@ def cropped_tight(photo: np.ndarray) -> np.ndarray:
 
 def test_a_bold_digit_cropped_tight_keeps_its_polarity_and_its_straight_strokes(classifier, mnist_test):
     """Ink fills the middle of such a crop, but the border is still mostly paper; a 5's bar or a 7's top spans
-    the crop without being a ruled line. (Before: 37 of 40 read, large and small.)"""
+    the crop without being a ruled line."""
     images, labels = mnist_test.images[:40], mnist_test.labels[:40]
     crops = [cropped_tight(marker_pen(digit)) for digit in images]
     small = [cv2.resize(crop, (max(2, crop.shape[1] * 24 // crop.shape[0]), 24), interpolation=cv2.INTER_AREA)
@@ -269,11 +271,11 @@ def in_a_form_cell(photo: np.ndarray, box: bool = True) -> np.ndarray:
 
 def test_a_digit_touching_the_box_of_its_form_cell_is_read_without_the_box(classifier, samples):
     """The box and the digit are one piece of ink that fills the image; the box's lines along the sides are
-    taken out, the digit's own straight strokes inside are kept. (Before: 13 of 20 read.)"""
+    taken out, the digit's own straight strokes inside are kept."""
     images, labels = samples
     cells = [in_a_form_cell(draw_on_paper(digit)) for digit in images]
     assert read_all(classifier, cells, labels) >= MIN_RIGHT
-    # What the model sees is the digit alone, as in the same cell without its box (before: 0.08 apart on average).
+    # What the model sees is the digit alone, as in the same cell without its box (with the box: 0.08 apart).
     apart = [np.abs(to_mnist(cell) - to_mnist(in_a_form_cell(draw_on_paper(digit), box=False))).mean()
              for digit, cell in zip(images, cells)]
     assert np.mean(apart) < 0.05
@@ -281,8 +283,7 @@ def test_a_digit_touching_the_box_of_its_form_cell_is_read_without_the_box(class
 
 def test_light_digits_cut_tight_from_a_dark_background_keep_their_polarity(classifier, mnist_test):
     """MNIST's own white-on-black digits cut to their ink (as a digit drawn in a paint program and cropped), and
-    marker digits cut tight and inverted: the border is mostly ink there. (Before: 94 and 91 of 100 read, by the
-    model of then.)"""
+    marker digits cut tight and inverted: the border is mostly ink there."""
     images, labels = mnist_test.images[:100], mnist_test.labels[:100]
     mnist_cut = [255 - cropped_tight(255 - digit) for digit in images]
     marker_cut = [255 - cropped_tight(marker_pen(digit)) for digit in images]
@@ -294,14 +295,17 @@ def test_light_digits_cut_tight_from_a_dark_background_keep_their_polarity(class
 
 def test_thin_light_digits_cut_tight_and_small_keep_the_strokes_along_their_border(classifier, mnist_test):
     """Hairline light-on-dark digits cut to their ink and shrunk to 16 px high (a small scan cropped by hand): a
-    7's bar lies along the top edge. The paper's shading was estimated with the border repeated outward, where
-    such a stroke looked like background and was taken out. (Before: 190 of 200 read; since, stop 22's model 195,
-    stop 23's 194.)"""
+    7's bar lies along the top edge. The paper's shading is not estimated with the border repeated outward, where
+    such a stroke would look like background and be taken out."""
     images, labels = mnist_test.images[:200], mnist_test.labels[:200]
+    assert read_all(classifier, small_light_hairline_crops(images), labels) >= 194
+
+
+def small_light_hairline_crops(images) -> list[np.ndarray]:
+    """Each digit written with a hairline pen, inverted, cut to its ink and shrunk to 16 px high."""
     crops = [255 - cropped_tight(hairline_pen(digit)) for digit in images]
-    small = [cv2.resize(crop, (max(2, crop.shape[1] * 16 // crop.shape[0]), 16), interpolation=cv2.INTER_AREA)
-             for crop in crops]
-    assert read_all(classifier, small, labels) >= 194
+    return [cv2.resize(crop, (max(2, crop.shape[1] * 16 // crop.shape[0]), 16), interpolation=cv2.INTER_AREA)
+            for crop in crops]
 
 
 def test_a_polarity_the_caller_knows_is_used(classifier, mnist_test):
@@ -326,9 +330,9 @@ def uneven_pressure_on_faded_paper(digit: np.ndarray, contrast: float = 0.35) ->
 
 
 def test_the_light_half_of_a_faint_pencil_digit_is_kept(classifier, mnist_test):
-    """Faint ink is stretched before thresholding when it is a body of ink, not a noise tail (before: 24 and 13
-    of 40 read, the top half lost; now 28 and 22: where the top 1% of the ink is much fainter than its peak, the
-    stretch is withheld, as on a noisy blank page)."""
+    """Faint ink is stretched before thresholding when it is a body of ink, not a noise tail (without the
+    stretch the top half is lost; where the top 1% of the ink is much fainter than its peak, the stretch is
+    withheld, as on a noisy blank page)."""
     images, labels = mnist_test.images[:40], mnist_test.labels[:40]
     photos = [uneven_pressure_on_faded_paper(digit) for digit in images]
     assert read_all(classifier, photos, labels) >= 27
@@ -344,7 +348,7 @@ def soft_thumbnail(digit: np.ndarray) -> np.ndarray:
 
 def test_a_soft_28x28_thumbnail_of_a_digit_is_read(classifier, mnist_test):
     """Enlarged to the working size, a tiny image's pen edges are as soft as a shadow's; the ring where ink must
-    have stopped grows with the enlargement (before: 90 of 100 read, 10 called blank)."""
+    have stopped grows with the enlargement."""
     images, labels = mnist_test.images[:100], mnist_test.labels[:100]
     inputs = [to_mnist(soft_thumbnail(digit)) for digit in images]
     assert sum(model_input is None for model_input in inputs) <= 2
@@ -362,8 +366,8 @@ def thin_pen_thumbnail(digit: np.ndarray) -> np.ndarray:
 
 def test_a_thin_pen_digit_shrunk_to_a_thumbnail_is_read_whole(classifier, mnist_test):
     """In a tiny image the digit is no small share of the frame: its faint ink is not split again above the
-    floor, which kept only the darkest bits of the thin, soft strokes, often read as a blob (before: 68 of 100
-    read, 13 called blank; now 84 and 9, the blank ones broken into pieces by the thinning)."""
+    floor, which would keep only the darkest bits of the thin, soft strokes, often read as a blob (the few called
+    blank are broken into pieces by the thinning)."""
     images, labels = mnist_test.images[:100], mnist_test.labels[:100]
     assert read_all(classifier, [thin_pen_thumbnail(digit) for digit in images], labels) >= 80
 
@@ -385,7 +389,7 @@ def in_a_box(digit: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("drawn", [crossed_by_a_line, in_a_box])
 def test_a_one_pixel_line_in_a_28x28_scan_is_taken_out(drawn, classifier, mnist_test):
     """Enlarged 4x to the working size, a one-pixel line is 4-5 px thick, thicker than a line may be in an image
-    that size (before: 83 and 77 of 100 read); now a line may be as thick as the enlargement makes one pixel."""
+    that size: a line may be as thick as the enlargement makes one pixel."""
     images, labels = mnist_test.images[:100], mnist_test.labels[:100]
     assert read_all(classifier, [drawn(digit) for digit in images], labels) >= 97
 
@@ -400,8 +404,8 @@ def with_edge_line(image: np.ndarray, tone: int, px: int) -> np.ndarray:
 def test_a_line_all_round_the_images_edge_is_painted_over(classifier, mnist_test, samples):
     """A line along every side in the ink's tone (a paint program's canvas border, a form's cell cut out on its
     lines) filled the border ring that votes on the polarity: MNIST digits with a white one-pixel border and
-    light digits on dark with a light 3 px one were read as dark ink (before: 23 and 24 of 100 read). Painted
-    over with the paper, the digit reads as it does without the line."""
+    light digits on dark with a light 3 px one would be read as dark ink. Painted over with the paper, the
+    digit reads as it does without the line."""
     images, labels = mnist_test.images[:100], mnist_test.labels[:100]
     assert read_all(classifier, [with_edge_line(digit, 255, 1) for digit in images], labels) >= 97
     light = [255 - draw_on_paper(digit) for digit in images]
@@ -454,7 +458,7 @@ def dark_mark(draw) -> np.ndarray:
 @pytest.mark.parametrize("mark", ["dash", "underline", "blob"])
 def test_a_mark_that_is_no_digit_has_no_digit(mark):
     """A dash or a line lying on its side (wider than twice its height: MNIST has 5 such digits in 60,000),
-    or a blob whose "strokes" fill it, like the remnant of a shadow's edge. (Before: each was read as a digit.)"""
+    or a blob whose "strokes" fill it, like the remnant of a shadow's edge."""
     images = {
         "dash": dark_mark(lambda page: cv2.line(page, (120, 120), (200, 124), INK, 6)),
         "underline": dark_mark(lambda page: cv2.line(page, (60, 150), (260, 152), 90, 3)),
@@ -475,8 +479,7 @@ def soft_shadow(centre: tuple[int, int], radius: float, depth: float, softness: 
 @pytest.mark.parametrize("centre, radius, depth, softness", [((0, 240), 150, 0.3, 15), ((320, 0), 120, 0.35, 21),
                                                              ((320, 240), 100, 0.4, 25)])
 def test_a_shadows_soft_edge_is_no_digit(centre, radius, depth, softness):
-    """What the lighting estimate leaves of a soft edge fades out gradually; a pen's ink stops at the stroke.
-    (Before: each of these blank pages was given a digit.)"""
+    """What the lighting estimate leaves of a soft edge fades out gradually; a pen's ink stops at the stroke."""
     assert to_mnist(soft_shadow(centre, radius, depth, softness)) is None
 
 
@@ -489,21 +492,21 @@ def blank_page(seed: int, **style) -> np.ndarray:
 @pytest.mark.parametrize("seed", [3, 8, 20])
 def test_noise_on_a_dim_blank_page_is_no_digit(seed):
     """A dim, noisy photo of a blank page: the noise clumps into a small "digit" on the downscaled copy, and
-    re-read at full resolution it fills the region around it, as no digit does. (Before: each was a digit.)"""
+    re-read at full resolution it fills the region around it, as no digit does."""
     assert to_mnist(blank_page(seed, exposure=0.45, noise_sigma=12.0)) is None
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_lamps_glare_on_a_blank_page_is_no_digit(seed):
     """With no ink on the page, a glare spot is the only light thing and passes for light ink: a convex blob
-    lying on its side, which no digit is. (Before: each was read, mostly as a 2.)"""
+    lying on its side, which no digit is."""
     assert to_mnist(glare_spot(to_gray(blank_page(seed)), centre=(0.7, 0.3), size=(0.18, 0.12))) is None
 
 
 @pytest.mark.parametrize("seed", [1, 2, 7])
 def test_a_dark_grid_seen_close_up_is_no_digit(seed):
     """Squared paper with nothing written on it, close up: the grid fills the image like a digit cut tight, but
-    encloses more paper than a digit's loops. (Before: each was read, mostly as a 0.)"""
+    encloses more paper than a digit's loops."""
     assert to_mnist(blank_page(seed, ruled_spacing=0.15, squared=True, rule_opacity=1.0, rule_width=0.008)) is None
 
 
