@@ -29,6 +29,7 @@ FLICKER_CHANGES = 3  # this many changes of the steady reading within FLICKER_FR
 FLICKER_FRAMES = 30
 DEFAULT_MAX_FILES = 200
 JPEG_QUALITY = 90
+PENDING_MAX = 4  # frames waiting to be written; more are dropped (a disk slower than one frame per MIN_GAP_S)
 _SAVED_NAME = re.compile(r"^\d{8}T\d{6}\.\d{3}Z_.+_(\d\.\d\d|none)\.jpg$")
 
 
@@ -67,7 +68,7 @@ class DoubtfulSaver:
         self._unsure_run = 0
         self._last_save = float("-inf")
         self._recent_changes: deque[int] = deque(maxlen=FLICKER_CHANGES)
-        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._queue: queue.Queue = queue.Queue(maxsize=PENDING_MAX)
         self._writer = threading.Thread(target=self._write_loop, name="digits-doubtful", daemon=True)
 
     def __enter__(self) -> DoubtfulSaver:
@@ -90,7 +91,7 @@ class DoubtfulSaver:
             try:
                 self._queue.put_nowait((frame.frame, doubtful_name(now, frame.value, frame.reading.confidence)))
             except queue.Full:
-                return  # the writer is still busy: the next unsure frame will do
+                return  # the writer is far behind: the next unsure frame will do
             self._last_save = now
             self._unsure_run = 0
 
