@@ -11,9 +11,11 @@ from digits.edge.cli import main
 from digits.edge.runtime import RUNTIMES, available_cores
 from digits.edge.tflite_file import ModelFileError, check_tflite
 
+from tests.models import TEST_MODEL_PATH
+
 # Damage that made tflite-runtime 2.14 die with a segmentation fault (found by a sweep over truncations at every
-# offset below 256 and every 37th above, and thousands of flipped and replaced bytes of the packaged model):
-# cut after N bytes, or (position, new byte value).
+# offset below 256 and every 37th above, and thousands of flipped and replaced bytes of the frozen test model,
+# whose bytes these positions belong to): cut after N bytes, or (position, new byte value).
 CRASHING_CUTS = (16, 100, 256, 5066, 40000, 82000)
 CRASHING_BYTES = ((309, 22), (71890, 251), (75218, 253), (5397, 59), (74191, 168))
 TRUNCATION_STRIDE = 7  # bytes between the truncations checked in-process (a few hundred of them)
@@ -21,7 +23,7 @@ TRUNCATION_STRIDE = 7  # bytes between the truncations checked in-process (a few
 
 @pytest.fixture(scope="module")
 def model_bytes() -> bytes:
-    return default_model_path().read_bytes()
+    return TEST_MODEL_PATH.read_bytes()
 
 
 def damaged(model: bytes, damage: int | tuple[int, int]) -> bytes:
@@ -31,8 +33,9 @@ def damaged(model: bytes, damage: int | tuple[int, int]) -> bytes:
     return model[:position] + bytes([value]) + model[position + 1:]
 
 
-def test_the_packaged_model_passes_the_check(model_bytes):
-    check_tflite(model_bytes)
+@pytest.mark.parametrize("model", [default_model_path(), TEST_MODEL_PATH], ids=["packaged", "test"])
+def test_a_sound_model_passes_the_check(model):
+    check_tflite(model.read_bytes())
 
 
 def test_every_truncation_of_the_model_is_refused(model_bytes):
