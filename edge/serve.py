@@ -31,6 +31,8 @@ STREAM_MAX_FPS = 15.0  # per MJPEG viewer
 STREAM_WAIT_S = 1.0  # a stream with no new frame checks this often whether the server is closing
 MAX_ROI_BODY_BYTES = 64  # "x,y,w,h" is at most ~25 bytes
 MAX_PATH_CHARS = 512
+MAX_CONNECTIONS = 16  # more at once are closed at once (a page holds 2-3)
+REQUEST_TIMEOUT_S = 30.0  # a client that sends or reads nothing for this long is dropped
 PAGE_FILE = Path(__file__).with_name("page.html")
 
 STATE_STARTING = "starting"
@@ -237,8 +239,7 @@ class LiveServer:
         self._token = token
         self._on_roi = on_roi
         self._page = PAGE_FILE.read_bytes()
-        self._http = ThreadingHTTPServer((address.host, address.port), _handler(self))
-        self._http.daemon_threads = True
+        self._http = _BoundedServer((address.host, address.port), _handler(self))
         self._thread = threading.Thread(target=self._http.serve_forever, name="digits-serve", daemon=True)
 
     @property
@@ -289,12 +290,35 @@ class LiveServer:
         return {"roi": [roi.x, roi.y, roi.w, roi.h], "note": note}
 
 
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS at once."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
 def _handler(server: LiveServer) -> type[BaseHTTPRequestHandler]:
     """The request handler class bound to `server`."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "digits-edge"
         sys_version = ""
+        timeout = REQUEST_TIMEOUT_S
 
         def log_message(self, format, *args) -> None:
             pass  # the journal gets the readings, not every request
@@ -371,7 +395,7 @@ def _handler(server: LiveServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
                                      + str(len(jpeg[1])).encode() + b"\r\n\r\n" + jpeg[1] + b"\r\n")
                     time.sleep(max(0.0, 1.0 / STREAM_MAX_FPS - (time.monotonic() - began)))
-            except (BrokenPipeError, ConnectionResetError):
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
                 pass  # the viewer went away
 
         def _send_json(self, payload: dict, code: HTTPStatus = HTTPStatus.OK) -> None:

@@ -2,7 +2,9 @@
 flags' checks through CliRunner."""
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from digits.edge.cli import main
+from digits.edge.serve import MAX_CONNECTIONS
 
 from tests.edge.live_process import VIDEO_FPS, VIDEO_SIZE, serving, url_of, write_video
 
@@ -87,6 +90,16 @@ def test_api_answers_with_the_token_and_refuses_without_it(video):
         assert status == 200 and json.loads(body)["roi"] == [10, 20, 100, 90]
         assert "no --config file" in json.loads(body)["note"]
         assert wait_json(url, TOKEN, lambda now: now["roi"] == [10, 20, 100, 90])["roi"] == [10, 20, 100, 90]
+
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(MAX_CONNECTIONS)]
+        time.sleep(0.2)
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError, urllib.error.URLError)):
+            fetch(url + "json", TOKEN)  # one connection too many: closed at once
+        for connection in idle:
+            connection.close()
+        time.sleep(0.2)  # their threads see the end of the connection and free the slots
+        assert wait_json(url, TOKEN, lambda now: True)["frames"] > 0
         code, out, err = runner.stop()
     assert code == 0, err
     assert "roi 10,20,100,90" in out.splitlines()[-1]  # the loop read the new region
