@@ -24,6 +24,10 @@ def _read_config(context: click.Context, parameter: click.Parameter, value: Path
     """--config FILE: its options become the command's defaults, so that flags override them."""
     if value is None:
         return None
+    if not value.exists() and value.parent.is_dir():
+        click.echo(f"note: {value} does not exist yet: it is written when the region is set on the --serve page",
+                   err=True)
+        return value
     known = {param.name for param in context.command.params if param.name not in ("config", "version", "help")}
     try:
         options = read_config(value, known)
@@ -37,7 +41,8 @@ HEADLESS_OPTIONS = (
     click.option("--config", type=click.Path(dir_okay=False, path_type=Path), is_eager=True, callback=_read_config,
                  expose_value=True,
                  help="A TOML file of options (their long names: camera = \"picam\", serve = \"8080\", ...); "
-                      "flags override it. The region set on the web page is kept in it."),
+                      "flags override it. The region set on the web page is kept in it (the file is made if need "
+                      "be)."),
     click.option("--serve", metavar="[HOST:]PORT",
                  help="With --camera: serve a live page (view, region box, reading, changes; drag to set the "
                       "region), /json, /metrics, /snapshot.jpg and /stream.mjpg [host: 127.0.0.1]. Any host "

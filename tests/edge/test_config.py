@@ -49,9 +49,16 @@ def test_bad_config_files_are_one_line_usage_errors(tmp_path, text, message):
     assert "Traceback" not in result.output
 
 
-def test_a_missing_config_file_is_a_usage_error(tmp_path):
-    result = CliRunner().invoke(main, ["--config", str(tmp_path / "none.toml"), "--camera", "0"])
+def test_a_config_file_in_a_missing_folder_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "none" / "digits.toml"), "--camera", "0"])
     assert result.exit_code == 2 and "cannot read" in result.output, result.output
+
+
+def test_a_config_file_not_there_yet_is_empty(video, tmp_path):
+    result = CliRunner(env={"DISPLAY": None}).invoke(
+        main, ["--config", str(tmp_path / "digits.toml"), "--camera", str(video), "--max-frames", "2"])
+    assert result.exit_code == 0 and "does not exist yet" in result.stderr, result.output
+    assert "summary: 2 frames" in result.stdout
 
 
 def test_the_roi_line_is_replaced_and_the_rest_kept(tmp_path):
