@@ -82,3 +82,16 @@ def test_unsure_readings(value, confidence, unsure):
 def test_names_hold_time_reading_and_confidence():
     assert doubtful_name(0.0, 7, 0.6149) == "19700101T000000.000Z_7_0.61.jpg"
     assert doubtful_name(1.5, "1/2", None) == "19700101T000001.500Z_1-2_none.jpg"
+
+
+def test_a_flickering_reading_is_saved_however_sure_each_frame_is(video, tmp_path):
+    frames = _frames(video)
+    clock = iter(range(0, 10_000, 3))
+    with DoubtfulSaver(tmp_path, min_confidence=0.6, clock=lambda: float(next(clock))) as saver:
+        for index, frame in enumerate(frames[:3 * UNSURE_FRAMES]):
+            seen = _seen(index, frame, index % 2, 0.99)
+            saver.on_frame(seen)
+            if index < 3:
+                saver.on_change(seen)  # 3 changes in 3 frames: flickering from then on
+    names = [path.name for path in tmp_path.iterdir()]
+    assert saver.saved >= 1 and all(re.match(r"^\d{8}T\d{6}\.\d{3}Z_[01]_0\.99\.jpg$", name) for name in names), names
