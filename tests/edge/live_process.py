@@ -15,12 +15,15 @@ from pathlib import Path
 import numpy as np
 from digits.train.synth import render_video
 
+from tests.models import TEST_MODEL_PATH
+
 VIDEO_DIGITS = [4, 1]
 VIDEO_SIZE = (320, 240)  # width, height
 VIDEO_FPS = 15
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 _RUNNER = "from digits.edge.cli import console_main; console_main()"
+MODEL_ARGS = ("--model", str(TEST_MODEL_PATH), "--threads", "1")  # the frozen test model
 
 
 def write_video(path: Path, mnist_test) -> Path:
@@ -44,7 +47,7 @@ class Runner:
     def __init__(self, args: list[str]):
         env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
         env["PYTHONUNBUFFERED"] = "1"
-        self.process = subprocess.Popen([sys.executable, "-c", _RUNNER, *args], stdout=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-c", _RUNNER, *MODEL_ARGS, *args], stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True, env=env)
         self.stderr: list[str] = []
 
@@ -80,7 +83,7 @@ class Runner:
 
 @contextlib.contextmanager
 def running(*args: str) -> Iterator[Runner]:
-    """digits-edge with these arguments, stopped (SIGTERM) when the block ends."""
+    """digits-edge with these arguments (and the frozen test model), stopped (SIGTERM) when the block ends."""
     runner = Runner(list(args))
     try:
         yield runner

@@ -10,7 +10,7 @@ from digits.edge.cli import main
 from digits.edge.config import save_roi
 from digits.edge.live import Roi
 
-from tests.edge.live_process import write_video
+from tests.edge.live_process import MODEL_ARGS, write_video
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def video(tmp_path_factory, mnist_test):
 
 
 def _summary(*args: str) -> dict:
-    result = CliRunner(env={"DISPLAY": None}).invoke(main, [*args, "--json"])
+    result = CliRunner(env={"DISPLAY": None}).invoke(main, [*MODEL_ARGS, *args, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout.splitlines()[-1])["summary"]
 
@@ -44,7 +44,7 @@ def test_config_options_are_defaults_that_flags_override(video, tmp_path):
 def test_bad_config_files_are_one_line_usage_errors(tmp_path, text, message):
     config = tmp_path / "digits.toml"
     config.write_text(text)
-    result = CliRunner(env={"DISPLAY": None}).invoke(main, ["--config", str(config)])
+    result = CliRunner(env={"DISPLAY": None}).invoke(main, [*MODEL_ARGS, "--config", str(config)])
     assert result.exit_code == 2 and message in result.output, result.output
     assert "Traceback" not in result.output
 
@@ -56,7 +56,7 @@ def test_a_config_file_in_a_missing_folder_is_a_usage_error(tmp_path):
 
 def test_a_config_file_not_there_yet_is_empty(video, tmp_path):
     result = CliRunner(env={"DISPLAY": None}).invoke(
-        main, ["--config", str(tmp_path / "digits.toml"), "--camera", str(video), "--max-frames", "2"])
+        main, [*MODEL_ARGS, "--config", str(tmp_path / "digits.toml"), "--camera", str(video), "--max-frames", "2"])
     assert result.exit_code == 0 and "does not exist yet" in result.stderr, result.output
     assert "summary: 2 frames" in result.stdout
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from digits.edge.cli import main
 
-from tests.edge.live_process import free_port, running, url_of, write_video
+from tests.edge.live_process import MODEL_ARGS, free_port, running, url_of, write_video
 
 paho = pytest.importorskip("paho.mqtt.client", reason="paho-mqtt is not installed")
 
@@ -180,5 +180,5 @@ def _json(url: str) -> dict:
     ("mqtt://user:secret@host:99999/t", "not a port"),
 ])
 def test_bad_mqtt_urls_are_usage_errors_without_the_password(video, url, message):
-    result = CliRunner(env={"DISPLAY": None}).invoke(main, ["--camera", str(video), "--mqtt", url])
+    result = CliRunner(env={"DISPLAY": None}).invoke(main, [*MODEL_ARGS, "--camera", str(video), "--mqtt", url])
     assert result.exit_code == 2 and message in result.output and "secret" not in result.output, result.output

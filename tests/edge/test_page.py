@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from digits.edge.cli import main
 
-from tests.edge.live_process import serving, url_of, write_video
+from tests.edge.live_process import MODEL_ARGS, serving, url_of, write_video
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.webdriver.chrome.service import Service  # noqa: E402 (after the skip)
@@ -103,6 +103,6 @@ def test_page_shows_readings_in_order_and_sets_the_region_by_dragging(video, bro
         assert "a token is needed" in browser.find_element(By.TAG_NAME, "body").text
 
     restarted = CliRunner(env={"DISPLAY": None}).invoke(
-        main, ["--config", str(config), "--camera", str(video), "--max-frames", "1", "--json"])
+        main, [*MODEL_ARGS, "--config", str(config), "--camera", str(video), "--max-frames", "1", "--json"])
     assert restarted.exit_code == 0, restarted.output
     assert json.loads(restarted.stdout.splitlines()[-1])["summary"]["roi"] == shown

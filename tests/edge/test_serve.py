@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from digits.edge.cli import main
 from digits.edge.serve import MAX_CONNECTIONS
 
-from tests.edge.live_process import VIDEO_FPS, VIDEO_SIZE, serving, url_of, write_video
+from tests.edge.live_process import MODEL_ARGS, VIDEO_FPS, VIDEO_SIZE, serving, url_of, write_video
 
 TOKEN = "s3cret-token"
 JSON_KEYS = {"reading", "confidence", "state", "time", "frames", "fps", "roi"}
@@ -120,8 +120,8 @@ def test_the_video_plays_at_its_own_rate_and_the_stream_sends_jpegs(video):
 
 
 def test_loop_replays_the_video(video):
-    result = CliRunner(env={"DISPLAY": None}).invoke(main, ["--camera", str(video), "--loop", "--max-frames", "100",
-                                                            "--headless"])
+    result = CliRunner(env={"DISPLAY": None}).invoke(main, [*MODEL_ARGS, "--camera", str(video), "--loop",
+                                                            "--max-frames", "100", "--headless"])
     assert result.exit_code == 0, result.output
     assert "summary: 100 frames" in result.stdout and "stopped by max frames" in result.stdout
 
@@ -133,7 +133,7 @@ def test_loop_replays_the_video(video):
     (["--serve", "eight"], "expected [HOST:]PORT"),
 ])
 def test_serve_flag_errors_are_usage_errors(video, args, message):
-    result = CliRunner(env={"DISPLAY": None}).invoke(main, ["--camera", str(video), *args])
+    result = CliRunner(env={"DISPLAY": None}).invoke(main, [*MODEL_ARGS, "--camera", str(video), *args])
     assert result.exit_code == 2 and message in result.output, result.output
     assert "Traceback" not in result.output
 
