@@ -16,6 +16,7 @@ from digits.edge.folder import PREPROCESSORS, FolderOptions, OutputError, check_
 from digits.edge.folder_cli import exit_if_interrupted, file_labels, images_to_read, stopped_by_ctrl_c
 from digits.edge.headless_cli import headless_from_flags, headless_options
 from digits.edge.images import FolderError, write_image_atomic
+from digits.edge.live import DEFAULT_MIN_CONFIDENCE
 from digits.edge.multi import MultiOptions
 from digits.edge.multi_cli import multi_options, run_multi_folder
 from digits.edge.multi_live import run_live_multi
@@ -92,19 +93,10 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
     """
     if (folder is None) == (camera is None):
         raise click.UsageError("give one source: --dir DIR or --camera INDEX|picam|PATH|URL")
-    if camera is not None and (recursive or labels_file or save_crops or save_misses):
-        raise click.UsageError("--recursive, --labels, --save-crops and --save-misses go with --dir, not --camera")
-    if save_annotated is not None and not multi:
-        raise click.UsageError("--save-annotated needs --multi")
-    if multi and (save_crops is not None or preprocess != "robust"):
-        raise click.UsageError("--multi reads with the robust preprocessing: no --save-crops or --preprocess none")
-    if multi and save_misses is not None:
-        raise click.UsageError("--save-misses goes with single digits; with --multi, --save-annotated shows them")
-    if save_annotated is not None and camera is not None:
-        raise click.UsageError("--save-annotated goes with --dir; the camera window draws the digits live")
+    _refuse_options_of_other_modes(click.get_current_context(), "--camera" if camera is not None else "--dir", multi)
     live_extras = headless_from_flags(**outputs)
-    if camera is None and live_extras.any:
-        raise click.UsageError("--serve, --mqtt, --save-doubtful and --loop go with --camera")
+    if min_confidence is None:
+        min_confidence = DEFAULT_MIN_CONFIDENCE if camera is not None else 0.0
     classifier = load_classifier(model, runtime, threads)
     if multi and camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames),
@@ -112,9 +104,7 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
                    headless=live_extras)
         return
     if multi:
-        # --min-confidence defaults to the camera's threshold; a folder keeps every digit unless it is given
-        given = click.get_current_context().get_parameter_source("min_confidence") != ParameterSource.DEFAULT
-        run_multi_folder(folder, classifier, MultiOptions(min_confidence=min_confidence if given else 0.0),
+        run_multi_folder(folder, classifier, MultiOptions(min_confidence=min_confidence),
                          recursive=recursive, labels_file=labels_file, save_annotated=save_annotated,
                          as_json=as_json)
         return
@@ -122,7 +112,7 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames,
                                                     min_confidence, preprocess), as_json, headless=live_extras)
         return
-    options = FolderOptions(folder, recursive, preprocess, save_crops)
+    options = FolderOptions(folder, recursive, preprocess, save_crops, min_confidence)
     summary = RunSummary()
     summary.end.labels_file = labels_file is not None
     misses = [] if save_misses is not None else None
@@ -145,6 +135,31 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         raise click.ClickException(f"no readable image in {folder} ({summary.skipped} skipped)")
     if save_misses is not None:
         _save_misses(save_misses, misses, len(summary.truth))
+
+
+# The options that only some modes take, by parameter name: given on the command line in another mode they are
+# a usage error (a --config file may hold options of every mode: its values are only defaults)
+_MODE_OPTIONS = {
+    ("--dir", False): {"recursive", "labels_file", "save_crops", "save_misses", "preprocess"},
+    ("--dir", True): {"recursive", "labels_file", "save_annotated"},
+    ("--camera", False): {"roi", "headless", "max_frames", "duration", "smooth_frames", "preprocess", "serve",
+                          "token", "mqtt", "mqtt_discovery_prefix", "save_doubtful", "doubtful_max", "loop"},
+    ("--camera", True): {"roi", "headless", "max_frames", "duration", "smooth_frames", "serve", "token", "mqtt",
+                         "mqtt_discovery_prefix", "save_doubtful", "doubtful_max", "loop"},
+}
+
+
+def _refuse_options_of_other_modes(context: click.Context, source: str, multi: bool) -> None:
+    """A usage error naming the first option given on the command line that the chosen mode does not take, and
+    the modes that take it."""
+    every_mode_option = set.union(*_MODE_OPTIONS.values())
+    for parameter in context.command.params:
+        if (parameter.name in every_mode_option and parameter.name not in _MODE_OPTIONS[source, multi]
+                and context.get_parameter_source(parameter.name) == ParameterSource.COMMANDLINE):
+            modes = " or ".join(f"{mode_source} --multi" if mode_multi else mode_source
+                                for (mode_source, mode_multi), names in _MODE_OPTIONS.items()
+                                if parameter.name in names)
+            raise click.UsageError(f"{parameter.opts[0]} goes with {modes}, not {source}{' --multi' * multi}")
 
 
 def _save_misses(path: Path, misses: list[Miss], labelled: int) -> None:

@@ -32,6 +32,7 @@ class FolderOptions:
     recursive: bool = False
     preprocess: str = "robust"  # a key of PREPROCESSORS
     save_crops: Path | None = None  # where to write the 28x28 image the model saw, per file
+    min_confidence: float = 0.0  # a digit read less surely than this is reported as no digit
 
 
 def crop_path(save_crops: Path, relative: str) -> Path:
@@ -124,6 +125,8 @@ def run_folder(options: FolderOptions, classifier: DigitClassifier, files: list[
             yield FileResult(item.file, item.relative, skipped=item.skipped)
             continue
         prediction, model_input = classify_image(item.image, classifier, options.preprocess)
+        if prediction.digit is not None and prediction.confidence < options.min_confidence:
+            prediction = replace(prediction, digit=None)  # the probabilities stay, for --json
         if options.save_crops is not None:
             crop = np.zeros((28, 28), np.float32) if model_input is None else model_input
             write_image_atomic(crop_path(options.save_crops, item.relative),

@@ -219,7 +219,7 @@ def test_headless_asked_for_gives_no_note_about_the_display(video):
 
 def test_folder_only_options_with_camera_are_a_usage_error(video, tmp_path):
     result = _invoke("--camera", video, "--save-crops", str(tmp_path / "crops"))
-    assert result.exit_code == 2 and "go with --dir" in result.output
+    assert result.exit_code == 2 and "--save-crops goes with --dir, not --camera" in result.output
 
 
 def test_preprocess_none_feeds_the_roi_the_notebook_way(video):

@@ -79,8 +79,8 @@ def test_save_annotated_writes_each_image_with_boxes_drawn(folder, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--save-annotated", "x"], "--save-annotated needs --multi"),
-    (["--multi", "--save-crops", "x"], "no --save-crops"),
+    (["--save-annotated", "x"], "--save-annotated goes with --dir --multi, not --dir"),
+    (["--multi", "--save-crops", "x"], "--save-crops goes with --dir, not --dir --multi"),
 ])
 def test_option_misuse_is_a_usage_error(folder, args, message):
     result = run("--dir", str(folder), *args)

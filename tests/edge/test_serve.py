@@ -140,4 +140,5 @@ def test_serve_flag_errors_are_usage_errors(video, args, message):
 
 def test_serve_needs_a_camera(tmp_path):
     result = CliRunner().invoke(main, ["--dir", str(tmp_path), "--serve", "8080"])
-    assert result.exit_code == 2 and "--save-doubtful and --loop go with --camera" in result.output, result.output
+    assert result.exit_code == 2 and "--serve goes with --camera or --camera --multi, not --dir" in result.output, \
+        result.output
