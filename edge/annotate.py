@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from digits.edge.multi import Reading
+from digits.edge.multi import PageReading
 
 BOX_BGR = (0, 160, 0)  # green
 LOW_CONFIDENCE_BGR = (0, 140, 255)  # orange: the model was unsure
@@ -11,7 +11,7 @@ LOW_CONFIDENCE = 0.6
 TEXT_BGR = (255, 255, 255)  # white digits on a filled tag in the box's colour
 
 
-def draw_reading(image: np.ndarray, reading: Reading) -> np.ndarray:
+def draw_reading(image: np.ndarray, reading: PageReading) -> np.ndarray:
     """A BGR copy of `image` with each digit's box, and the digit read above it (orange when unsure).
 
     Line widths and text size follow the digits' size, so the drawing is legible on any resolution.

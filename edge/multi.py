@@ -15,10 +15,19 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 from digits.edge.classifier import DigitClassifier
-from digits.edge.preprocess import LINE_DRIFT, WORK_SIDE, is_convex_blob, ruled_line_ink, thickness, to_gray, to_mnist
+from digits.edge.preprocess import (
+    LINE_DRIFT,
+    WORK_SIDE,
+    is_convex_blob,
+    ruled_line_ink,
+    shrunk_to,
+    thickness,
+    to_gray,
+    to_mnist,
+)
 
 # Finding marks (on the downscaled copy)
-BACKGROUND_SIDE = 64  # px: the paper's lighting is estimated on a copy this small ...
+PAGE_BACKGROUND_SIDE_PX = 64  # px: the paper's lighting is estimated on a copy this small ...
 POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the image: wider than the digits) ...
 GLARE_KERNEL = 9  # px: ... and light ink also from one this wide (wider than strokes, narrower than a glare) ...
 BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
@@ -28,7 +37,8 @@ FINE_KERNEL = 9  # px: ... made this wide on a copy shrunk to fit (a shadow narr
 INK_TAIL = 0.995  # polarity: the ink side is the stronger of the two tails this far out, ...
 FAR_TAILS, FAR_TAIL_RATIO = (0.999, 0.9999), 1.5  # ... unless one tail this far out (or, tied, this) is this
 # many times the other (thin writing small in a big frame is under 0.1% of it)
-MIN_CONTRAST = 12  # gray levels: ink must differ from the paper by at least this much (a blank page has none)
+# gray levels (0-255): a page's ink must differ from its paper by at least this much (a blank page has none)
+PAGE_MIN_CONTRAST_LEVELS = 12
 NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
 MIN_TURN = 1.0  # degrees: lines turned further are found on the page turned level, ...
 ANGLE_AGREEMENT = 1.0  # ... only, when the top and bottom edges of the widest mark agree on it this closely
@@ -118,7 +128,7 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Reading:
+class PageReading:
     """Every digit in an image: the lines top to bottom; text is their digits joined ("" when none)."""
 
     text: str
@@ -203,7 +213,7 @@ def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float, bool]:
     desk, a phone) but without the strokes, however large the digits. Floor: never within the paper's own
     noise, so a blank page has no ink.
     """
-    small = _shrunk(gray, BACKGROUND_SIDE)
+    small = shrunk_to(gray, PAGE_BACKGROUND_SIDE_PX)
     dark_ink = _dark_ink_by_tails(gray, small, POLARITY_KERNEL) or _dark_ink_by_tails(gray, small, GLARE_KERNEL)
     strength, floor = _strength_and_floor(gray, _paper(small, gray.shape, dark_ink, BACKGROUND_KERNEL), dark_ink)
     return strength, floor, dark_ink
@@ -214,18 +224,10 @@ def finer_ink_strength(gray: np.ndarray, dark_ink: bool, stroke: float) -> tuple
     where that lies below the wide estimate: a shadow narrower than the wide closing, lighter paper on both
     sides (a pen's or a phone's shadow across a sheet small in the frame), is paper, while strokes stay ink."""
     side = max(gray.shape)
-    fine_side = min(side, max(BACKGROUND_SIDE, round(side * FINE_KERNEL / (FINE_KERNEL_STROKES * stroke))))
-    wide = _paper(_shrunk(gray, BACKGROUND_SIDE), gray.shape, dark_ink, BACKGROUND_KERNEL)
-    fine = _paper(_shrunk(gray, fine_side), gray.shape, dark_ink, FINE_KERNEL)
+    fine_side = min(side, max(PAGE_BACKGROUND_SIDE_PX, round(side * FINE_KERNEL / (FINE_KERNEL_STROKES * stroke))))
+    wide = _paper(shrunk_to(gray, PAGE_BACKGROUND_SIDE_PX), gray.shape, dark_ink, BACKGROUND_KERNEL)
+    fine = _paper(shrunk_to(gray, fine_side), gray.shape, dark_ink, FINE_KERNEL)
     return _strength_and_floor(gray, cv2.min(wide, fine) if dark_ink else cv2.max(wide, fine), dark_ink)
-
-
-def _shrunk(gray: np.ndarray, side: int) -> np.ndarray:
-    """The image shrunk so that its longest side is `side` px."""
-    height, width = gray.shape
-    shrink = side / max(height, width)
-    return cv2.resize(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))),
-                      interpolation=cv2.INTER_AREA)
 
 
 def _paper(small: np.ndarray, shape: tuple[int, int], dark_ink: bool, kernel_px: int) -> np.ndarray:
@@ -246,12 +248,12 @@ def _strength_and_floor(gray: np.ndarray, background: np.ndarray, dark_ink: bool
     # of a half-normal spread is 0.674 standard deviations
     away = _histogram(beyond[::2, ::2])[1:]
     noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
-    return strength, max(typical + MIN_CONTRAST, typical + NOISE_SIGMAS * noise)
+    return strength, max(typical + PAGE_MIN_CONTRAST_LEVELS, typical + NOISE_SIGMAS * noise)
 
 
 def _dark_ink_by_tails(gray: np.ndarray, small: np.ndarray, kernel: int) -> bool:
     """Whether the page's ink is dark: the stronger tail of the page minus its median `kernel` px wide, taken on
-    `small` (the page shrunk to BACKGROUND_SIDE)."""
+    `small` (the page shrunk to PAGE_BACKGROUND_SIDE_PX)."""
     height, width = gray.shape
     coarse = _enlarge(cv2.medianBlur(small, kernel), (width, height))
     darker = _histogram(cv2.subtract(coarse, gray)[::2, ::2])
@@ -572,7 +574,7 @@ def _ink_pieces(strength: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndar
     return labels, stats, True, walls | (lines > floor)
 
 
-def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOptions = MultiOptions()) -> Reading:
+def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOptions = MultiOptions()) -> PageReading:
     """Find and read every digit in an image.
 
     Args:
@@ -590,7 +592,7 @@ def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOp
                  if box.confidence >= options.min_confidence]
         if boxes:
             lines.append(Line("".join(str(box.digit) for box in boxes), tuple(boxes)))
-    return Reading("".join(line.digits for line in lines), tuple(lines), (time.perf_counter() - start) * 1000.0)
+    return PageReading("".join(line.digits for line in lines), tuple(lines), (time.perf_counter() - start) * 1000.0)
 
 
 def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> list[DigitBox]:

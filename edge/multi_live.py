@@ -14,7 +14,7 @@ from digits.edge.annotate import draw_reading
 from digits.edge.camera import FrameSource
 from digits.edge.classifier import DigitClassifier
 from digits.edge.live import FrameReading, LiveOptions, LiveSummary, Roi, check_roi, draw_status, run_frames
-from digits.edge.multi import DigitBox, Line, MultiOptions, Reading, read_digits
+from digits.edge.multi import DigitBox, Line, MultiOptions, PageReading, read_digits
 
 
 class TextSmoother:
@@ -64,7 +64,7 @@ class NumberReader:
         self._classifier = classifier
         self._multi = multi
         self._smoother = TextSmoother(options.smooth_frames)
-        self._recent: deque[Reading] = deque(maxlen=options.smooth_frames)  # the steady text was read in one
+        self._recent: deque[PageReading] = deque(maxlen=options.smooth_frames)  # the steady text was read in one
 
     def __call__(self, frame: np.ndarray) -> FrameReading:
         if self.roi is not None and not self._roi_checked:
@@ -95,22 +95,22 @@ def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: Li
     return run_frames(source, NumberReader(classifier, options, multi), options, draw_live, on_change)
 
 
-def _least_sure(reading: Reading | None) -> float | None:
+def _least_sure(reading: PageReading | None) -> float | None:
     """The confidence of the least sure digit of a reading (None without digits)."""
     confidences = [box.confidence for line in reading.lines for box in line.boxes] if reading else []
     return min(confidences) if confidences else None
 
 
-def _in_frame(reading: Reading, roi: Roi | None) -> Reading:
+def _in_frame(reading: PageReading, roi: Roi | None) -> PageReading:
     """The reading with its boxes moved from the roi into frame coordinates."""
     if roi is None:
         return reading
     dx, dy = roi.x, roi.y
     lines = tuple(Line(line.digits, tuple(DigitBox(box.x + dx, box.y + dy, box.w, box.h, box.digit, box.confidence)
                                           for box in line.boxes)) for line in reading.lines)
-    return Reading(reading.text, lines, reading.latency_ms)
+    return PageReading(reading.text, lines, reading.latency_ms)
 
 
-def draw_live(frame: np.ndarray, reading: Reading, text: str, fps: float) -> np.ndarray:
+def draw_live(frame: np.ndarray, reading: PageReading, text: str, fps: float) -> np.ndarray:
     """The frame with this frame's digit boxes, the steady text and the frame rate drawn on it."""
     return draw_status(draw_reading(frame, reading), (text or "no digits", f"{fps:.1f} fps"))

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digits.edge.evaluation import LabelsError, LabelTable, label_table, read_label_rows
-from digits.edge.multi import Reading
+from digits.edge.multi import PageReading
 from digits.edge.output import RunEnd
 from digits.edge.strict_json import json_line
 
@@ -84,7 +84,7 @@ class MultiSummary:
     scores: NumberScores = field(default_factory=NumberScores)
     end: RunEnd = field(default_factory=RunEnd)
 
-    def add(self, reading: Reading, label: str | None) -> None:
+    def add(self, reading: PageReading, label: str | None) -> None:
         """Count one read image (and score it when it has a label)."""
         self.images += 1
         self.empty += not reading.text
@@ -100,7 +100,7 @@ class MultiSummary:
         return self.latency_total_ms / self.images if self.images else 0.0
 
 
-def reading_dict(name: str, reading: Reading, label: str | None = None) -> dict:
+def reading_dict(name: str, reading: PageReading, label: str | None = None) -> dict:
     """file, text, lines [{text, digits [{digit, confidence, box [x, y, w, h]}]}], latency_ms (and label)."""
     row = {
         "file": name,
@@ -116,12 +116,12 @@ def reading_dict(name: str, reading: Reading, label: str | None = None) -> dict:
     return row
 
 
-def reading_json(name: str, reading: Reading, label: str | None = None) -> str:
+def reading_json(name: str, reading: PageReading, label: str | None = None) -> str:
     """One JSON line for one image (see reading_dict)."""
     return json_line(reading_dict(name, reading, label))
 
 
-def reading_text(name: str, reading: Reading, label: str | None = None) -> str:
+def reading_text(name: str, reading: PageReading, label: str | None = None) -> str:
     """The image's digits, then each line and each digit with its confidence and box (x,y,w,h)."""
     verdict = "" if label is None else ("  [right]" if reading.text == label else f"  [label {label}]")
     head = (f"{name}: {reading.text or '(no digits)'}  ({len(reading.lines)} lines, {len(reading.text)} digits, "

@@ -41,7 +41,7 @@ MNIST_STROKE_RANGE = (0.108, 0.151)
 
 WORK_SIDE = 200  # px: photos are analysed at most this large (speed; a digit keeps enough pixels)
 SMALL_SIDE = 112  # px: tiny crops (e.g. 28x28 scans) are upscaled to this so morphology has room
-BACKGROUND_SIDE = 48  # px: the paper/background is estimated on a copy this small
+CROP_BACKGROUND_SIDE_PX = 48  # a crop's paper/background is estimated on a copy this small
 BACKGROUND_KERNEL = 0.3  # opening kernel as a fraction of the long side: wider than any stroke
 SHARP_KERNEL = 1.25  # where an opening this many times wider still fits, the shading is followed exactly, ...
 SHARP_STEP = 0.08  # ... and where that estimate is above the smoothed one by this much, it is a sharp edge
@@ -50,7 +50,8 @@ PIECE_SHARE = 0.05  # a region of one tone this large a share of a digit cut tig
 STROKE_CORE = 0.2  # ... and no point of its strokes further than this share of the image's long side from paper
 GLARE_CORE = 0.08  # a light region whose inside lies this far (share of the long side) from its edge is no stroke ...
 GLARE_INK = 0.3  # ... but glare when the paper has marks this much darker than it (light ink's grounds: <= 0.2)
-MIN_CONTRAST = 0.12  # ink darker/brighter than the paper by less than this (fraction of the range): blank
+# A crop's ink darker or brighter than its paper by less than this fraction of the range: blank
+CROP_MIN_CONTRAST_FRACTION = 0.12
 FAINT_PEAK = 0.5  # an ink map peaking below this (faint pencil, a faded scan) is stretched toward it ...
 MAX_STRETCH = 2.0  # ... by at most this factor, so that the floors below are relative to faint ink too
 INK_BODY = 0.75  # ... when the top 1% of the ink map reaches this share of its peak (ink, not a noise tail)
@@ -72,7 +73,7 @@ DESK_WEDGE_ROWS = 0.3  # a turned sheet) along at least this fraction, ...
 DESK_WEDGE_SLOPE = 0.1  # ... clearly slanted (6 degrees) ...
 DESK_WEDGE_DEPTH = 0.05  # ... and reaching this far in; ...
 DESK_SHARPNESS = 0.6  # ... and sharp: the step across 4 px at least this share of the step across 12 px
-# (a shadow's edge is soft and fails it), with the desk at least MIN_CONTRAST darker than the paper
+# (a shadow's edge is soft and fails it), with the desk at least CROP_MIN_CONTRAST_FRACTION darker than the paper
 SIDE_BAND = 0.3  # a component running edge to edge within this fraction of the image from a side: the paper's edge
 FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
 FRAME_COVER = 0.9  # ink running along this share of each side of the chosen piece's box, ...
@@ -152,7 +153,7 @@ def _without_edge_line(gray: np.ndarray) -> np.ndarray:
     if min(height, width) < 4 * deepest + 4:
         return gray
     # Not every pixel need be looked at: along a side, those of the working copy; inside, a sample for the paper.
-    step, sample = max(1, max(height, width) // WORK_SIDE), max(1, min(height, width) // BACKGROUND_SIDE)
+    step, sample = max(1, max(height, width) // WORK_SIDE), max(1, min(height, width) // CROP_BACKGROUND_SIDE_PX)
     paper = float(np.median(gray[deepest + 1:-deepest - 1:sample, deepest + 1:-deepest - 1:sample]))
     depths, tones = [], set()
     for side in (gray, gray[::-1], gray.T, gray.T[::-1]):  # top, bottom, left, right: rows from the side inward
@@ -176,7 +177,7 @@ def _edge_line(rows: np.ndarray, paper: float) -> tuple[int, bool] | None:
     whether it is darker than the paper; None when the first row is no such line, or when the line fills more
     than half of `rows` (a band too deep for one: a desk, a dark table beyond the paper)."""
     line = float(np.median(rows[0]))
-    if abs(line - paper) < MIN_CONTRAST * 255:
+    if abs(line - paper) < CROP_MIN_CONTRAST_FRACTION * 255:
         return None
     halfway = (line + paper) / 2
     on_line_side = (rows < halfway) if line < paper else (rows > halfway)
@@ -234,10 +235,10 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
                 digit.box[2] / work.shape[1], digit.box[3] / work.shape[0]), thickest_px=thickest), digit.box)
         else:
             lines = ruled_line_ink(ink, thickest_px=thickest)
-        if _percentiles(lines, (99.9,))[0] >= MIN_CONTRAST:
+        if _percentiles(lines, (99.9,))[0] >= CROP_MIN_CONTRAST_FRACTION:
             without_lines = ink - lines
             remaining = _ink_mask(without_lines, split_faint)
-            line_mask = lines >= MIN_CONTRAST
+            line_mask = lines >= CROP_MIN_CONTRAST_FRACTION
             cleaned = _pick_digit_across_lines(remaining, line_mask)
             # The lines' removal must leave a digit holding most of the ink: when it leaves a piece of one
             # (a tight crop of a 5, whose bar and stem run from edge to edge), the lines were its strokes. A
@@ -373,13 +374,13 @@ def _ink_map(work: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | Non
     The polarity is judged here unless `dark_ink` gives it."""
     # Extreme percentiles, so that a digit covering only 0.1% of a big photo is not taken for blank paper.
     low, high = _percentiles(work, (0.05, 99.95))
-    if high - low < MIN_CONTRAST:
+    if high - low < CROP_MIN_CONTRAST_FRACTION:
         return None
     work = _without_desk(work)
     if dark_ink is None:
         dark_ink = _is_dark_ink(work)
     inverted = 1.0 - work if dark_ink else work
-    small = _shrink(inverted, BACKGROUND_SIDE)
+    small = shrunk_to(inverted, CROP_BACKGROUND_SIDE_PX)
     reaches_every_side = _ink_on_every_side(small)
     cut_tight = reaches_every_side and _polarity_if_cut_tight(work) == dark_ink
     background = _background(small, inverted.shape, cut_tight, sharp_edges=not reaches_every_side)
@@ -389,7 +390,7 @@ def _ink_map(work: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | Non
         ink /= np.maximum(1.0 - background, 0.2)
     ink = np.clip(ink, 0.0, 1.0)
     body, peak = _percentiles(ink, (99, 99.95))
-    if peak < MIN_CONTRAST:
+    if peak < CROP_MIN_CONTRAST_FRACTION:
         return None
     if peak < FAINT_PEAK and body >= INK_BODY * peak:
         # Faint ink: the thresholds below have fixed floors, under which the lighter half of a pencil stroke
@@ -455,7 +456,7 @@ def _is_sharp(image: np.ndarray, edge: np.ndarray) -> bool:
 
     narrow, wide = step(2), step(6)
     steepest = int(np.argmax(narrow))
-    return wide[steepest] >= MIN_CONTRAST and narrow[steepest] >= DESK_SHARPNESS * wide[steepest]
+    return wide[steepest] >= CROP_MIN_CONTRAST_FRACTION and narrow[steepest] >= DESK_SHARPNESS * wide[steepest]
 
 
 def _desk_edge(side: np.ndarray) -> np.ndarray | None:
@@ -502,11 +503,11 @@ def _is_dark_ink(work: np.ndarray) -> bool:
     its median. A digit too small to show on the tiny copy (the copy minus its illumination is flat but for
     a few pixels) is looked for at the working size instead: it is the longer tail there.
     """
-    small = _shrink(work, BACKGROUND_SIDE)
+    small = shrunk_to(work, CROP_BACKGROUND_SIDE_PX)
     illumination = _illumination(small)
     relative = small - illumination  # subtracted, not divided: stable on black backgrounds too
     low, high = _percentiles(np.clip(relative + 0.5, 0.0, 1.0), (1, 99))
-    if high - low < MIN_CONTRAST:
+    if high - low < CROP_MIN_CONTRAST_FRACTION:
         detail = work - cv2.resize(illumination, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_LINEAR)
         low, median, high = _percentiles(np.clip(detail + 0.5, 0.0, 1.0), (0.05, 50, 99.95))
         return high - median < median - low
@@ -593,7 +594,7 @@ def _illumination(small: np.ndarray) -> np.ndarray:
     Fitted on a copy half as large (a smooth surface needs few points), then enlarged to the image's size.
     """
     full_height, full_width = small.shape
-    small = _shrink(small, max(8, max(full_height, full_width) // 2))
+    small = shrunk_to(small, max(8, max(full_height, full_width) // 2))
     height, width = small.shape
     ys, xs = np.mgrid[-1:1:height * 1j, -1:1:width * 1j].astype(np.float32)
     design = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1).reshape(-1, 6)
@@ -614,7 +615,7 @@ def _illumination(small: np.ndarray) -> np.ndarray:
     return cv2.resize(fitted.reshape(height, width), (full_width, full_height), interpolation=cv2.INTER_LINEAR)
 
 
-def _shrink(image: np.ndarray, side: int) -> np.ndarray:
+def shrunk_to(image: np.ndarray, side: int) -> np.ndarray:
     """A copy whose long side is `side` px (INTER_AREA)."""
     height, width = image.shape
     scale = side / max(height, width)
@@ -631,7 +632,7 @@ def _disc(diameter: float) -> np.ndarray:
 def _background(small: np.ndarray, shape: tuple[int, ...], cut_tight: bool = False,
                 sharp_edges: bool = True) -> np.ndarray:
     """The smooth background under bright strokes, at `shape`: an opening wider than any stroke, on `small`,
-    a tiny copy of the image (BACKGROUND_SIDE px); with `sharp_edges`, following sharp shadows' edges.
+    a tiny copy of the image (CROP_BACKGROUND_SIDE_PX px); with `sharp_edges`, following sharp shadows' edges.
 
     The copy is padded so that a shading ramp continues past the border (else the opening falls short of
     it there and the last band of paper looks like ink), while ink at the border is only repeated. In an
@@ -640,7 +641,7 @@ def _background(small: np.ndarray, shape: tuple[int, ...], cut_tight: bool = Fal
     only twice as wide.
     """
     height, width = shape[:2]
-    kernel = _disc(BACKGROUND_KERNEL * BACKGROUND_SIDE)
+    kernel = _disc(BACKGROUND_KERNEL * CROP_BACKGROUND_SIDE_PX)
     pad = kernel.shape[0]
     repeated = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     mirrored = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
@@ -702,7 +703,7 @@ def _ink_mask(ink: np.ndarray, split_faint: bool = True) -> np.ndarray:
     above the floor.
     """
     ink8, otsu, in_noise = _ink_otsu(ink)
-    threshold = max(otsu, MIN_CONTRAST * 255)
+    threshold = max(otsu, CROP_MIN_CONTRAST_FRACTION * 255)
     if split_faint and in_noise:
         # Otsu split the paper's own noise: the ink is too small a share of the image to pull it up (a small
         # digit far away). Split again among the pixels above the floor: faint washes (what a shadow's edge
@@ -720,7 +721,7 @@ def _ink_otsu(ink: np.ndarray) -> tuple[np.ndarray, float, bool]:
     share of the image), where `_ink_mask` splits the ink above the floor again."""
     ink8 = np.round(ink * 255).astype(np.uint8)
     otsu, _ = cv2.threshold(ink8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return ink8, otsu, otsu < MIN_CONTRAST * 255
+    return ink8, otsu, otsu < CROP_MIN_CONTRAST_FRACTION * 255
 
 
 def _otsu_above(image8: np.ndarray, floor: int) -> float:

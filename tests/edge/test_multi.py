@@ -12,7 +12,7 @@ from digits.edge.multi import (
     TOUCHING_WIDTH,
     DigitBox,
     MultiOptions,
-    Reading,
+    PageReading,
     choose_reading,
     find_digits,
     read_digits,
@@ -45,7 +45,7 @@ def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
-def boxes_of(reading: Reading) -> list[tuple[int, int, int, int]]:
+def boxes_of(reading: PageReading) -> list[tuple[int, int, int, int]]:
     return [(box.x, box.y, box.w, box.h) for line in reading.lines for box in line.boxes]
 
 
