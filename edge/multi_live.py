@@ -51,7 +51,7 @@ class NumberChange:
                 "fps": round(self.fps, 1)}
 
     def __str__(self) -> str:
-        shown = " / ".join(self.lines) if self.lines else "no digits"
+        shown = " / ".join(self.lines) if self.lines else "no digit"
         return f"{self.time_s:6.1f}s  {shown}  {self.fps:.1f} fps"
 
 
@@ -113,4 +113,4 @@ def _in_frame(reading: PageReading, roi: Roi | None) -> PageReading:
 
 def draw_live(frame: np.ndarray, reading: PageReading, text: str, fps: float) -> np.ndarray:
     """The frame with this frame's digit boxes, the steady text and the frame rate drawn on it."""
-    return draw_status(draw_reading(frame, reading), (text or "no digits", f"{fps:.1f} fps"))
+    return draw_status(draw_reading(frame, reading), (text or "no digit", f"{fps:.1f} fps"))

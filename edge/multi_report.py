@@ -135,7 +135,7 @@ def reading_text(name: str, reading: PageReading, label: str | None = None) -> s
 
 def summary_text(summary: MultiSummary) -> str:
     """Counts and mean latency; with labels, exact and per-digit accuracy."""
-    lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digits: {summary.empty}  "
+    lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digit: {summary.empty}  "
              f"digits: {summary.digits}  mean latency: {summary.mean_latency_ms:.1f} ms (finding + reading)"]
     lines += summary.end.lines(summary.images, summary.scores.images)
     scores = summary.scores
@@ -147,7 +147,7 @@ def summary_text(summary: MultiSummary) -> str:
 
 def summary_json(summary: MultiSummary) -> str:
     """The summary as one JSON line {"summary": {...}} (no `file` key, so line readers skip it)."""
-    body = {"images": summary.images, "skipped": summary.skipped, "no_digits": summary.empty,
+    body = {"images": summary.images, "skipped": summary.skipped, "no_digit": summary.empty,
             "digits": summary.digits, "mean_latency_ms": round(summary.mean_latency_ms, 3)}
     scores = summary.scores
     if scores.images:

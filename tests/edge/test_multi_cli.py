@@ -51,7 +51,7 @@ def test_json_lines_carry_every_digit_with_its_box_then_the_scores(folder):
     assert by_file["blank.jpg"]["text"] == "" and by_file["blank.jpg"]["lines"] == []
     assert by_file["id_b.png"]["label"] == "512"
     summary = rows[-1]["summary"]
-    assert summary["images"] == 3 and summary["skipped"] == 1 and summary["no_digits"] == 1
+    assert summary["images"] == 3 and summary["skipped"] == 1 and summary["no_digit"] == 1
     assert summary["exact"] == 2 and summary["labelled"] == 3
     assert summary["digit_accuracy"] == pytest.approx((8 + 3 * (1 - 1 / 3)) / 11)
     assert "notes.jpg" in result.stderr
