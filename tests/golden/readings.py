@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from digits.edge.classifier import DigitClassifier
-from digits.edge.folder import FolderOptions, run_folder
 from digits.edge.images import read_image
 from digits.edge.multi import read_digits
 from digits.edge.preprocess import to_mnist
@@ -51,10 +50,7 @@ def _testset_labels(name: str) -> dict[str, str]:
 
 def _read_testset_folder(classifier: DigitClassifier, person: str) -> tuple[list[str], list[str]]:
     labels = _testset_labels(person)
-    results = [result for result in run_folder(FolderOptions(TESTSET / person), classifier)
-               if result.skipped is None]
-    return ([labels[result.relative] for result in results],
-            ["" if result.prediction.digit is None else str(result.prediction.digit) for result in results])
+    return list(labels.values()), _read_single(classifier, [read_image(TESTSET / person / name) for name in labels])
 
 
 def _read_testset_ids(classifier: DigitClassifier) -> tuple[list[str], list[str]]:
