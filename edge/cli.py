@@ -11,18 +11,14 @@ import click
 from click.core import ParameterSource
 from digits.edge.camera_cli import camera_options, live_options, run_camera
 from digits.edge.classifier import DEFAULT_INTERPRETER_THREADS, ClassifierOptions, DigitClassifier, ModelError
-from digits.edge.evaluation import LabelsError, read_labels_csv
-from digits.edge.folder import PREPROCESSORS, FolderOptions, OutputError, check_outputs, crop_path, run_folder
-from digits.edge.folder_cli import exit_if_interrupted, file_labels, images_to_read, stopped_by_ctrl_c
+from digits.edge.folder import PREPROCESSORS, FolderOptions
+from digits.edge.folder_cli import SingleDigitJob, run_folder_job
 from digits.edge.headless_cli import headless_from_flags, headless_options
-from digits.edge.images import FolderError, write_image_atomic
 from digits.edge.live import DEFAULT_MIN_CONFIDENCE
 from digits.edge.multi import MultiOptions
-from digits.edge.multi_cli import multi_options, run_multi_folder
+from digits.edge.multi_cli import MultiDigitJob, multi_options
 from digits.edge.multi_live import run_live_multi
-from digits.edge.output import RunSummary, json_row, summary_json, summary_text, table_header, table_row
 from digits.edge.runtime import RUNTIMES, RuntimeMissing, available_cores
-from digits.edge.sheet import Miss, make_miss, misses_sheet
 
 
 def load_classifier(model: Path | None, runtime: str | None, threads: int | None) -> DigitClassifier:
@@ -104,37 +100,15 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
                    headless=live_extras)
         return
     if multi:
-        run_multi_folder(folder, classifier, MultiOptions(min_confidence=min_confidence),
-                         recursive=recursive, labels_file=labels_file, save_annotated=save_annotated,
-                         as_json=as_json)
+        run_folder_job(MultiDigitJob(classifier, MultiOptions(min_confidence=min_confidence), as_json, save_annotated),
+                       folder, recursive, labels_file)
         return
     if camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames,
                                                     min_confidence, preprocess), as_json, headless=live_extras)
         return
     options = FolderOptions(folder, recursive, preprocess, save_crops, min_confidence)
-    summary = RunSummary()
-    summary.end.labels_file = labels_file is not None
-    misses = [] if save_misses is not None else None
-    with stopped_by_ctrl_c(summary.end):
-        try:
-            files = images_to_read(folder, recursive)
-            labels = file_labels(files, folder, read_labels_csv(labels_file) if labels_file else None)
-            if save_crops is not None:
-                relatives = (file.relative_to(folder).as_posix() for file in files)
-                check_outputs("--save-crops", (crop_path(save_crops, relative) for relative in relatives),
-                              folder, files, recursive)
-            if save_misses is not None:
-                check_outputs("--save-misses", [save_misses], folder, files, recursive)
-            _print_results(options, files, classifier, labels, as_json, summary, misses)
-        except (FolderError, LabelsError, OutputError, OSError) as error:
-            raise click.ClickException(str(error)) from error
-    click.echo(summary_json(summary) if as_json else "\n" + summary_text(summary))
-    exit_if_interrupted(summary.end)
-    if summary.count == 0:
-        raise click.ClickException(f"no readable image in {folder} ({summary.skipped} skipped)")
-    if save_misses is not None:
-        _save_misses(save_misses, misses, len(summary.truth))
+    run_folder_job(SingleDigitJob(classifier, options, as_json, save_misses), folder, recursive, labels_file)
 
 
 # The options that only some modes take, by parameter name: given on the command line in another mode they are
@@ -160,41 +134,6 @@ def _refuse_options_of_other_modes(context: click.Context, source: str, multi: b
                                 for (mode_source, mode_multi), names in _MODE_OPTIONS.items()
                                 if parameter.name in names)
             raise click.UsageError(f"{parameter.opts[0]} goes with {modes}, not {source}{' --multi' * multi}")
-
-
-def _save_misses(path: Path, misses: list[Miss], labelled: int) -> None:
-    """Write the sheet of misreads; without any labelled image there is nothing to show (an error)."""
-    if labelled == 0:
-        raise click.ClickException("--save-misses needs labels (--labels FILE, or folders named 0-9); "
-                                   "no image had one")
-    try:
-        write_image_atomic(path, misses_sheet(misses, labelled))
-    except OSError as error:
-        raise click.ClickException(f"cannot write {path}: {error}") from error
-
-
-def _print_results(options: FolderOptions, files: list[Path], classifier: DigitClassifier,
-                   labels: dict[Path, int], as_json: bool, summary: RunSummary, misses: list[Miss] | None = None
-                   ) -> None:
-    """Print one row per file as it is read, adding it to `summary`; warn about skipped files on stderr.
-
-    `misses`, when given, receives every labelled image that was misread (for --save-misses).
-    """
-    width = min(60, max(len("file"), *(len(file.relative_to(options.folder).as_posix()) for file in files)))
-    if not as_json:
-        click.echo(table_header(width))
-    for result in run_folder(options, classifier, files):
-        if result.skipped:
-            summary.skipped += 1
-            click.echo(f"warning: skipped {result.skipped}", err=True)
-            continue
-        label = labels.get(result.file)
-        summary.add(result.prediction, label)
-        if misses is not None and label is not None and result.prediction.digit != label:
-            misses.append(make_miss(result.relative, result.image, result.model_input, label,
-                                    result.prediction.digit, result.prediction.confidence))
-        click.echo(json_row(result.relative, result.prediction, label) if as_json
-                   else table_row(result.relative, result.prediction, width))
 
 
 def console_main() -> None:

@@ -123,12 +123,18 @@ def run_folder(options: FolderOptions, classifier: DigitClassifier, files: list[
     for item in read_folder(options.folder, files, SINGLE_DIGIT_DECODE_SIDE_PX):
         if item.skipped is not None:
             yield FileResult(item.file, item.relative, skipped=item.skipped)
-            continue
-        prediction, model_input = classify_image(item.image, classifier, options.preprocess)
-        if prediction.digit is not None and prediction.confidence < options.min_confidence:
-            prediction = replace(prediction, digit=None)  # the probabilities stay, for --json
-        if options.save_crops is not None:
-            crop = np.zeros((28, 28), np.float32) if model_input is None else model_input
-            write_image_atomic(crop_path(options.save_crops, item.relative),
-                               np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8))
-        yield FileResult(item.file, item.relative, prediction, image=item.image, model_input=model_input)
+        else:
+            yield read_digit(item, classifier, options)
+
+
+def read_digit(item: FolderImage, classifier: DigitClassifier, options: FolderOptions) -> FileResult:
+    """Classify one read image as `options` say (a digit below min_confidence is no digit), writing its crop
+    with save_crops."""
+    prediction, model_input = classify_image(item.image, classifier, options.preprocess)
+    if prediction.digit is not None and prediction.confidence < options.min_confidence:
+        prediction = replace(prediction, digit=None)  # the probabilities stay, for --json
+    if options.save_crops is not None:
+        crop = np.zeros((28, 28), np.float32) if model_input is None else model_input
+        write_image_atomic(crop_path(options.save_crops, item.relative),
+                           np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8))
+    return FileResult(item.file, item.relative, prediction, image=item.image, model_input=model_input)

@@ -62,7 +62,7 @@ class RunEnd:
 class RunSummary:
     """Counts and latencies of a run, and the labels seen, filled in file by file."""
 
-    count: int = 0
+    images: int = 0
     skipped: int = 0
     no_digit: int = 0
     latency_total_ms: float = 0.0
@@ -72,7 +72,7 @@ class RunSummary:
 
     def add(self, prediction: Prediction, label: int | None) -> None:
         """Count one classified file (and its label, if it has one)."""
-        self.count += 1
+        self.images += 1
         self.no_digit += prediction.digit is None
         self.latency_total_ms += prediction.latency_ms
         if label is None:
@@ -83,7 +83,7 @@ class RunSummary:
 
     @property
     def mean_latency_ms(self) -> float:
-        return self.latency_total_ms / self.count if self.count else 0.0
+        return self.latency_total_ms / self.images if self.images else 0.0
 
     def scores(self) -> Scores | None:
         """Accuracy and per-class scores over the labelled files, None when nothing was labelled."""
@@ -92,9 +92,9 @@ class RunSummary:
 
 def summary_text(summary: RunSummary) -> str:
     """The readable summary: counts, mean latency, and with labels the report and confusion matrix."""
-    lines = [f"images: {summary.count}  skipped: {summary.skipped}  no digit: {summary.no_digit}  "
+    lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digit: {summary.no_digit}  "
              f"mean latency: {summary.mean_latency_ms:.2f} ms (preprocessing + inference)"]
-    lines += summary.end.lines(summary.count, len(summary.truth))
+    lines += summary.end.lines(summary.images, len(summary.truth))
     scores = summary.scores()
     if scores is not None:
         right = int(round(scores.accuracy * scores.count))
@@ -105,7 +105,7 @@ def summary_text(summary: RunSummary) -> str:
 
 def summary_json(summary: RunSummary) -> str:
     """The summary as one JSON line {"summary": {...}} (no `file` key, so line readers skip it)."""
-    body = {"images": summary.count, "skipped": summary.skipped, "no_digit": summary.no_digit,
+    body = {"images": summary.images, "skipped": summary.skipped, "no_digit": summary.no_digit,
             "mean_latency_ms": round(summary.mean_latency_ms, 3)}
     scores = summary.scores()
     if scores is not None:
