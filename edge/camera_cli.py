@@ -25,7 +25,7 @@ from digits.edge.live import (
     parse_roi,
     run_live,
 )
-from digits.edge.strict_json import json_line
+from digits.edge.output import change_line, live_summary_line
 
 
 def _roi_option(context: click.Context, parameter: click.Parameter, value: str | None) -> Roi | None:
@@ -98,7 +98,7 @@ def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, a
             or no window can be opened.
     """
     def echo(change) -> None:
-        click.echo(json_line(change.as_dict()) if as_json else str(change))
+        click.echo(change_line(change, as_json))
 
     with live_outputs(headless, options.min_confidence) as outputs:
         try:
@@ -109,5 +109,5 @@ def run_camera(source: str, classifier: DigitClassifier, options: LiveOptions, a
             raise click.ClickException(str(error)) from error
         except (RoiError, DisplayError) as error:
             raise click.ClickException(str(error)) from error
-    click.echo(json_line({"summary": summary.as_dict()}) if as_json else f"summary: {summary}")
+    click.echo(live_summary_line(summary, as_json))
     return summary

@@ -1,12 +1,18 @@
-"""Labels for image files and the scores of a run, with numpy only (no scikit-learn on the edge)."""
+"""Labels for image files (a digit each, or a digit string with --multi), and the totals and scores of a run,
+with numpy only (no scikit-learn on the edge)."""
 from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # for annotations only: the classifier and the page reader need not be loaded to score
+    from digits.edge.classifier import Prediction
+    from digits.edge.multi import PageReading
 
 NUM_CLASSES = 10
 
@@ -187,3 +193,148 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     numerator = np.asarray(numerator, dtype=float)
     denominator = np.asarray(denominator, dtype=float)
     return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+
+
+@dataclass
+class RunEnd:
+    """How a folder run ended, for its summary: images without a label, and whether Ctrl-C stopped it."""
+
+    unlabelled: int = 0
+    labels_file: bool = False  # a labels CSV was given: its gaps are reported even when nothing was labelled
+    interrupted: bool = False
+
+    def lines(self, images: int, labelled: int) -> list[str]:
+        """The summary's lines about the unlabelled images and the interruption (none when neither applies)."""
+        lines = []
+        if self.unlabelled and (self.labels_file or labelled):
+            lines.append(f"unlabelled: {self.unlabelled} of {images} images (not scored)")
+        if self.interrupted:
+            lines.append("interrupted (Ctrl-C): the totals cover the files read before it")
+        return lines
+
+    def fields(self, labelled: int) -> dict:
+        """The summary's JSON fields: unlabelled (when labels were used) and interrupted."""
+        body = {"unlabelled": self.unlabelled} if self.labels_file or labelled else {}
+        return {**body, "interrupted": self.interrupted}
+
+
+@dataclass
+class RunSummary:
+    """Counts and latencies of a run, and the labels seen, filled in file by file."""
+
+    images: int = 0
+    skipped: int = 0
+    no_digit: int = 0
+    latency_total_ms: float = 0.0
+    truth: list[int] = field(default_factory=list)
+    predicted: list[int | None] = field(default_factory=list)
+    end: RunEnd = field(default_factory=RunEnd)
+
+    def add(self, prediction: Prediction, label: int | None) -> None:
+        """Count one classified file (and its label, if it has one)."""
+        self.images += 1
+        self.no_digit += prediction.digit is None
+        self.latency_total_ms += prediction.latency_ms
+        if label is None:
+            self.end.unlabelled += 1
+        else:
+            self.truth.append(label)
+            self.predicted.append(prediction.digit)
+
+    @property
+    def mean_latency_ms(self) -> float:
+        return self.latency_total_ms / self.images if self.images else 0.0
+
+    def scores(self) -> Scores | None:
+        """Accuracy and per-class scores over the labelled files, None when nothing was labelled."""
+        return score(self.truth, self.predicted) if self.truth else None
+
+
+def read_number_labels(path: Path) -> LabelTable:
+    """Digit-string labels from a CSV with the columns `file` and `label` (other columns are ignored).
+
+    Without a header row the first two columns are file and label. A label is the digit string exactly as
+    written (a spreadsheet may have dropped leading zeros: nothing is added back); it may be empty (no digits).
+
+    Raises:
+        LabelsError: unreadable file, no `file`/`label` columns, a label with anything but digits, or a file
+            listed twice with different labels.
+    """
+    pairs = read_label_rows(path)
+    if not pairs:
+        raise LabelsError(f"labels file {path}: no rows")
+    for number, (file, label) in enumerate(pairs, start=1):
+        if not all(char in "0123456789" for char in label):
+            raise LabelsError(f"labels file {path}: row {number} {file},{label} has no digit-string `label`")
+    return label_table(path, pairs)
+
+
+def edit_distance(first: str, second: str) -> int:
+    """The Levenshtein distance: the fewest insertions, deletions and substitutions turning one into the other."""
+    previous = list(range(len(second) + 1))
+    for i, first_char in enumerate(first, start=1):
+        current = [i]
+        for j, second_char in enumerate(second, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (first_char != second_char)))
+        previous = current
+    return previous[-1]
+
+
+def digit_accuracy(label: str, text: str) -> float:
+    """Per-digit accuracy of one reading: 1 - edit distance / len(label), at least 0 (1 when both are empty)."""
+    if not label:
+        return 1.0 if not text else 0.0
+    return max(0.0, 1.0 - edit_distance(label, text) / len(label))
+
+
+@dataclass
+class NumberScores:
+    """Exact-string and per-digit accuracy over the labelled images, filled in image by image."""
+
+    images: int = 0
+    exact: int = 0
+    label_digits: int = 0
+    digits_right: float = 0.0  # sum over images of len(label) * per-digit accuracy
+
+    def add(self, label: str, text: str) -> None:
+        self.images += 1
+        self.exact += label == text
+        self.label_digits += len(label)
+        self.digits_right += len(label) * digit_accuracy(label, text)
+
+    @property
+    def exact_accuracy(self) -> float:
+        return self.exact / self.images if self.images else 0.0
+
+    @property
+    def digit_accuracy(self) -> float:
+        """Per-digit accuracy over all labelled digits (each image weighted by its label's length)."""
+        return self.digits_right / self.label_digits if self.label_digits else float(self.exact == self.images)
+
+
+@dataclass
+class MultiSummary:
+    """Counts, latency and (with labels) scores of a multi-digit run over a folder."""
+
+    images: int = 0
+    skipped: int = 0
+    empty: int = 0
+    digits: int = 0
+    latency_total_ms: float = 0.0
+    scores: NumberScores = field(default_factory=NumberScores)
+    end: RunEnd = field(default_factory=RunEnd)
+
+    def add(self, reading: PageReading, label: str | None) -> None:
+        """Count one read image (and score it when it has a label)."""
+        self.images += 1
+        self.empty += not reading.text
+        self.digits += len(reading.text)
+        self.latency_total_ms += reading.latency_ms
+        if label is None:
+            self.end.unlabelled += 1
+        else:
+            self.scores.add(label, reading.text)
+
+    @property
+    def mean_latency_ms(self) -> float:
+        return self.latency_total_ms / self.images if self.images else 0.0

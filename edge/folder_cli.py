@@ -12,7 +12,7 @@ from typing import Protocol
 
 import click
 from digits.edge.classifier import DigitClassifier
-from digits.edge.evaluation import LabelsError, LabelTable, label_for, read_labels_csv
+from digits.edge.evaluation import LabelsError, LabelTable, RunEnd, RunSummary, label_for, read_labels_csv
 from digits.edge.folder import (
     SINGLE_DIGIT_DECODE_SIDE_PX,
     FolderImage,
@@ -24,7 +24,7 @@ from digits.edge.folder import (
     read_folder,
 )
 from digits.edge.images import FolderError, find_images, no_images_message, write_image_atomic
-from digits.edge.output import RunEnd, RunSummary, json_row, summary_json, summary_text, table_header, table_row
+from digits.edge.output import json_row, summary_json, summary_text, table_header, table_row
 from digits.edge.sheet import Miss, make_miss, misses_sheet
 
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C

@@ -178,10 +178,6 @@ class ReadingChange:
         return {"time": round(self.time_s, 3), "frame": self.frame, "digit": self.digit,
                 "confidence": None if self.digit is None else round(self.confidence, 4), "fps": round(self.fps, 1)}
 
-    def __str__(self) -> str:
-        reading = "no digit" if self.digit is None else f"digit {self.digit}  ({self.confidence:.2f})"
-        return f"{self.time_s:6.1f}s  {reading}  {self.fps:.1f} fps"
-
 
 @dataclass(frozen=True)
 class LiveSummary:
@@ -202,11 +198,6 @@ class LiveSummary:
                 "latency_p50_ms": round(self.latency_p50_ms, 3), "latency_p90_ms": round(self.latency_p90_ms, 3),
                 "latency_p99_ms": round(self.latency_p99_ms, 3), "changes": self.changes,
                 "stopped_by": self.stopped_by, "roi": self.roi}
-
-    def __str__(self) -> str:
-        return (f"{self.frames} frames in {self.seconds:.1f} s ({self.mean_fps:.1f} fps), stopped by "
-                f"{self.stopped_by}; preprocessing+inference p50 {self.latency_p50_ms:.2f} ms, "
-                f"p90 {self.latency_p90_ms:.2f} ms, p99 {self.latency_p99_ms:.2f} ms; roi {self.roi}")
 
 
 def frame_probabilities(frame: np.ndarray, roi: Roi, classifier: DigitClassifier,

@@ -1,8 +1,8 @@
 """The --multi part of `digits-edge`: its click options, and the folder job that prints every image's digits.
 
 `edge/cli.py` adds the options with @multi_options and runs a MultiDigitJob through folder_cli.run_folder_job;
-finding and reading the digits is in multi.py, drawing in annotate.py, labels, scores and output rows in
-multi_report.py.
+finding and reading the digits is in multi.py, drawing in annotate.py, number labels and scores in
+evaluation.py, the printed rows in output.py.
 """
 from __future__ import annotations
 
@@ -13,18 +13,11 @@ from pathlib import Path
 import click
 from digits.edge.annotate import draw_reading
 from digits.edge.classifier import DigitClassifier
-from digits.edge.evaluation import LabelTable
+from digits.edge.evaluation import LabelTable, MultiSummary, read_number_labels
 from digits.edge.folder import FolderImage
 from digits.edge.images import write_image_atomic
 from digits.edge.multi import MultiOptions, read_digits
-from digits.edge.multi_report import (
-    MultiSummary,
-    read_number_labels,
-    reading_json,
-    reading_text,
-    summary_json,
-    summary_text,
-)
+from digits.edge.output import page_json, page_summary_json, page_summary_text, page_text
 
 MULTI_OPTIONS = (
     click.option("--multi", is_flag=True,
@@ -70,11 +63,11 @@ class MultiDigitJob:
         self.summary.add(reading, label)
         if self.save_annotated is not None:
             write_image_atomic(self.save_annotated / item.relative, draw_reading(item.image, reading))
-        return (reading_json(item.relative, reading, label) if self.as_json
-                else reading_text(item.relative, reading, label))
+        return (page_json(item.relative, reading, label) if self.as_json
+                else page_text(item.relative, reading, label))
 
     def summary_lines(self) -> str:
-        return summary_json(self.summary) if self.as_json else "\n" + summary_text(self.summary)
+        return page_summary_json(self.summary) if self.as_json else "\n" + page_summary_text(self.summary)
 
     def finish(self) -> None:
         pass

@@ -50,10 +50,6 @@ class NumberChange:
         return {"time": round(self.time_s, 3), "frame": self.frame, "text": self.text, "lines": list(self.lines),
                 "fps": round(self.fps, 1)}
 
-    def __str__(self) -> str:
-        shown = " / ".join(self.lines) if self.lines else "no digit"
-        return f"{self.time_s:6.1f}s  {shown}  {self.fps:.1f} fps"
-
 
 class NumberReader:
     """Every digit of the frame (or of the roi), steadied by a TextSmoother."""

@@ -1,12 +1,19 @@
-"""What the runner prints: a table row or a JSON line per file, and a summary (with scores when labelled)."""
+"""Every line digits-edge prints for a reading, as text or JSON: a row per image and the summary for single
+digits (--dir) and whole numbers (--dir --multi), a line per change and the summary for the camera. The same
+keys in every mode: file, digit/text, confidence, latency_ms; images, skipped, no_digit in summaries."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from digits.edge.classifier import Prediction
-from digits.edge.evaluation import Scores, classification_report, confusion_table, score
+from digits.edge.evaluation import MultiSummary, RunSummary, classification_report, confusion_table
 from digits.edge.strict_json import json_line
+
+if TYPE_CHECKING:  # for annotations only: printing a folder's rows loads neither the camera loop nor --multi
+    from digits.edge.live import LiveSummary, ReadingChange
+    from digits.edge.multi import PageReading
+    from digits.edge.multi_live import NumberChange
 
 
 def table_header(width: int) -> str:
@@ -35,61 +42,6 @@ def json_row(name: str, prediction: Prediction, label: int | None = None) -> str
     return json_line(row)
 
 
-@dataclass
-class RunEnd:
-    """How a folder run ended, for its summary: images without a label, and whether Ctrl-C stopped it."""
-
-    unlabelled: int = 0
-    labels_file: bool = False  # a labels CSV was given: its gaps are reported even when nothing was labelled
-    interrupted: bool = False
-
-    def lines(self, images: int, labelled: int) -> list[str]:
-        """The summary's lines about the unlabelled images and the interruption (none when neither applies)."""
-        lines = []
-        if self.unlabelled and (self.labels_file or labelled):
-            lines.append(f"unlabelled: {self.unlabelled} of {images} images (not scored)")
-        if self.interrupted:
-            lines.append("interrupted (Ctrl-C): the totals cover the files read before it")
-        return lines
-
-    def fields(self, labelled: int) -> dict:
-        """The summary's JSON fields: unlabelled (when labels were used) and interrupted."""
-        body = {"unlabelled": self.unlabelled} if self.labels_file or labelled else {}
-        return {**body, "interrupted": self.interrupted}
-
-
-@dataclass
-class RunSummary:
-    """Counts and latencies of a run, and the labels seen, filled in file by file."""
-
-    images: int = 0
-    skipped: int = 0
-    no_digit: int = 0
-    latency_total_ms: float = 0.0
-    truth: list[int] = field(default_factory=list)
-    predicted: list[int | None] = field(default_factory=list)
-    end: RunEnd = field(default_factory=RunEnd)
-
-    def add(self, prediction: Prediction, label: int | None) -> None:
-        """Count one classified file (and its label, if it has one)."""
-        self.images += 1
-        self.no_digit += prediction.digit is None
-        self.latency_total_ms += prediction.latency_ms
-        if label is None:
-            self.end.unlabelled += 1
-        else:
-            self.truth.append(label)
-            self.predicted.append(prediction.digit)
-
-    @property
-    def mean_latency_ms(self) -> float:
-        return self.latency_total_ms / self.images if self.images else 0.0
-
-    def scores(self) -> Scores | None:
-        """Accuracy and per-class scores over the labelled files, None when nothing was labelled."""
-        return score(self.truth, self.predicted) if self.truth else None
-
-
 def summary_text(summary: RunSummary) -> str:
     """The readable summary: counts, mean latency, and with labels the report and confusion matrix."""
     lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digit: {summary.no_digit}  "
@@ -113,3 +65,86 @@ def summary_json(summary: RunSummary) -> str:
                     confusion=np.asarray(scores.confusion).tolist())
     body.update(summary.end.fields(len(summary.truth)))
     return json_line({"summary": body})
+
+
+# --dir --multi: a number per image
+
+
+def page_dict(name: str, reading: PageReading, label: str | None = None) -> dict:
+    """file, text, lines [{text, digits [{digit, confidence, box [x, y, w, h]}]}], latency_ms (and label)."""
+    row = {
+        "file": name,
+        "text": reading.text,
+        "lines": [{"text": line.digits,
+                   "digits": [{"digit": box.digit, "confidence": round(box.confidence, 4),
+                               "box": [box.x, box.y, box.w, box.h]} for box in line.boxes]}
+                  for line in reading.lines],
+        "latency_ms": round(reading.latency_ms, 3),
+    }
+    if label is not None:
+        row["label"] = label
+    return row
+
+
+def page_json(name: str, reading: PageReading, label: str | None = None) -> str:
+    """One JSON line for one image (see page_dict)."""
+    return json_line(page_dict(name, reading, label))
+
+
+def page_text(name: str, reading: PageReading, label: str | None = None) -> str:
+    """The image's digits, then each line and each digit with its confidence and box (x,y,w,h)."""
+    verdict = "" if label is None else ("  [right]" if reading.text == label else f"  [label {label}]")
+    head = (f"{name}: {reading.text or '(no digits)'}  ({len(reading.lines)} lines, {len(reading.text)} digits, "
+            f"{reading.latency_ms:.1f} ms){verdict}")
+    rows = [head]
+    for number, line in enumerate(reading.lines, start=1):
+        rows.append(f"  line {number}: {line.digits}")
+        rows += [f"    {box.digit}  {box.confidence:.3f}  box {box.x},{box.y},{box.w},{box.h}" for box in line.boxes]
+    return "\n".join(rows)
+
+
+def page_summary_text(summary: MultiSummary) -> str:
+    """Counts and mean latency; with labels, exact and per-digit accuracy."""
+    lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digit: {summary.empty}  "
+             f"digits: {summary.digits}  mean latency: {summary.mean_latency_ms:.1f} ms (finding + reading)"]
+    lines += summary.end.lines(summary.images, summary.scores.images)
+    scores = summary.scores
+    if scores.images:
+        lines.append(f"exact: {scores.exact_accuracy:.2%} ({scores.exact}/{scores.images} labelled)  "
+                     f"per digit: {scores.digit_accuracy:.2%} ({scores.label_digits} labelled digits)")
+    return "\n".join(lines)
+
+
+def page_summary_json(summary: MultiSummary) -> str:
+    """The summary as one JSON line {"summary": {...}} (no `file` key, so line readers skip it)."""
+    body = {"images": summary.images, "skipped": summary.skipped, "no_digit": summary.empty,
+            "digits": summary.digits, "mean_latency_ms": round(summary.mean_latency_ms, 3)}
+    scores = summary.scores
+    if scores.images:
+        body.update(labelled=scores.images, exact=scores.exact, exact_accuracy=round(scores.exact_accuracy, 6),
+                    digit_accuracy=round(scores.digit_accuracy, 6))
+    body.update(summary.end.fields(scores.images))
+    return json_line({"summary": body})
+
+
+# --camera: a line per change of the steady reading, then the summary
+
+
+def change_line(change: ReadingChange | NumberChange, as_json: bool) -> str:
+    """A change of the camera's steady reading (a digit, or a number with --multi) as text or one JSON line."""
+    if as_json:
+        return json_line(change.as_dict())
+    if hasattr(change, "lines"):  # a NumberChange
+        shown = " / ".join(change.lines) if change.lines else "no digit"
+    else:
+        shown = "no digit" if change.digit is None else f"digit {change.digit}  ({change.confidence:.2f})"
+    return f"{change.time_s:6.1f}s  {shown}  {change.fps:.1f} fps"
+
+
+def live_summary_line(summary: LiveSummary, as_json: bool) -> str:
+    """The camera run's summary as text, or as one JSON line {"summary": {...}} as `--dir --json` ends."""
+    if as_json:
+        return json_line({"summary": summary.as_dict()})
+    return (f"summary: {summary.frames} frames in {summary.seconds:.1f} s ({summary.mean_fps:.1f} fps), stopped by "
+            f"{summary.stopped_by}; preprocessing+inference p50 {summary.latency_p50_ms:.2f} ms, "
+            f"p90 {summary.latency_p90_ms:.2f} ms, p99 {summary.latency_p99_ms:.2f} ms; roi {summary.roi}")

@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 from digits.edge.classifier import Prediction
 from digits.edge.cli import main
-from digits.edge.output import RunSummary, json_row, summary_json
+from digits.edge.evaluation import RunSummary
+from digits.edge.output import json_row, summary_json
 from digits.edge.runtime import RUNTIMES
 from digits.edge.sheet import make_miss, misses_sheet
 

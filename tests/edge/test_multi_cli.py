@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from digits.edge.cli import main
-from digits.edge.evaluation import LabelsError
+from digits.edge.evaluation import LabelsError, NumberScores, digit_accuracy, edit_distance, read_number_labels
 from digits.edge.multi_live import TextSmoother
-from digits.edge.multi_report import NumberScores, digit_accuracy, edit_distance, read_number_labels
 
 from tests.edge.multi_pages import clear_digits, draw_number
 from tests.models import frozen_classifier
