@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 from digits.edge.classifier import ClassifierOptions, DigitClassifier
 from digits.edge.folder import classify_image
+from digits.edge.imageops import to_gray
 from digits.edge.images import ImageReadError, list_images, read_image
-from digits.edge.preprocess import to_gray
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.97

@@ -32,9 +32,10 @@ import numpy as np  # noqa: E402
 from bench_common import pin_to_one_core  # benchmarks/bench_common.py (the script's own folder)
 from digits.edge.classifier import ClassifierOptions, DigitClassifier  # noqa: E402
 from digits.edge.evaluation import NumberScores, read_number_labels  # noqa: E402
+from digits.edge.imageops import to_gray  # noqa: E402
 from digits.edge.images import list_images, read_image  # noqa: E402
 from digits.edge.multi import digit_crop, find_digits, read_digits  # noqa: E402
-from digits.edge.preprocess import to_gray, to_mnist  # noqa: E402
+from digits.edge.preprocess import to_mnist  # noqa: E402
 from edge_photos import VARIANTS  # noqa: E402  (benchmarks/edge_photos.py)
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,84 +6,57 @@ mark is far thicker than the strokes: a shadow taken for ink); broken strokes of
 touching digits split where the width says two, specks, ruled lines and frame edges dropped, and the digits
 grouped into lines read top to bottom and left to right. Each digit is then cut from the full-resolution
 image (other marks blanked out) and read with the single-digit preprocessing (`to_mnist`) and the model.
+
+The page's lighting and polarity are in edge/lighting.py, its ruled lines, grids and boxes in edge/lines.py, a
+mark and the cutting of touching digits in edge/marks.py.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 from digits.edge.classifier import DigitClassifier
-from digits.edge.preprocess import (
+from digits.edge.imageops import thickness, to_gray
+from digits.edge.lighting import page_finer_ink_strength, page_ink_strength
+from digits.edge.lines import (
     LINE_DRIFT,
-    WORK_SIDE,
-    is_convex_blob,
+    LINE_LENGTH,
+    LINE_RUN,
+    LINE_THICKNESS,
+    box_walls,
+    crossed_by_lines,
+    line_runs,
+    page_angle,
     ruled_line_ink,
-    shrunk_to,
-    thickness,
-    to_gray,
-    to_mnist,
 )
+from digits.edge.marks import MIN_HEIGHT_IN_LINE, MIN_MARK_PX, SOLID_FILL, Mark, mark_ink, split_touching
+from digits.edge.preprocess import WORK_SIDE, is_convex_blob, to_mnist
 
 # Finding marks (on the downscaled copy)
-PAGE_BACKGROUND_SIDE_PX = 64  # px: the paper's lighting is estimated on a copy this small ...
-POLARITY_KERNEL = 31  # px: ... the polarity from a median this wide (half the image: wider than the digits) ...
-GLARE_KERNEL = 9  # px: ... and light ink also from one this wide (wider than strokes, narrower than a glare) ...
-BACKGROUND_KERNEL = 13  # px: ... the paper from a closing this wide (1/5 of the image: wider than any stroke)
-BLOB_STROKES = 3.0  # a mark this many times thicker than the page's typical stroke is a shadow or a smudge: ...
-FINE_KERNEL_STROKES = 3.0  # ... then the paper is also estimated with a closing this many strokes wide, ...
-FINE_KERNEL = 9  # px: ... made this wide on a copy shrunk to fit (a shadow narrower than 1/5 of a big frame)
-INK_TAIL = 0.995  # polarity: the ink side is the stronger of the two tails this far out, ...
-FAR_TAILS, FAR_TAIL_RATIO = (0.999, 0.9999), 1.5  # ... unless one tail this far out (or, tied, this) is this
-# many times the other (thin writing small in a big frame is under 0.1% of it)
-# gray levels (0-255): a page's ink must differ from its paper by at least this much (a blank page has none)
-PAGE_MIN_CONTRAST_LEVELS = 12
-NOISE_SIGMAS = 5.0  # ... and by this many times the paper's own noise
-MIN_TURN = 1.0  # degrees: lines turned further are found on the page turned level, ...
-ANGLE_AGREEMENT = 1.0  # ... only, when the top and bottom edges of the widest mark agree on it this closely
-LINE_RUN = 0.25  # when lines show (below), the ink of straight runs this long (of the page's side) is taken out:
-# digits on a page are far shorter, and a run this short stays within its band on a slightly turned page
-LINE_RUN_ASPECT = 4 / 3  # ... and never shorter than LINE_RUN of the short side of a page this shape, as long
-STRUNG_ASPECT = 3.0  # lines show: digits strung on one, a mark LINE_RUN wide and this many times wider than high; ...
-GRID_HOLES = 3  # ... or a grid, a mark twice LINE_RUN long with more holes than this (an 8 has two), ...
-BROKEN_LINE_PIECES = 4  # ... or this many thin marks in a row along a line twice LINE_RUN long (a faint line
-BROKEN_LINE_ALIGN = 0.01  # broken up by the threshold), their centres within this share of the page across
-MIN_MARK_PX = 8  # px on the downscaled copy: nothing shorter can be a digit
-BOX_SPAN = 0.7  # a row of boxes: in this share of its columns ink at the top and bottom this share of its height apart
-WALL_COVER = 0.85  # a column inked along this much of a row of boxes' height: a wall between two boxes ...
-MIN_WALLS, MAX_WALLS = 3, 40  # ... when there are this many (two boxes; a form's field has far fewer than 40), ...
-WALL_STEP_TOLERANCE = 0.15  # ... standing this close to evenly spaced (of the typical spacing)
-TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) ...
-SOLID_FILL = 0.6  # ... unless it fills more of its box than this (a desk or a shadow, not strokes) ...
-FRAME_SPAN = 0.9  # ... or spans this much of the image's width and height (a frame around the page);
+BLOB_STROKES = 3.0  # a mark this many times thicker than the page's typical stroke is a shadow or a smudge
+MIN_TURN = 1.0  # degrees: lines turned further are found on the page turned level (lines.page_angle)
+TIGHT_CROP_HEIGHT = 0.5  # of the image's height: a digit this tall may touch the edge (tight crops) unless it is
+FRAME_SPAN = 0.9  # solid (SOLID_FILL) or spans this much of the image's width and height (a frame around the page);
 EDGE_DIGIT_HEIGHT = 0.7  # a shorter mark touching the edge is a digit only in a line of digits clear of the edge,
 # and at least this tall against them (a photo cropped close to the number)
 SLAB_FILL = 0.85  # a mark at least as wide as tall filling more of its box than this is a slab, not strokes
 # Shapes, relative to the typical digit height of the image or of its line
 SPECK_HEIGHT = 0.4  # shorter than this: a speck (dropped)
 TOO_TALL = 3.0  # taller than this: a frame, a paper edge or a shadow (dropped)
-LINE_THICKNESS = 0.25  # a mark thinner than this and ...
-LINE_LENGTH = 2.0  # ... longer than this is a ruled line (dropped)
 JOIN_GAP = 0.25  # pieces stacked closer than this, overlapping horizontally, are one digit ...
 JOIN_HEIGHT = 1.35  # ... if together they are no taller than this
 JOIN_REFERENCE_QUANTILE = 0.75
-MIN_HEIGHT_IN_LINE = 0.45  # shorter than this in its line: a dot or a dash, not a digit
 TOUCHING_WIDTH = 1.0  # at least as wide as tall: maybe two digits, cut only where they touch (below) ...
 SPLIT_WIDTH = 1.25  # wider than this: maybe several touching digits (the model decides) ...
 SURE_SPLIT_WIDTH = 2.0  # ... wider than this: surely several (no handwritten digit is that wide)
-TOUCHING_PART_HEIGHT = 0.75  # a cut crossing one stroke, into parts this tall (of the line's digits): two touching
 SPLIT_MIN_CONFIDENCE = 0.9  # a mark of ambiguous width is split only when its parts are read this surely ...
 SURE_WHOLE = 0.9  # ... and the whole is read less surely than this, unless it is wider than ...
 LIKELY_SPLIT_WIDTH = 1.6  # ... this (wide single digits are far more common than touching ones)
 # Confidences closer than this (in log) are equal: the int8 model's outputs are multiples of 1/256 and often
 # saturate at 255/256, and the last bit of a mean of logs differs between x86 and ARM's maths libraries.
 SCORE_TIE = 1e-9
-# Digits written close together overlap: besides a straight cut, a curved one is tried, a path through the
-# least ink that winds between them; it is kept only where it cuts where digits touch and its parts overlap
-CURVED_CUT_OVERLAP = 0.2  # across by at most this share of the narrower's width (else it wound into one digit)
-CUT_STEP_COST = 0.05  # the path: each column it steps aside costs this much (of an ink pixel crossed) ...
-CUT_DRIFT_COST = 0.01  # ... and each pixel of it this much per column away from the digits' even spacing
 DIGIT_WIDTH_RANGE = (0.55, 0.9)  # the width of one digit, for counting the touching ones
 GROUND_RING = 0.25  # of the mark's height: the ring around it where the paper should show ...
 DARK_GROUND_FRACTION = 0.3  # ... unless this much of it is as dark as the ink (a table's edge, not a stroke):
@@ -179,94 +152,6 @@ class _Page:
     shape: tuple[int, ...]
 
 
-@dataclass
-class _Mark:
-    """A candidate digit on the downscaled copy: a box (x0, y0, x1 and y1 exclusive), its component labels,
-    and whether it touches the image's edge."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    labels: tuple[int, ...]
-    at_edge: bool = False
-    cut_by_frame: bool = False  # at the edge and shorter than a tight crop's digit: kept only in a line of digits
-    own_ink: np.ndarray | None = field(default=None, compare=False)  # a part cut from a mark: its ink over its box
-
-    @property
-    def width(self) -> int:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> int:
-        return self.y1 - self.y0
-
-
-def ink_strength(gray: np.ndarray) -> tuple[np.ndarray, float, bool]:
-    """How much darker (or lighter) than the paper each pixel is, on a uint8 grayscale image, the floor that
-    ink must pass, and whether the ink is dark: for dark ink on light paper or light ink on dark.
-
-    Polarity: the side with the stronger tail once a coarse median of the page (ink is the minority) is
-    removed; light ink must also win once a finer median is removed, which follows a lamp's glare (light,
-    smooth and wider than strokes) but not strokes. Lighting: a closing (dark ink) or opening (light ink) wider
-    than any stroke, on a small copy, gives the paper with its shading and with large dark or light things (a
-    desk, a phone) but without the strokes, however large the digits. Floor: never within the paper's own
-    noise, so a blank page has no ink.
-    """
-    small = shrunk_to(gray, PAGE_BACKGROUND_SIDE_PX)
-    dark_ink = _dark_ink_by_tails(gray, small, POLARITY_KERNEL) or _dark_ink_by_tails(gray, small, GLARE_KERNEL)
-    strength, floor = _strength_and_floor(gray, _paper(small, gray.shape, dark_ink, BACKGROUND_KERNEL), dark_ink)
-    return strength, floor, dark_ink
-
-
-def finer_ink_strength(gray: np.ndarray, dark_ink: bool, stroke: float) -> tuple[np.ndarray, float]:
-    """`ink_strength` with the paper also estimated by a closing FINE_KERNEL_STROKES times `stroke` (px) wide,
-    where that lies below the wide estimate: a shadow narrower than the wide closing, lighter paper on both
-    sides (a pen's or a phone's shadow across a sheet small in the frame), is paper, while strokes stay ink."""
-    side = max(gray.shape)
-    fine_side = min(side, max(PAGE_BACKGROUND_SIDE_PX, round(side * FINE_KERNEL / (FINE_KERNEL_STROKES * stroke))))
-    wide = _paper(shrunk_to(gray, PAGE_BACKGROUND_SIDE_PX), gray.shape, dark_ink, BACKGROUND_KERNEL)
-    fine = _paper(shrunk_to(gray, fine_side), gray.shape, dark_ink, FINE_KERNEL)
-    return _strength_and_floor(gray, cv2.min(wide, fine) if dark_ink else cv2.max(wide, fine), dark_ink)
-
-
-def _paper(small: np.ndarray, shape: tuple[int, int], dark_ink: bool, kernel_px: int) -> np.ndarray:
-    """The paper with its shading, from a closing (dark ink) or opening (light ink) `kernel_px` wide on `small`,
-    brought to `shape`."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_px, kernel_px))
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel,
-                             borderType=cv2.BORDER_REPLICATE)
-    return _enlarge(cv2.blur(paper, (3, 3)), (shape[1], shape[0]))
-
-
-def _strength_and_floor(gray: np.ndarray, background: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, float]:
-    """How far each pixel stands from the paper on the ink's side, and the floor ink must pass."""
-    strength = cv2.subtract(background, gray) if dark_ink else cv2.subtract(gray, background)
-    beyond = cv2.subtract(gray, background) if dark_ink else cv2.subtract(background, gray)
-    typical = _quantile(_histogram(strength[::2, ::2]), 0.5)
-    # the paper's noise, from the pixels on the side away from the ink (however much ink there is): the median
-    # of a half-normal spread is 0.674 standard deviations
-    away = _histogram(beyond[::2, ::2])[1:]
-    noise = (1 + _quantile(away, 0.5)) / 0.674 if away.sum() else 0.0
-    return strength, max(typical + PAGE_MIN_CONTRAST_LEVELS, typical + NOISE_SIGMAS * noise)
-
-
-def _dark_ink_by_tails(gray: np.ndarray, small: np.ndarray, kernel: int) -> bool:
-    """Whether the page's ink is dark: the stronger tail of the page minus its median `kernel` px wide, taken on
-    `small` (the page shrunk to PAGE_BACKGROUND_SIDE_PX)."""
-    height, width = gray.shape
-    coarse = _enlarge(cv2.medianBlur(small, kernel), (width, height))
-    darker = _histogram(cv2.subtract(coarse, gray)[::2, ::2])
-    lighter = _histogram(cv2.subtract(gray, coarse)[::2, ::2])
-    # Ink under INK_TAIL of the page (a small sheet on a desk, the sheet's edge making the other tail) shows
-    # only further out, where a clear winner decides; a near tie there is the paper's noise.
-    for tail in FAR_TAILS:
-        dark_far, light_far = _quantile(darker, tail), _quantile(lighter, tail)
-        if max(dark_far, light_far) >= FAR_TAIL_RATIO * min(dark_far, light_far) + 1:
-            return dark_far > light_far
-    return _quantile(darker, INK_TAIL) >= _quantile(lighter, INK_TAIL)
-
-
 def ink_mask(strength: np.ndarray, floor: float) -> np.ndarray:
     """Binary ink (255): Otsu's threshold on the ink strength, never below `floor`; fainter ink (down to 0.6
     of it, still above the floor) is kept where it touches ink above it (hysteresis), so the faint part of a
@@ -289,7 +174,7 @@ def _line_ink(strength: np.ndarray, angle: float = 0.0, sure: bool = True) -> np
     angle is not `sure`, also on the page as it is (a wrong angle finds no more than that)."""
     # the allowed wander scales with the copy (LINE_DRIFT is in px of the single-digit working copy)
     drift = max(LINE_DRIFT, round(LINE_DRIFT * max(strength.shape) / WORK_SIDE))
-    shortest = round(min(_line_runs(strength.shape)))  # ruled_line_ink takes LINE_RUN of each axis, or this
+    shortest = round(min(line_runs(strength.shape)))  # ruled_line_ink takes LINE_RUN of each axis, or this
     if abs(angle) <= MIN_TURN:
         return ruled_line_ink(strength, drift, LINE_RUN, shortest)
     height, width = strength.shape
@@ -299,200 +184,6 @@ def _line_ink(strength: np.ndarray, angle: float = 0.0, sure: bool = True) -> np
                            (width, height), flags=cv2.INTER_LINEAR)
     lines = cv2.min(lines, strength)
     return lines if sure else cv2.max(lines, ruled_line_ink(strength, drift, LINE_RUN, shortest))
-
-
-def _line_runs(shape: tuple[int, int]) -> tuple[float, float]:
-    """The shortest runs (px) that can be a line across the page and down it: LINE_RUN of that side, and never
-    less than LINE_RUN of the short side of a 4:3 page as long as the image (a 4:3 or 3:4 photo is unchanged by
-    that). Across a strip (a photo cropped close to a line of writing) a quarter of the height is one upright
-    stroke of a digit."""
-    height, width = shape
-    shortest = LINE_RUN * max(shape) / LINE_RUN_ASPECT
-    return max(LINE_RUN * width, shortest), max(LINE_RUN * height, shortest)
-
-
-def _level_angle(mark: np.ndarray) -> float:
-    """The angle (degrees, for cv2.getRotationMatrix2D) that turns a long mark (uint8, cut to its box) level:
-    from how far its top edge climbs or falls between its two halves."""
-    tops = np.argmax(mark, axis=0).astype(np.float32)  # the top line's row in each column
-    half = mark.shape[1] // 2
-    return float(np.degrees(np.arctan(np.median(tops[half:half * 2] - tops[:half]) / half)))
-
-
-def _page_angle(stats: np.ndarray, labels: np.ndarray) -> tuple[float, bool]:
-    """How far the page's lines are turned (degrees, `_level_angle` of its widest mark), and whether that is sure:
-    its top and bottom edges agree on it within ANGLE_AGREEMENT (a ruled line's edges run parallel; a ragged
-    edge, strokes standing out of it or a grid's broken top, says less)."""
-    label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_WIDTH]))
-    x, y, w, h = (int(value) for value in stats[label][:4])
-    mark = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
-    top, bottom = _level_angle(mark), -_level_angle(mark[::-1])
-    return ((top + bottom) / 2, True) if abs(top - bottom) <= ANGLE_AGREEMENT else (top, False)
-
-
-def _box_walls(stats: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Where the walls between a form's boxes stand (a row of boxes to write an ID in): in a mark as wide as
-    lines are long, ruled along its top and its bottom, the columns inked along WALL_COVER of its height, at
-    least MIN_WALLS of them, evenly spaced; measured with the mark turned level first (a photo is rarely
-    square to the page). Once the long lines are out, the walls would be read as 1s, and digits touching them
-    would be joined. Returns a mask."""
-    height, width = labels.shape
-    walls = np.zeros(labels.shape, np.uint8)
-    for label in range(1, len(stats)):
-        x, y, w, h = (int(value) for value in stats[label][:4])
-        if w < LINE_RUN * width or w < STRUNG_ASPECT * h or h < MIN_MARK_PX:
-            continue
-        component = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
-        turn = cv2.getRotationMatrix2D((w / 2, h / 2), _level_angle(component), 1.0)
-        level = cv2.warpAffine(component, turn, (w, h), flags=cv2.INTER_NEAREST)
-        found = _walls_of_level_boxes(level, (x == 0, x + w == width))
-        if found is not None:
-            back = cv2.warpAffine(found, cv2.invertAffineTransform(turn), (w, h), flags=cv2.INTER_NEAREST)
-            walls[y: y + h, x: x + w] |= back & component
-    # a column or two beside each wall: its anti-aliased edge
-    return cv2.dilate(walls, np.ones((1, 5), np.uint8)).astype(bool)
-
-
-def _walls_of_level_boxes(level: np.ndarray, runs_off: tuple[bool, bool] = (False, False)) -> np.ndarray | None:
-    """The walls' pixels (uint8 mask) of a level row of boxes (a binary mark, turned level), or None when the
-    mark is not one: ruled along its top and bottom (nearly every column inked at both, a row's height apart;
-    under perspective the height changes along the row), with evenly spaced walls that close it at both ends
-    (an end wall printed with a gap is taken where the lines end, within a box of the outer wall found, unless
-    the mark `runs_off` the image at that end, left or right: ruled paper's lines do)."""
-    inked = level.any(axis=0)
-    top = np.argmax(level, axis=0)
-    bottom = level.shape[0] - 1 - np.argmax(level[::-1], axis=0)
-    span = np.where(inked, bottom - top + 1, 0)
-    tall = span >= BOX_SPAN * np.median(span[inked])
-    if np.median(span[inked]) < MIN_MARK_PX or np.count_nonzero(tall) < BOX_SPAN * level.shape[1]:
-        return None  # not boxes: digits strung on one ruled line (only their own columns are tall)
-    rows = np.arange(level.shape[0])[:, None]
-    between = (rows >= top) & (rows <= bottom)
-    # a pixel of sway either side: under perspective the walls are not quite parallel once the mark is level
-    swayed = cv2.dilate(level, np.ones((1, 3), np.uint8))
-    columns = tall & ((swayed * between).sum(axis=0) >= WALL_COVER * np.maximum(span, 1))
-    steps = np.diff(columns.astype(np.int8), prepend=0, append=0)
-    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
-    if not MIN_WALLS <= len(starts) <= MAX_WALLS:
-        return None  # a 1 standing upright between two ruled lines, touching both; or hatching, a barcode
-    # The walls stand evenly spaced (under perspective the spacing changes slowly along the row): the
-    # longest chain of candidates whose every gap is within WALL_STEP_TOLERANCE of the one before. A digit's
-    # upright stroke touching both lines breaks that step.
-    centres = (starts + ends) / 2
-    in_step = _longest_even_chain(centres)
-    walls = centres[in_step]
-    if len(walls) < MIN_WALLS:
-        return None
-    # A row of boxes is closed at both ends; ruled lines run on past any upright strokes. An end wall printed
-    # with a gap is no candidate: the lines may run on by a box past the outer wall found, and end at it (not
-    # at the image's edge).
-    step = float(np.median(np.diff(walls)))
-    tolerance = WALL_STEP_TOLERANCE * step
-    reach_left, reach_right = (tolerance if off else step + tolerance for off in runs_off)
-    ruled = np.flatnonzero(tall)
-    if walls[0] > ruled[0] + reach_left or walls[-1] < ruled[-1] - reach_right:
-        return None
-    found = np.zeros(level.shape, np.uint8)
-    for start, end in zip(starts[in_step], ends[in_step]):
-        found[:, max(0, start - 1): end + 1] = 1  # a pixel more: turned back, it shifts
-    wall_width = int(np.median(ends[in_step] - starts[in_step]))
-    if walls[0] > ruled[0] + tolerance:
-        found[:, max(0, ruled[0] - 1): ruled[0] + wall_width + 1] = 1
-    if walls[-1] < ruled[-1] - tolerance:
-        found[:, max(0, ruled[-1] - wall_width): ruled[-1] + 2] = 1
-    return found & between.astype(np.uint8)
-
-
-def _longest_even_chain(centres: np.ndarray) -> np.ndarray:
-    """Which of the sorted positions form the longest chain whose consecutive gaps each differ from the gap
-    before by at most WALL_STEP_TOLERANCE of it (a mask; two positions when no three keep step)."""
-    count = len(centres)
-    length = np.full((count, count), 2, int)  # the longest chain ending with positions i < j
-    before = np.full((count, count), -1, int)
-    for j in range(count):
-        for i in range(j):
-            gap = centres[j] - centres[i]
-            for k in range(i):
-                previous = centres[i] - centres[k]
-                if abs(gap - previous) <= WALL_STEP_TOLERANCE * previous and length[k, i] + 1 > length[i, j]:
-                    length[i, j], before[i, j] = length[k, i] + 1, k
-    chain = np.zeros(count, bool)
-    if count < 2:
-        chain[:] = True
-        return chain
-    i, j = (int(index) for index in np.unravel_index(np.argmax(np.triu(length, 1)), length.shape))
-    chain[j] = True
-    while i >= 0:
-        chain[i] = True
-        i, j = int(before[i, j]), i
-    return chain
-
-
-def _crossed_by_lines(stats: np.ndarray, labels: np.ndarray) -> bool:
-    """Whether ruled lines or a grid show: a mark a line's shortest run wide (a quarter of the page), many times
-    wider than high and not solid (digits strung on a ruled line), or twice that long and full of holes (a
-    grid), or thin marks lined up along twice that (a faint line broken into pieces). A digit filling the page
-    is neither, nor is a desk (solid); a lone ruled line is dropped later as it is.
-    """
-    if _broken_line(stats, labels.shape):
-        return True
-    across, down = _line_runs(labels.shape)
-    for label in range(1, len(stats)):
-        x, y, w, h, area = (int(value) for value in stats[label])
-        if w < across and h < down:
-            continue
-        if w >= across and w >= STRUNG_ASPECT * h and area < SOLID_FILL * w * h:
-            return True  # digits strung on a ruled line (a tall 1 is not wide)
-        if w < 2 * across and h < 2 * down:
-            continue
-        component = (labels[y: y + h, x: x + w] == label).astype(np.uint8)
-        _, hierarchy = cv2.findContours(component, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-        if hierarchy is not None and int(np.sum(hierarchy[0, :, 3] >= 0)) > GRID_HOLES:
-            return True
-    return False
-
-
-def _broken_line(stats: np.ndarray, shape: tuple[int, int]) -> bool:
-    """Whether at least BROKEN_LINE_PIECES thin marks line up across the page (their centres within
-    BROKEN_LINE_ALIGN of the page's side of each other, together spanning twice a line's shortest run): the
-    pieces a faint ruled line or grid line breaks into. A row of 1s lies across their length, not along it."""
-    boxes = stats[1:].astype(np.int64)
-    x, y, w, h = (boxes[:, column] for column in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH,
-                                                  cv2.CC_STAT_HEIGHT))
-    tolerance = max(3.0, BROKEN_LINE_ALIGN * max(shape))
-    across, down = _line_runs(shape)
-    # vertical pieces (along y, lined up in x), then horizontal ones
-    for length, width, start, centre, run in ((h, w, y, x + w / 2, down), (w, h, x, y + h / 2, across)):
-        thin = (length >= MIN_MARK_PX) & (width <= LINE_THICKNESS * length)
-        if np.count_nonzero(thin) < BROKEN_LINE_PIECES:
-            continue
-        order = np.argsort(centre[thin])
-        centres, starts = centre[thin][order], start[thin][order]
-        ends = starts + length[thin][order]
-        first = 0
-        for last in range(len(centres)):  # windows of pieces within the tolerance of each other across
-            while centres[last] - centres[first] > tolerance:
-                first += 1
-            if (last - first + 1 >= BROKEN_LINE_PIECES
-                    and ends[first:last + 1].max() - starts[first:last + 1].min() >= 2 * run):
-                return True
-    return False
-
-
-def _enlarge(small: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A small smooth image brought to (width, height) with bilinear interpolation."""
-    return cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
-
-
-def _histogram(image: np.ndarray) -> np.ndarray:
-    """Counts of each uint8 value."""
-    return np.bincount(image.ravel(), minlength=256).astype(np.float64)
-
-
-def _quantile(counts: np.ndarray, fraction: float) -> float:
-    """The value below which `fraction` of a histogram's pixels lie."""
-    cumulative = np.cumsum(counts)
-    return float(np.searchsorted(cumulative, fraction * cumulative[-1]))
 
 
 def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> list[list[DigitRegion]]:
@@ -508,19 +199,19 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     if factor > 1:
         image = cv2.resize(image, (0, 0), fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
     work = to_gray(image)
-    strength, floor, dark_ink = ink_strength(work)
+    strength, floor, dark_ink = page_ink_strength(work)
     labels, stats, lined, taken_out = _ink_pieces(strength, floor)
     marks = _candidate_marks(stats, len(stats), work.shape, lined)
     stroke = _stroke_if_blobs(marks, labels)
     if stroke is not None:
-        strength, floor = finer_ink_strength(work, dark_ink, stroke)
+        strength, floor = page_finer_ink_strength(work, dark_ink, stroke)
         labels, stats, lined, taken_out = _ink_pieces(strength, floor)
         marks = _candidate_marks(stats, len(stats), work.shape, lined)
     if not marks:
         return []
     marks = _drop_odd_shapes(_join_broken_strokes(marks))
     marks = [mark for mark in marks if not _on_dark_ground(mark, work, labels, taken_out)
-             and not is_convex_blob(_mark_ink(labels, mark))]  # a glare spot on a blank page, read as light ink
+             and not is_convex_blob(mark_ink(labels, mark))]  # a glare spot on a blank page, read as light ink
     page = _Page(labels, strength, floor, dark_ink, lined, factor, shape)
     regions = []
     for line in _group_lines(marks):
@@ -539,13 +230,13 @@ def find_digits(image: np.ndarray, work_side: int = MultiOptions.work_side) -> l
     return regions
 
 
-def _with_cuts(region: DigitRegion, mark: _Mark, page: _Page, median_height: float, digit_width: float) -> DigitRegion:
+def _with_cuts(region: DigitRegion, mark: Mark, page: _Page, median_height: float, digit_width: float) -> DigitRegion:
     """The region with the ways of cutting its mark into touching digits: as many as its width says, one fewer
     and one more; a mark no wider than SPLIT_WIDTH only in two, where the digits touch (none: as it was)."""
     narrow = mark.width <= SPLIT_WIDTH * median_height
     count = max(2, round(mark.width / digit_width))
-    ink = _mark_ink(page.labels, mark)
-    cuts = [_split_touching(mark, ink, parts, median_height, curved)
+    ink = mark_ink(page.labels, mark)
+    cuts = [split_touching(mark, ink, parts, median_height, curved)
             for parts in ((2,) if narrow else (count, count - 1, count + 1)) if parts >= 2
             for curved in (False, True)]
     cuts = [(pieces, touching) for pieces, touching in cuts if len(pieces) >= 2]
@@ -564,10 +255,10 @@ def _ink_pieces(strength: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndar
     and then what was taken out of the ink (the lines' ink and the boxes' walls; None when nothing was)."""
     ink = ink_mask(strength, floor)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    if not _crossed_by_lines(stats, labels):
+    if not crossed_by_lines(stats, labels):
         return labels, stats, False, None
-    walls = _box_walls(stats, labels)
-    lines = _line_ink(strength, *_page_angle(stats, labels))
+    walls = box_walls(stats, labels)
+    lines = _line_ink(strength, *page_angle(stats, labels))
     ink = ink_mask(cv2.subtract(strength, lines), floor)
     ink[walls] = 0
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -699,7 +390,7 @@ def digit_crop(image: np.ndarray, region: DigitRegion) -> np.ndarray:
     return np.where(keep > 0, crop, paper)
 
 
-def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int], lined: bool) -> list[_Mark]:
+def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int], lined: bool) -> list[Mark]:
     """Components large enough to matter, without those at the image's edge that cannot be digits.
 
     A mark touching the edge is kept only when it is made of strokes (not a desk beyond the paper, which is
@@ -724,15 +415,15 @@ def _candidate_marks(stats: np.ndarray, count: int, shape: tuple[int, int], line
         cut_by_frame = touches_edge and h < TIGHT_CROP_HEIGHT * height
         if cut_by_frame and lined:
             continue
-        marks.append(_Mark(x, y, x + w, y + h, (label,), touches_edge, cut_by_frame))
+        marks.append(Mark(x, y, x + w, y + h, (label,), touches_edge, cut_by_frame))
     return marks
 
 
-def _stroke_if_blobs(marks: list[_Mark], labels: np.ndarray) -> float | None:
+def _stroke_if_blobs(marks: list[Mark], labels: np.ndarray) -> float | None:
     """The page's typical stroke width (px, the median of the marks' thickness) when some mark is BLOB_STROKES
     times thicker (a shadow or a smudge taken for ink), else None. Marks under two MIN_MARK_PX (specks) and
     marks cut by the frame do not count."""
-    widths = [thickness(_mark_ink(labels, mark)) for mark in marks
+    widths = [thickness(mark_ink(labels, mark)) for mark in marks
               if mark.height >= 2 * MIN_MARK_PX and not mark.cut_by_frame]
     if not widths:
         return None
@@ -740,7 +431,7 @@ def _stroke_if_blobs(marks: list[_Mark], labels: np.ndarray) -> float | None:
     return stroke if max(widths) > BLOB_STROKES * stroke else None
 
 
-def _typical_height(marks: list[_Mark], quantile: float = 0.5) -> float:
+def _typical_height(marks: list[Mark], quantile: float = 0.5) -> float:
     """The height of a typical digit: the median (or another quantile) of the heights weighted by the box's
     short side, so that specks and ruled lines barely count and one big dark thing (a pen, a shadow's band)
     counts like one digit, not like a row of them; marks at the image's edge (a paper edge, or a tight crop)
@@ -753,7 +444,7 @@ def _typical_height(marks: list[_Mark], quantile: float = 0.5) -> float:
     return float(heights[order][np.searchsorted(cumulative, quantile * cumulative[-1])])
 
 
-def _join_broken_strokes(marks: list[_Mark]) -> list[_Mark]:
+def _join_broken_strokes(marks: list[Mark]) -> list[Mark]:
     """Join pieces of one digit: overlapping horizontally, close vertically, together no taller than a digit.
 
     The digit height is taken high (the upper quartile): when most digits are broken, the median is a piece's.
@@ -773,7 +464,7 @@ def _join_broken_strokes(marks: list[_Mark]) -> list[_Mark]:
                 height = max(first.y1, second.y1) - min(first.y0, second.y0)
                 if (overlap >= 0.5 * min(first.width, second.width) and gap <= JOIN_GAP * reference
                         and height <= JOIN_HEIGHT * reference):
-                    marks[i] = _Mark(min(first.x0, second.x0), min(first.y0, second.y0), max(first.x1, second.x1),
+                    marks[i] = Mark(min(first.x0, second.x0), min(first.y0, second.y0), max(first.x1, second.x1),
                                      max(first.y1, second.y1), first.labels + second.labels,
                                      first.at_edge or second.at_edge, first.cut_by_frame or second.cut_by_frame)
                     del marks[j]
@@ -784,7 +475,7 @@ def _join_broken_strokes(marks: list[_Mark]) -> list[_Mark]:
     return marks
 
 
-def _drop_odd_shapes(marks: list[_Mark]) -> list[_Mark]:
+def _drop_odd_shapes(marks: list[Mark]) -> list[Mark]:
     """Drop specks, ruled lines and very tall marks, relative to the typical digit height."""
     if not marks:
         return marks
@@ -799,7 +490,7 @@ def _drop_odd_shapes(marks: list[_Mark]) -> list[_Mark]:
     return kept
 
 
-def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray, taken_out: np.ndarray | None = None) -> bool:
+def _on_dark_ground(mark: Mark, work: np.ndarray, labels: np.ndarray, taken_out: np.ndarray | None = None) -> bool:
     """Whether a mark borders a region as dark as its ink: the edge of a table or a dark frame beyond the paper,
     not a stroke on paper. Ink has paper all around it; such a sliver has the dark region on one side. Ruled
     lines and box walls that were taken out (`taken_out`) are not ground: a digit in a form's box is near them."""
@@ -807,7 +498,7 @@ def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray, taken_out
     y0, y1 = max(0, mark.y0 - pad), min(work.shape[0], mark.y1 + pad)
     x0, x1 = max(0, mark.x0 - pad), min(work.shape[1], mark.x1 + pad)
     around = work[y0:y1, x0:x1]
-    own = _mark_ink(labels, mark, (x0, y0, x1, y1))
+    own = mark_ink(labels, mark, (x0, y0, x1, y1))
     ring = np.ones(around.shape, bool)
     ring[mark.y0 - y0: mark.y1 - y0, mark.x0 - x0: mark.x1 - x0] = False
     other = (labels[y0:y1, x0:x1] > 0) & ~own  # neighbours' ink is not ground
@@ -825,15 +516,15 @@ def _on_dark_ground(mark: _Mark, work: np.ndarray, labels: np.ndarray, taken_out
     return float(np.mean(like_ink)) > DARK_GROUND_FRACTION
 
 
-def _group_lines(marks: list[_Mark]) -> list[list[_Mark]]:
+def _group_lines(marks: list[Mark]) -> list[list[Mark]]:
     """Lines of marks, top to bottom, each left to right; a mark continues the line whose last mark it overlaps
     most vertically once the writing's slope is taken out (a turned photo), so slanted lines stay together."""
     slope = _writing_slope(marks)
 
-    def level(mark: _Mark) -> float:  # how far down the mark is, measured across the slanted lines
+    def level(mark: Mark) -> float:  # how far down the mark is, measured across the slanted lines
         return slope * (mark.x0 + mark.x1) / 2
 
-    lines: list[list[_Mark]] = []
+    lines: list[list[Mark]] = []
     for mark in sorted(marks, key=lambda m: m.x0):
         best, best_overlap = None, LINE_OVERLAP
         for line in lines:
@@ -850,7 +541,7 @@ def _group_lines(marks: list[_Mark]) -> list[list[_Mark]]:
     return lines
 
 
-def _writing_slope(marks: list[_Mark]) -> float:
+def _writing_slope(marks: list[Mark]) -> float:
     """The slope (dy/dx) of the lines of writing: the median direction from each mark to its nearest neighbour
     on the right, among neighbours less than WRITING_GAP digit heights away and less than MAX_SLOPE off level
     (0 when there are no such pairs)."""
@@ -869,7 +560,7 @@ def _writing_slope(marks: list[_Mark]) -> float:
     return float(np.median(slopes)) if slopes else 0.0
 
 
-def _in_line_with_digits(line: list[_Mark]) -> list[_Mark]:
+def _in_line_with_digits(line: list[Mark]) -> list[Mark]:
     """The line without its marks cut by the frame, unless it holds digits clear of the edge and such a mark
     stands nearly as tall as they do (EDGE_DIGIT_HEIGHT): then it is the number's first or last digit, cropped
     close, not a sliver of something else at the edge."""
@@ -880,13 +571,13 @@ def _in_line_with_digits(line: list[_Mark]) -> list[_Mark]:
     return [mark for mark in line if not mark.cut_by_frame or mark.height >= least]
 
 
-def _drop_small_in_line(line: list[_Mark]) -> list[_Mark]:
+def _drop_small_in_line(line: list[Mark]) -> list[Mark]:
     """Drop dots and dashes: marks much shorter than the line's digits."""
     median_height = float(np.median([mark.height for mark in line]))
     return [mark for mark in line if mark.height >= MIN_HEIGHT_IN_LINE * median_height]
 
 
-def _digit_width(line: list[_Mark], median_height: float) -> float:
+def _digit_width(line: list[Mark], median_height: float) -> float:
     """The width of one digit in this line, for counting touching digits: the median of the narrow marks."""
     narrow = [mark.width for mark in line if mark.width <= SPLIT_WIDTH * median_height]
     low, high = DIGIT_WIDTH_RANGE
@@ -894,103 +585,12 @@ def _digit_width(line: list[_Mark], median_height: float) -> float:
                          low * median_height, high * median_height))
 
 
-def _split_touching(mark: _Mark, ink: np.ndarray, parts: int, median_height: float,
-                    curved: bool = False) -> tuple[list[_Mark], bool]:
-    """A wide mark (`ink`: its own ink over its box) cut into `parts` digits, each cut at the column with least
-    ink near its even position, or (`curved`) along a path through the least ink there ([] when a part would
-    be a sliver much shorter than the line's digits), and whether it is cut where digits touch
-    (DigitRegion.touching_cuts)."""
-    columns = ink.sum(axis=0)
-    paths = [np.zeros(mark.height, int)]
-    for k in range(1, parts):
-        centre = round(k * mark.width / parts)
-        reach = max(1, round(0.25 * mark.width / parts))
-        start = max(int(paths[-1].max()) + 1, centre - reach)
-        if curved:
-            paths.append(_cut_path(ink, start, centre + reach, centre))
-            continue
-        window = columns[start: centre + reach + 1]
-        paths.append(np.full(mark.height, start + int(np.argmin(window)) if window.size else centre))
-    paths.append(np.full(mark.height, mark.width))
-    if curved and all(np.ptp(path) == 0 for path in paths[1:-1]):
-        return [], False  # as straight as the straight cut
-    across = np.arange(mark.width)
-    pieces = []
-    for left, right in zip(paths, paths[1:]):
-        own = ink & (across >= left[:, None]) & (across < right[:, None])
-        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
-        if not rows.size or rows[-1] + 1 - rows[0] < MIN_HEIGHT_IN_LINE * median_height:
-            return [], False  # a sliver (a bar's end, a tail): not a way to cut this mark into digits
-        top, bottom, first, last = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-        if not curved:
-            first, last = int(left[0]), int(right[0])
-        pieces.append(_Mark(mark.x0 + first, mark.y0 + top, mark.x0 + last, mark.y0 + bottom, mark.labels,
-                            mark.at_edge, mark.cut_by_frame, own[top:bottom, first:last]))
-    touching = (all(_strokes_crossed(ink, path) <= 1 for path in paths[1:-1])
-                and all(piece.height >= TOUCHING_PART_HEIGHT * median_height for piece in pieces))
-    if curved and not (touching and _apart(pieces)):
-        return [], False  # a path that found no better place than a straight cut, or wound into one digit
-    return pieces, touching
-
-
-def _apart(pieces: list[_Mark]) -> bool:
-    """Whether neighbouring parts overlap across by at most CURVED_CUT_OVERLAP of the narrower one's width."""
-    return all(min(left.x1, right.x1) - max(left.x0, right.x0) <= CURVED_CUT_OVERLAP * min(left.width, right.width)
-               for left, right in zip(pieces, pieces[1:]))
-
-
-def _cut_path(ink: np.ndarray, start: int, stop: int, centre: int) -> np.ndarray:
-    """The column, row by row, of a cut from the top of the mark to its bottom between columns `start` and
-    `stop` (inclusive) that crosses the least ink, moving at most a column a row and kept near `centre`
-    (a cut that can run straight, does): digits written close together overlap, so a straight cut takes part
-    of one digit's stroke into the other's crop."""
-    stop = min(stop, ink.shape[1] - 1)
-    if stop <= start:
-        return np.full(ink.shape[0], min(start, ink.shape[1] - 1))
-    cost = ink[:, start:stop + 1] + CUT_DRIFT_COST * np.abs(np.arange(start, stop + 1) - centre)
-    # moves[0], moves[1], moves[2]: the cheapest way into each column from the left, from above, from the right
-    moves = np.full((3, cost.shape[1] + 2), np.inf)
-    moves[1, 1:-1] = cost[0]
-    came_from = np.zeros(cost.shape, np.int8)
-    for row in range(1, cost.shape[0]):
-        moves[0, 1:-1] = moves[1, :-2] + CUT_STEP_COST
-        moves[2, 1:-1] = moves[1, 2:] + CUT_STEP_COST
-        step = moves[:, 1:-1].argmin(axis=0)
-        came_from[row] = step - 1
-        moves[1, 1:-1] = np.choose(step, moves[:, 1:-1]) + cost[row]
-    path = np.empty(cost.shape[0], int)
-    path[-1] = int(np.argmin(moves[1, 1:-1]))
-    for row in range(cost.shape[0] - 1, 0, -1):
-        path[row - 1] = path[row] + came_from[row, path[row]]
-    return path + start
-
-
-def _strokes_crossed(ink: np.ndarray, path: np.ndarray) -> int:
-    """How many strokes a cut crosses: the fewest runs of ink along its path or the path a column beside it
-    (a stroke running along the cut for a pixel must not count twice)."""
-    rows = np.arange(ink.shape[0])
-    fewest = ink.shape[0]
-    for shift in (-1, 0, 1):
-        along = ink[rows, np.clip(path + shift, 0, ink.shape[1] - 1)]
-        fewest = min(fewest, int((along & ~np.concatenate([[False], along[:-1]])).sum()))
-    return fewest
-
-
-def _mark_ink(labels: np.ndarray, mark: _Mark, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
-    """The mark's own ink (its components) over a window (x0, y0, x1, y1) of the label image, its box by default."""
-    x0, y0, x1, y1 = window or (mark.x0, mark.y0, mark.x1, mark.y1)
-    crop = labels[y0:y1, x0:x1]
-    own = np.zeros(max(mark.labels) + 1, bool)  # a lookup table: faster than np.isin on every pixel
-    own[list(mark.labels)] = True
-    return own[np.minimum(crop, len(own) - 1)] & (crop <= max(mark.labels))
-
-
-def _region(mark: _Mark, page: _Page) -> DigitRegion:
+def _region(mark: Mark, page: _Page) -> DigitRegion:
     """The digit's box in the original image, its ink mask on the downscaled copy, whether its ink is clear
     and the page's polarity."""
     x, y = mark.x0 * page.factor, mark.y0 * page.factor
     box = (x, y, min(mark.width * page.factor, page.shape[1] - x), min(mark.height * page.factor, page.shape[0] - y))
-    mask = _mark_ink(page.labels, mark) if mark.own_ink is None else mark.own_ink
+    mask = mark_ink(page.labels, mark) if mark.own_ink is None else mark.own_ink
     ink = page.strength[mark.y0:mark.y1, mark.x0:mark.x1][mask]
     clear_ink = not page.lined and ink.size > 0 and float(np.median(ink)) >= CLEAR_INK * page.floor
     return DigitRegion(box, (mark.x0, mark.y0, mark.x1, mark.y1), mask, page.factor, page.dark_ink, clear_ink)

@@ -3,10 +3,10 @@
 Public API (used by the runner, the camera, multi-digit reading and training-side evaluation):
     to_mnist(image) -> np.ndarray | None      28x28 float32 in [0, 1], white ink on black; None: no digit
     notebook_style(image) -> np.ndarray       the notebook's way: grayscale, resized, /255
-    to_gray(image) -> np.ndarray              grayscale uint8 from gray, BGR or BGRA (alpha composited)
-    ruled_line_ink(ink) -> np.ndarray         the share of an ink map that is ruled lines or a grid
     is_convex_blob(mask) -> bool              a convex blob lying on its side (a glare spot), never a digit
-    thickness(mask) -> float                  the diameter of the widest disc inside a mask (a stroke's width)
+
+The crop's lighting and polarity (steps 2-4) are in edge/lighting.py, its ruled lines and frames in
+edge/lines.py, the shared image primitives (to_gray, shrunk_to, thickness, ...) in edge/imageops.py.
 
 The robust pipeline (`to_mnist`), in order:
  1. grayscale, downscaled early to at most WORK_SIDE pixels (tiny crops are upscaled to SMALL_SIDE);
@@ -30,6 +30,26 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
+from digits.edge.imageops import count_holes, disc, percentiles, thickness, to_gray
+from digits.edge.lighting import (
+    CROP_BACKGROUND_SIDE_PX,
+    CROP_MIN_CONTRAST_FRACTION,
+    FAINT_PEAK,
+    HOLE_SHARE,
+    MAX_HOLES,
+    border_ring,
+    crop_ink_map,
+)
+from digits.edge.lines import (
+    ENLARGED_LINE_PX,
+    FRAME_SIDES,
+    LINE_DRIFT,
+    RULED_LINE_LENGTH,
+    along_box,
+    framing_sides,
+    line_thickness,
+    ruled_line_ink,
+)
 
 MNIST_SIDE = 28
 DIGIT_BOX = 20  # MNIST digits are fitted into 20x20 ...
@@ -41,44 +61,14 @@ MNIST_STROKE_RANGE = (0.108, 0.151)
 
 WORK_SIDE = 200  # px: photos are analysed at most this large (speed; a digit keeps enough pixels)
 SMALL_SIDE = 112  # px: tiny crops (e.g. 28x28 scans) are upscaled to this so morphology has room
-CROP_BACKGROUND_SIDE_PX = 48  # a crop's paper/background is estimated on a copy this small
-BACKGROUND_KERNEL = 0.3  # opening kernel as a fraction of the long side: wider than any stroke
-SHARP_KERNEL = 1.25  # where an opening this many times wider still fits, the shading is followed exactly, ...
-SHARP_STEP = 0.08  # ... and where that estimate is above the smoothed one by this much, it is a sharp edge
-BORDER_BAND = 0.04  # fraction of the side taken as the border ring that shows the background
-PIECE_SHARE = 0.05  # a region of one tone this large a share of a digit cut tight is a piece (strokes, paper), ...
-STROKE_CORE = 0.2  # ... and no point of its strokes further than this share of the image's long side from paper
-GLARE_CORE = 0.08  # a light region whose inside lies this far (share of the long side) from its edge is no stroke ...
-GLARE_INK = 0.3  # ... but glare when the paper has marks this much darker than it (light ink's grounds: <= 0.2)
-# A crop's ink darker or brighter than its paper by less than this fraction of the range: blank
-CROP_MIN_CONTRAST_FRACTION = 0.12
-FAINT_PEAK = 0.5  # an ink map peaking below this (faint pencil, a faded scan) is stretched toward it ...
-MAX_STRETCH = 2.0  # ... by at most this factor, so that the floors below are relative to faint ink too
-INK_BODY = 0.75  # ... when the top 1% of the ink map reaches this share of its peak (ink, not a noise tail)
 HYSTERESIS_LOW = 0.5  # weak ink (>= this fraction of the Otsu threshold) is kept near strong ink ...
 HYSTERESIS_STEPS = 4  # ... within this many pixels of it (in the working copy, at most 200 px)
 SPECK_FRACTION = 0.02  # components smaller than this fraction of the best one are specks
 LINE_ASPECT = 8  # ... or a box this many times longer than wide
 LINE_ELONGATION = 25  # length^2 / area above this: a line (a stroke of a digit is ~5-10, a ruled line 30+)
 CLUTTER_LIMIT = 0.5  # components weighted below this look like lines/edges: never merged, trigger line removal
-RULED_LINE_LENGTH = 0.5  # straight runs this long (fraction of the image's width/height) may be ruled lines ...
-RULED_LINE_THICKNESS = 0.025  # ... when thinner than this fraction of the image's long side; ...
-ENLARGED_LINE_PX = 1.5  # ... or than this many of its own pixels, in a tiny image enlarged to the working size
-LINE_DRIFT = 2  # ... px (working copy) a line may wander off its axis over that length (a slightly turned page)
-DESK_DEPTH = 0.35  # a paper edge is looked for this far (fraction of the side) into the frame from each side;
-DESK_FIT_PX = 2.0  # ... it is straight: its median distance from a fitted line, px in the working copy, ...
-DESK_SLOPE = 0.6  # ... within 31 degrees of parallel to the side, ...
-DESK_ROWS = 0.9  # ... and runs along this fraction of the side (a band), or else from a corner (a wedge:
-DESK_WEDGE_ROWS = 0.3  # a turned sheet) along at least this fraction, ...
-DESK_WEDGE_SLOPE = 0.1  # ... clearly slanted (6 degrees) ...
-DESK_WEDGE_DEPTH = 0.05  # ... and reaching this far in; ...
-DESK_SHARPNESS = 0.6  # ... and sharp: the step across 4 px at least this share of the step across 12 px
-# (a shadow's edge is soft and fails it), with the desk at least CROP_MIN_CONTRAST_FRACTION darker than the paper
 SIDE_BAND = 0.3  # a component running edge to edge within this fraction of the image from a side: the paper's edge
 FRAME_FILL = 0.25  # a component filling less of its box than this, with a sizeable one inside, is a frame
-FRAME_COVER = 0.9  # ink running along this share of each side of the chosen piece's box, ...
-FRAME_SIDES = 4  # ... on this many sides: a box drawn around the digit and joined to it; its lines lie ...
-FRAME_BAND = 0.15  # ... within this share of the box's width (height) of its sides
 MERGE_GAP = 0.25  # pieces within this fraction of the digit's size are broken strokes of the same digit
 ZOOM_BELOW = 0.15  # a digit smaller than this fraction of WORK_SIDE in a downscaled photo is re-read ...
 ZOOM_MARGIN = 0.6  # ... from the full-resolution region around it, this fraction of its size on each side
@@ -88,35 +78,10 @@ BLOB_ASPECT, BLOB_STROKE_RATIO, BLOB_SOLIDITY = 1.2, 0.2, 0.9  # so is a shape t
 # thick for its width, filling this share of its convex hull (digits wider than tall fill at most 0.73 of theirs)
 EDGE_RING = 2  # px (working copy; a tiny image's own, enlarged): in a ring this wide outside the strokes ink falls ...
 SOFT_EDGE = 0.35  # ... to under this share of its level inside (photos: at most 0.2; a shadow's remnant 0.4)
-MAX_HOLES = 3  # a digit has at most this many loops (an 8 two, crossing strokes one more): else a grid ...
-HOLE_SHARE = 0.005  # ... counting enclosed paper of at least this share of the image
 MIN_OUTPUT_INK = 0.5  # an output with less ink than this (sum of pixels) is not a digit
 EDGE_LINE = 0.04  # a line along the whole of every side of the image at most this thick (share of the short side)
 EDGE_LINE_COVER = 0.95  # ... holding this share of each row it fills (a canvas's border, a form's cell cut on its
 #                          lines) is painted over first: in the ink's tone, it would vote on the polarity
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """Grayscale uint8 from a gray, BGR or BGRA image (any bit depth).
-
-    Transparent pixels are composited onto a background that contrasts with the opaque ones, so a digit
-    drawn on a transparent canvas stays visible whatever colour its invisible pixels have.
-    """
-    image = _as_uint8(np.asarray(image))
-    if image.ndim == 2:
-        return image
-    if image.ndim == 3 and image.shape[2] == 1:
-        return image[:, :, 0]
-    if image.shape[2] == 4:
-        gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
-        alpha = image[:, :, 3].astype(np.float32) / 255.0
-        if alpha.min() < 1.0:
-            opaque = alpha > 0.5
-            ink_level = float(gray[opaque].mean()) if opaque.any() else 0.0
-            backdrop = 255.0 if ink_level < 128 else 0.0
-            gray = np.clip(gray * alpha + backdrop * (1.0 - alpha), 0, 255).astype(np.uint8)
-        return gray
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 def notebook_style(image: np.ndarray) -> np.ndarray:
@@ -196,7 +161,7 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
     """The pipeline on one gray image; with `zoom`, a digit small in a big photo is re-read from its region
     (a call without `zoom` reads such a region); `dark_ink` as for `to_mnist`."""
     work = _working_copy(gray)
-    ink = _ink_map(work, dark_ink)
+    ink = crop_ink_map(work, dark_ink)
     if ink is None:
         return None
     # A tiny image handed in to be read (a thumbnail, a digit's crop; not the region around a small find, which
@@ -206,7 +171,7 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
     thumbnail = zoom and max(work.shape) > max(gray.shape)
     model_input = _read_ink(gray, work, ink, zoom, dark_ink, split_faint=not thumbnail)
     if (model_input is None and not thumbnail and _ink_otsu(ink)[2]
-            and _percentiles(ink, (99.95,))[0] >= FAINT_PEAK):
+            and percentiles(ink, (99.95,))[0] >= FAINT_PEAK):
         # The split among the ink above the floor (step 5) may have kept only the darkest bit of faint strokes
         # (where two cross, where the pen rested): when that bit is firm ink (a wash never is), the faint
         # strokes themselves may be the digit, under the same tests.
@@ -223,7 +188,7 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
     mask = _ink_mask(ink, split_faint)
     digit = _pick_digit(mask)
     lined = digit is None or digit.clutter < CLUTTER_LIMIT or digit.spans
-    framed = not lined and _framing_sides(digit.mask, digit.box) >= FRAME_SIDES
+    framed = not lined and framing_sides(digit.mask, digit.box) >= FRAME_SIDES
     if lined or framed:
         # The best candidate looks like a line or the page's edge, or runs edge to edge: the digit may be
         # joined to ruled lines or a grid. Or its ink runs along all four sides of its box: it is joined to a
@@ -231,11 +196,11 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
         # sides: a long straight stroke inside is the digit's). Take the lines out of the ink map and look again.
         thickest = round(ENLARGED_LINE_PX * enlarged)
         if framed:
-            lines = _along_box(ruled_line_ink(ink, length=RULED_LINE_LENGTH * min(
+            lines = along_box(ruled_line_ink(ink, length=RULED_LINE_LENGTH * min(
                 digit.box[2] / work.shape[1], digit.box[3] / work.shape[0]), thickest_px=thickest), digit.box)
         else:
             lines = ruled_line_ink(ink, thickest_px=thickest)
-        if _percentiles(lines, (99.9,))[0] >= CROP_MIN_CONTRAST_FRACTION:
+        if percentiles(lines, (99.9,))[0] >= CROP_MIN_CONTRAST_FRACTION:
             without_lines = ink - lines
             remaining = _ink_mask(without_lines, split_faint)
             line_mask = lines >= CROP_MIN_CONTRAST_FRACTION
@@ -253,7 +218,7 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
     if _fills_image(digit.box, work.shape):
         if not zoom:
             return None  # a region around a small find: a digit has paper around it here; noise fills it
-        if _count_holes(digit.mask) > MAX_HOLES:
+        if count_holes(digit.mask, HOLE_SHARE) > MAX_HOLES:
             return None  # the page's grid, not a digit cut tight (that has at most three loops)
     downscaled = work.shape[0] < gray.shape[0] or work.shape[1] < gray.shape[1]
     if zoom and downscaled and max(digit.box[2], digit.box[3]) < ZOOM_BELOW * WORK_SIDE:
@@ -268,38 +233,6 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
     if strokes is not None:
         digit_ink = _normalise_stroke(digit_ink, strokes)
     return _render(digit_ink)
-
-
-def _framing_sides(mask: np.ndarray, box: tuple[int, int, int, int]) -> int:
-    """On how many sides of its box a mask runs along nearly the whole side (FRAME_COVER of it), within a
-    line's width of the side (at most FRAME_BAND of the box): four for a box drawn around a digit, one for a
-    7's top bar, three for some bold 3s cut small."""
-    x, y, box_w, box_h = box
-    inside = mask[y: y + box_h, x: x + box_w]
-    band = _line_thickness(mask.shape) + 2 * LINE_DRIFT  # a ruled line's width, as ruled_line_ink allows it
-    band_y, band_x = (max(1, min(band, round(FRAME_BAND * side))) for side in (box_h, box_w))
-    along_rows = [inside[:band_y].any(axis=0).mean(), inside[-band_y:].any(axis=0).mean()]
-    along_columns = [inside[:, :band_x].any(axis=1).mean(), inside[:, -band_x:].any(axis=1).mean()]
-    return sum(cover >= FRAME_COVER for cover in along_rows + along_columns)
-
-
-def _along_box(lines: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The lines within FRAME_BAND of the box's sides, inside or out (zero elsewhere)."""
-    x, y, box_w, box_h = box
-    band_x, band_y = round(FRAME_BAND * box_w), round(FRAME_BAND * box_h)
-    near = np.zeros(lines.shape, bool)
-    near[max(0, y - band_y): y + box_h + band_y, max(0, x - band_x): x + box_w + band_x] = True
-    near[y + band_y: y + box_h - band_y, x + band_x: x + box_w - band_x] = False
-    return np.where(near, lines, 0).astype(lines.dtype)
-
-
-def _count_holes(mask: np.ndarray) -> int:
-    """Holes in the mask of at least HOLE_SHARE of its image (paper enclosed by ink: a loop, a grid's cell)."""
-    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return 0
-    return sum(1 for contour, (_, _, _, parent) in zip(contours, hierarchy[0])
-               if parent >= 0 and cv2.contourArea(contour) >= HOLE_SHARE * mask.size)
 
 
 def _fills_image(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
@@ -319,25 +252,11 @@ def _around(gray: np.ndarray, box: tuple[int, int, int, int], scale: tuple[float
     return gray[y0:y1, x0:x1]
 
 
-def _as_uint8(image: np.ndarray) -> np.ndarray:
-    """8-bit from 16-bit, float or bool images (16-bit PNGs, float arrays from other code)."""
-    if image.dtype == np.uint8:
-        return image
-    if image.dtype == np.uint16:
-        return (image >> 8).astype(np.uint8)
-    if image.dtype == bool:
-        return image.astype(np.uint8) * 255
-    if np.issubdtype(image.dtype, np.floating):
-        scale = 255.0 if image.size and float(np.nanmax(image)) <= 1.0 else 1.0
-        return np.clip(np.nan_to_num(image) * scale, 0, 255).astype(np.uint8)
-    return np.clip(image, 0, 255).astype(np.uint8)
-
-
 def _looks_like_mnist(gray: np.ndarray) -> bool:
     """Already an MNIST digit: 28x28, light ink on a black frame, about 20 px tall, centred by mass."""
     if gray.shape != (MNIST_SIDE, MNIST_SIDE) or gray.max() < 128:
         return False
-    if float(_border_ring(gray.astype(np.float32), band=2).mean()) > 0.05 * 255:
+    if float(border_ring(gray.astype(np.float32), band=2).mean()) > 0.05 * 255:
         return False
     ys, xs = np.nonzero(gray > 0.25 * gray.max())
     long_side = max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)
@@ -360,338 +279,6 @@ def _working_copy(gray: np.ndarray) -> np.ndarray:
         return gray.astype(np.float32) / 255.0
     size = (max(2, round(width * scale)), max(2, round(height * scale)))
     return cv2.resize(gray, size, interpolation=interpolation).astype(np.float32) / 255.0
-
-
-def _border_ring(image: np.ndarray, band: int | None = None) -> np.ndarray:
-    """The pixels of the outer band of the image (BORDER_BAND of its side), where the background shows."""
-    band = band or max(1, round(BORDER_BAND * min(image.shape)))
-    return np.concatenate([image[:band].ravel(), image[-band:].ravel(),
-                           image[band:-band, :band].ravel(), image[band:-band, -band:].ravel()])
-
-
-def _ink_map(work: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | None:
-    """Ink strength in [0, 1] (white ink on black) with the paper and its shading removed; None if blank.
-    The polarity is judged here unless `dark_ink` gives it."""
-    # Extreme percentiles, so that a digit covering only 0.1% of a big photo is not taken for blank paper.
-    low, high = _percentiles(work, (0.05, 99.95))
-    if high - low < CROP_MIN_CONTRAST_FRACTION:
-        return None
-    work = _without_desk(work)
-    if dark_ink is None:
-        dark_ink = _is_dark_ink(work)
-    inverted = 1.0 - work if dark_ink else work
-    small = shrunk_to(inverted, CROP_BACKGROUND_SIDE_PX)
-    reaches_every_side = _ink_on_every_side(small)
-    cut_tight = reaches_every_side and _polarity_if_cut_tight(work) == dark_ink
-    background = _background(small, inverted.shape, cut_tight, sharp_edges=not reaches_every_side)
-    ink = inverted - background
-    if dark_ink:
-        # Paper brightness scales the ink's contrast: divide it out so shadows do not fade the strokes.
-        ink /= np.maximum(1.0 - background, 0.2)
-    ink = np.clip(ink, 0.0, 1.0)
-    body, peak = _percentiles(ink, (99, 99.95))
-    if peak < CROP_MIN_CONTRAST_FRACTION:
-        return None
-    if peak < FAINT_PEAK and body >= INK_BODY * peak:
-        # Faint ink: the thresholds below have fixed floors, under which the lighter half of a pencil stroke
-        # (uneven pressure, a faded scan) would vanish while its darker half stays. Only a body of ink is
-        # stretched: a noisy blank page's peak is a thin tail, and stretched it would pass for strokes.
-        ink = np.clip(ink * min(FAINT_PEAK / peak, MAX_STRETCH), 0.0, 1.0)
-    return ink
-
-
-def _without_desk(work: np.ndarray) -> np.ndarray:
-    """The image with a dark desk beyond the paper's straight edge painted over with the paper next to it.
-
-    Then neither the polarity vote nor the paper's shading estimate sees the desk, and no component can be
-    cut from it (see _desk_edge and _is_sharp for what counts as a desk).
-    """
-    work8 = np.round(work * 255).astype(np.uint8)
-    _, dark = cv2.threshold(work8, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    if max(dark[:, 0].mean(), dark[:, -1].mean(), dark[0].mean(), dark[-1].mean()) < DESK_WEDGE_ROWS:
-        return work  # a desk reaches the border along at least that share of a side (the opening only shrinks it)
-    dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
-    painted = None
-    for turns in range(4):  # each side in turn as the left one
-        side = np.rot90(dark, turns)
-        edge = _desk_edge(side)
-        if edge is None or not _is_sharp(np.rot90(work, turns), edge):
-            continue
-        rows, columns = side.shape
-        depth = np.clip(np.round(edge + DESK_FIT_PX + 2), 0, columns - 8).astype(int)  # past the blurred edge
-        beyond = np.arange(columns)[None, :] < depth[:, None]
-        if side[~beyond].mean() > 0.5:
-            continue  # the rest is dark too: no light paper there (light ink on a dark ground, e.g. a tall 1)
-        if painted is None:
-            painted = work.copy()
-        view = np.rot90(painted, turns)  # a view: writing to it paints `painted`
-        # The paper just inside the edge, continued out to the border: the pixel next to it, or where a stroke
-        # darkens that one, the brightest of the next few; steadied along the edge.
-        nearby = view[np.arange(rows)[:, None], depth[:, None] + np.arange(6)[None, :]]
-        brightest = nearby.max(axis=1)
-        inside = np.where(nearby[:, 0] < brightest - 0.1, brightest, nearby[:, 0])
-        paper = cv2.medianBlur(np.round(inside * 255).astype(np.uint8).reshape(-1, 1), 9).ravel() / 255.0
-        view[beyond] = np.broadcast_to(paper[:, None], beyond.shape)[beyond]
-    return work if painted is None else painted
-
-
-def _is_sharp(image: np.ndarray, edge: np.ndarray) -> bool:
-    """Whether the gray step across a fitted edge (x position per row) is strong and sharp, as a paper's edge
-    on a desk is: a shadow's edge is soft or faint.
-
-    Near the line (its dark-mask boundary may sit a few pixels into shaded paper), at the offset where the
-    4-px step is steepest along the whole edge (medians over the rows, so a stroke crossing it does not count),
-    that step is compared with the 12-px step around the same place.
-    """
-    rows, columns = image.shape
-    at = np.flatnonzero((edge >= 1) & (edge < columns - 1))
-    if at.size < 3:
-        return False
-    x = np.round(edge[at]).astype(int)[:, None] + np.arange(-8, 9)[None, :]  # candidate places, per row
-
-    def step(half: int) -> np.ndarray:
-        after = image[at[:, None], np.clip(x + half, 0, columns - 1)]
-        before = image[at[:, None], np.clip(x - half, 0, columns - 1)]
-        return np.median(after - before, axis=0)  # paper minus desk: positive across a desk's edge
-
-    narrow, wide = step(2), step(6)
-    steepest = int(np.argmax(narrow))
-    return wide[steepest] >= CROP_MIN_CONTRAST_FRACTION and narrow[steepest] >= DESK_SHARPNESS * wide[steepest]
-
-
-def _desk_edge(side: np.ndarray) -> np.ndarray | None:
-    """Where the paper's edge lies on each row of a dark mask, as a distance from the left border (the fitted
-    line: zero or less where the desk does not reach the row), or None when there is no desk there.
-
-    The dark run in from the border is measured on every row. A paper edge makes it follow a straight line,
-    nearly parallel to the side, along almost the whole side (a band), or, for a turned sheet, along part of
-    it from a corner, clearly slanted, and absent beyond the point where the line meets the border (a wedge).
-    A digit touching the border, shadows and vignetting do not.
-    """
-    rows, columns = side.shape
-    runs = np.where(side.all(axis=1), columns, np.argmin(side, axis=1)).astype(np.float32)
-    edge_rows = np.flatnonzero((runs > 0) & (runs < DESK_DEPTH * columns))
-    if edge_rows.size < DESK_WEDGE_ROWS * rows:
-        return None
-    slope, offset = np.polyfit(edge_rows, runs[edge_rows], 1)
-    line = slope * np.arange(rows) + offset
-    if abs(slope) > DESK_SLOPE or np.median(np.abs(runs[edge_rows] - line[edge_rows])) > DESK_FIT_PX:
-        return None
-    if edge_rows.size < DESK_ROWS * rows:
-        deep_end = rows - 1 if slope > 0 else 0
-        if (abs(slope) < DESK_WEDGE_SLOPE or runs[deep_end] == 0 or line.max() < DESK_WEDGE_DEPTH * columns
-                or np.any(line[runs == 0] > DESK_FIT_PX + 1)):
-            return None  # not a wedge from a corner: the dark run is missing where the line says it is
-    return line
-
-
-def _percentiles(image: np.ndarray, percents: tuple[float, ...]) -> tuple[float, ...]:
-    """Percentiles of a [0, 1] image to 1/255, from a 256-bin histogram (far faster than np.percentile)."""
-    counts = np.bincount(np.round(image * 255).astype(np.uint8).ravel(), minlength=256)
-    cumulative = np.cumsum(counts) / image.size
-    return tuple(float(np.searchsorted(cumulative, p / 100.0)) / 255.0 for p in percents)
-
-
-def _is_dark_ink(work: np.ndarray) -> bool:
-    """Polarity from the background: which side of an Otsu split the border ring falls on (not the majority).
-
-    First on the image minus its illumination (a smooth quadratic surface), so that vignetting and shadows
-    (light falling off toward the border) do not make the border look like ink; if that ring is mixed (a
-    bold digit filling the frame bends the fit), on the image itself; if that ring is mixed too, either the
-    image is a digit cut tight to its ink (`_polarity_if_cut_tight`), or (a dark table along some sides of
-    light paper) the middle half decides: there the paper dominates and the ink is the long tail away from
-    its median. A digit too small to show on the tiny copy (the copy minus its illumination is flat but for
-    a few pixels) is looked for at the working size instead: it is the longer tail there.
-    """
-    small = shrunk_to(work, CROP_BACKGROUND_SIDE_PX)
-    illumination = _illumination(small)
-    relative = small - illumination  # subtracted, not divided: stable on black backgrounds too
-    low, high = _percentiles(np.clip(relative + 0.5, 0.0, 1.0), (1, 99))
-    if high - low < CROP_MIN_CONTRAST_FRACTION:
-        detail = work - cv2.resize(illumination, (work.shape[1], work.shape[0]), interpolation=cv2.INTER_LINEAR)
-        low, median, high = _percentiles(np.clip(detail + 0.5, 0.0, 1.0), (0.05, 50, 99.95))
-        return high - median < median - low
-    dark_borders = []
-    for image in (np.clip(relative + 0.5, 0.0, 1.0), small):
-        image8 = np.round(image * 255).astype(np.uint8)
-        threshold, _ = cv2.threshold(image8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        dark_border = float(np.mean(_border_ring(image8) <= threshold))
-        if dark_border <= 0.2:
-            return True
-        if dark_border >= 0.8:
-            return _is_glare(image8, threshold, work)
-        dark_borders.append(dark_border)
-    cut_tight = _polarity_if_cut_tight(work)
-    if cut_tight is not None:
-        return cut_tight
-    height, width = small.shape
-    middle = small[height // 4: height - height // 4, width // 4: width - width // 4]
-    low, median, high = np.percentile(middle, (1, 50, 99))
-    light_tail = high - median >= median - low
-    # Light ink also needs a border that is mostly dark: a bold digit cropped tight fills the middle, where
-    # the paper is then the minority (the "tail"), but its border is still mostly paper.
-    return not (light_tail and float(np.mean(dark_borders)) >= 0.5)
-
-
-def _is_glare(image8: np.ndarray, threshold: float, work: np.ndarray) -> bool:
-    """Whether the light side of a polarity vote's split is a glare spot on dark-inked paper, not light ink.
-
-    A lamp's glare on the paper is light and thick: the split then falls between it and the rest, and the border
-    ring (paper) lands on the dark side as if the ink were light. Light strokes are thin (a bold digit cut tight
-    reaches 0.12 of the side on the 48 px copy, so GLARE_CORE alone does not decide), and the ground around light
-    ink holds nothing much darker than itself, while paper under glare holds the ink.
-    """
-    light = (image8 > threshold).astype(np.uint8)
-    if thickness(light) / 2 <= GLARE_CORE * max(image8.shape):
-        return False
-    paper = float(np.median(_border_ring(work)))
-    return paper - _percentiles(work, (0.1,))[0] >= GLARE_INK
-
-
-def _polarity_if_cut_tight(work: np.ndarray) -> bool | None:
-    """Whether the ink is dark, for an image cut tight to a digit; None when it does not look like one.
-
-    Cut to the box of its ink, a digit is one piece touching all four sides, and it splits the paper into
-    pieces that each touch at most two (the corners beside the strokes, the insides of loops). Either tone
-    can be the ink. A photo of a sheet with the desk or a shadow in two corners can look the same with its
-    tones swapped, but the sheet is no stroke: its middle lies far from the other tone. A page's grid is one
-    such piece too, but it encloses more paper cells than a digit has loops.
-    """
-    image8 = np.round(work * 255).astype(np.uint8)
-    threshold, _ = cv2.threshold(image8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    dark = image8 <= threshold
-    dark_pieces, light_pieces = _sides_touched(dark), _sides_touched(~dark)
-    for dark_is_ink, strokes, paper in ((True, dark_pieces, light_pieces), (False, light_pieces, dark_pieces)):
-        if strokes == [4] and len(paper) >= 2 and max(paper) <= 2:
-            ink = dark if dark_is_ink else ~dark
-            # Strokes are thin for their digit; a sheet of paper between a desk and a shadow is not.
-            if thickness(ink) / 2 <= STROKE_CORE * max(work.shape) and _count_holes(ink) <= MAX_HOLES:
-                return dark_is_ink
-            return None
-    return None
-
-
-def _ink_on_every_side(small: np.ndarray) -> bool:
-    """Whether the ink (bright) reaches all four sides of a tiny copy (a quick first test for a digit cut tight)."""
-    small8 = np.round(small * 255).astype(np.uint8)
-    split, _ = cv2.threshold(small8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = small8 > split
-    return bool(ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any())
-
-
-def _sides_touched(mask: np.ndarray) -> list[int]:
-    """For each piece of the mask holding at least PIECE_SHARE of the image: how many image sides it touches."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    pieces = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= PIECE_SHARE * mask.size)
-    pieces = pieces[pieces > 0]  # label 0 is the other tone
-    sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
-    return [sum(bool(np.any(side == piece)) for side in sides) for piece in pieces]
-
-
-def _illumination(small: np.ndarray) -> np.ndarray:
-    """A quadratic surface fitted to the image, ignoring outliers (the ink, whatever its polarity).
-
-    Fitted on a copy half as large (a smooth surface needs few points), then enlarged to the image's size.
-    """
-    full_height, full_width = small.shape
-    small = shrunk_to(small, max(8, max(full_height, full_width) // 2))
-    height, width = small.shape
-    ys, xs = np.mgrid[-1:1:height * 1j, -1:1:width * 1j].astype(np.float32)
-    design = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1).reshape(-1, 6)
-    values = small.reshape(-1, 1).astype(np.float32)
-    inliers = np.ones(values.shape[0], bool)
-    fitted = np.zeros_like(values)
-    for _ in range(3):
-        # Normal equations via OpenCV: a 6x6 solve, no BLAS threads for a tiny problem.
-        ok, coefficients = cv2.solve(design[inliers], values[inliers], flags=cv2.DECOMP_NORMAL | cv2.DECOMP_CHOLESKY)
-        if not ok:
-            break
-        fitted = (design * coefficients.ravel()).sum(axis=1, keepdims=True)  # no BLAS call (its threads spin)
-        residuals = np.abs(values - fitted).ravel()
-        spread = float(np.median(residuals[inliers])) + 1e-3
-        inliers = residuals < 3.0 * spread
-        if inliers.sum() < 12:
-            break
-    return cv2.resize(fitted.reshape(height, width), (full_width, full_height), interpolation=cv2.INTER_LINEAR)
-
-
-def shrunk_to(image: np.ndarray, side: int) -> np.ndarray:
-    """A copy whose long side is `side` px (INTER_AREA)."""
-    height, width = image.shape
-    scale = side / max(height, width)
-    return cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
-                      interpolation=cv2.INTER_AREA)
-
-
-def _disc(diameter: float) -> np.ndarray:
-    """An elliptic structuring element of odd diameter >= 3."""
-    side = max(3, int(round(diameter)) | 1)
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-
-
-def _background(small: np.ndarray, shape: tuple[int, ...], cut_tight: bool = False,
-                sharp_edges: bool = True) -> np.ndarray:
-    """The smooth background under bright strokes, at `shape`: an opening wider than any stroke, on `small`,
-    a tiny copy of the image (CROP_BACKGROUND_SIDE_PX px); with `sharp_edges`, following sharp shadows' edges.
-
-    The copy is padded so that a shading ramp continues past the border (else the opening falls short of
-    it there and the last band of paper looks like ink), while ink at the border is only repeated. In an
-    image `cut_tight` to its digit, the ink at the border is the digit's strokes, and repeated outward they
-    would be taken for background: there the copy is mirrored instead, which makes a stroke along the border
-    only twice as wide.
-    """
-    height, width = shape[:2]
-    kernel = _disc(BACKGROUND_KERNEL * CROP_BACKGROUND_SIDE_PX)
-    pad = kernel.shape[0]
-    repeated = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    mirrored = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
-    # max(repeat, linear extrapolation): a ramp rising toward the edge keeps rising; anything else repeats.
-    padded = mirrored if cut_tight else repeated + np.maximum(repeated - mirrored, 0)
-    opened = cv2.morphologyEx(padded, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
-    smooth = cv2.blur(opened, kernel.shape, borderType=cv2.BORDER_REPLICATE)
-    background = np.minimum(opened, smooth)[pad:-pad, pad:-pad]
-    if sharp_edges:
-        background = _with_sharp_edges(padded, background, kernel.shape[0])
-    return cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-def _with_sharp_edges(padded: np.ndarray, background: np.ndarray, kernel_side: int) -> np.ndarray:
-    """The smoothed `background` raised to follow the sharp edge of a shadow or a dark object (`padded`: the
-    tiny copy padded by `kernel_side` px, as the background was estimated on it).
-
-    The smoothing keeps a bold stroke wider than the opening out of the estimate, but it also softens a
-    sharp edge (a hand's shadow, a thumb) into a band that looks like ink and joins the digit. An opening
-    SHARP_KERNEL times wider fits in no stroke, so where it is higher the estimate follows it. Near those
-    edges the estimate takes its 3x3 maximum, or the linear upsampling would soften the edge again (strokes
-    right beside it lose some contrast instead). Not for an image whose ink reaches every side: a digit cut
-    tight, whose strokes along the border, padded outward, a wider disc could fit in.
-    """
-    sharp = _octagon_opening(padded, SHARP_KERNEL * kernel_side)[kernel_side:-kernel_side, kernel_side:-kernel_side]
-    edges = (sharp > background + SHARP_STEP).astype(np.uint8)
-    raised = np.maximum(background, sharp)
-    if not edges.any():
-        return raised
-    square = np.ones((3, 3), np.uint8)
-    return np.where(cv2.dilate(edges, square) > 0, cv2.dilate(raised, square), raised)
-
-
-def _octagon_opening(image: np.ndarray, diameter: float) -> np.ndarray:
-    """A morphological opening by an octagon of about `diameter` px, close to a disc's.
-
-    Built from 3x3 crosses and squares, which OpenCV repeats quickly: on the padded 48 px copy 0.04 ms, where
-    a 19 px disc took 0.25-0.4 ms.
-    """
-    radius = max(1, round(diameter / 2))
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-    square = np.ones((3, 3), np.uint8)
-    crosses, squares = radius - radius // 2, radius // 2
-    opened = cv2.erode(image, cross, iterations=crosses, borderType=cv2.BORDER_REPLICATE)
-    if squares:
-        opened = cv2.erode(opened, square, iterations=squares, borderType=cv2.BORDER_REPLICATE)
-    opened = cv2.dilate(opened, cross, iterations=crosses, borderType=cv2.BORDER_REPLICATE)
-    if squares:
-        opened = cv2.dilate(opened, square, iterations=squares, borderType=cv2.BORDER_REPLICATE)
-    return opened
 
 
 def _ink_mask(ink: np.ndarray, split_faint: bool = True) -> np.ndarray:
@@ -787,57 +374,14 @@ def _pick_digit(mask: np.ndarray) -> _Digit | None:
     return _Digit(is_chosen[labels], box, float(clutter[best]), spans)
 
 
-def ruled_line_ink(ink: np.ndarray, drift: int = LINE_DRIFT, length: float = RULED_LINE_LENGTH,
-                   shortest_px: int = 3, thickest_px: int = 0) -> np.ndarray:
-    """The ink of thin straight lines running a good part of the way across (ruled paper, grids, margins).
-
-    Args:
-        ink: an ink map (ink bright on black), float or uint8.
-        drift: px a line may wander off its axis over `length` (a slightly turned page).
-        length: the shortest run that counts as a line, as a fraction of the image's width (or height) ...
-        shortest_px: ... and in pixels.
-        thickest_px: a line may be at least this thick (px; an enlarged tiny image's one-pixel line).
-    Returns:
-        The lines' share of `ink` (same shape and type; zero off the lines). A line is a run at least
-        `length` of the image long (a grey opening with a long kernel, on a copy widened across by
-        `drift`) that is thinner than RULED_LINE_THICKNESS of the image's side: thick strokes (a big "1")
-        survive. Where a stroke crosses a line the run keeps the line's level, not the stroke's, so
-        subtracting it leaves the stroke.
-    """
-    height, width = ink.shape
-    line_width = max(_line_thickness(ink.shape), thickest_px)
-    lines = np.zeros_like(ink)
-    for along, vertical in ((width, False), (height, True)):
-        # (width, height) kernels for horizontal lines, turned for vertical ones
-        run = (max(shortest_px, round(length * along)), 1)
-        across = (1, 1 + 2 * drift + line_width)
-        widen = (1, 1 + 2 * drift)
-        if vertical:
-            run, across, widen = run[::-1], across[::-1], widen[::-1]
-        widened = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, widen))
-        runs = cv2.morphologyEx(widened, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
-        thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
-        # saturating: an even-sized kernel's opening can exceed its input by a pixel's shift, and uint8 wraps
-        lines = np.maximum(lines, np.minimum(cv2.subtract(runs, thick), ink))
-    # A long run can also fit inside a stroke thicker than any line (a marker's bar along a tight crop): ink
-    # that a disc wider than a line fits in is no line's.
-    core = cv2.morphologyEx(ink, cv2.MORPH_OPEN, _disc(line_width + 2 * drift + 1))
-    return np.minimum(lines, cv2.subtract(ink, core))
-
-
-def _line_thickness(shape: tuple[int, ...]) -> int:
-    """The thickest a ruled line may be in an image of this shape (px)."""
-    return max(2, round(RULED_LINE_THICKNESS * max(shape)))
-
-
 def _pick_digit_across_lines(mask: np.ndarray, line_mask: np.ndarray) -> _Digit | None:
     """Pick the digit once the lines are out, then close the gaps that taking them out left in its strokes."""
     digit = _pick_digit(mask)
     if digit is None:
         return None
-    bridge = 2 * LINE_DRIFT + _line_thickness(mask.shape)  # across a line as ruled_line_ink finds it
+    bridge = 2 * LINE_DRIFT + line_thickness(mask.shape)  # across a line as ruled_line_ink finds it
     digit_mask = digit.mask.astype(np.uint8)
-    closed = cv2.morphologyEx(digit_mask, cv2.MORPH_CLOSE, _disc(bridge))
+    closed = cv2.morphologyEx(digit_mask, cv2.MORPH_CLOSE, disc(bridge))
     return replace(digit, mask=(digit_mask > 0) | ((closed > 0) & line_mask))
 
 
@@ -944,12 +488,6 @@ def is_convex_blob(mask: np.ndarray) -> bool:
     if width < BLOB_ASPECT * height:
         return False
     return thickness(mask) >= BLOB_STROKE_RATIO * width and _solidity(mask) >= BLOB_SOLIDITY
-
-
-def thickness(mask: np.ndarray) -> float:
-    """The diameter (px) of the widest disc inside a mask (bool or uint8): a stroke's width, or a blob's."""
-    padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    return 2.0 * cv2.minMaxLoc(cv2.distanceTransform(padded, cv2.DIST_L2, 3))[1]
 
 
 def _solidity(mask: np.ndarray) -> float:

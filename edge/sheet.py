@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from digits.edge.preprocess import to_gray
+from digits.edge.imageops import to_gray
 
 TILE = 112  # px: the image and the model's 28x28 input are each shown this large
 PAD = 6  # px between and around tiles

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from digits.edge.imageops import to_gray
 from digits.edge.multi import (
     LIKELY_SPLIT_WIDTH,
     SPLIT_WIDTH,
@@ -17,7 +18,6 @@ from digits.edge.multi import (
     find_digits,
     read_digits,
 )
-from digits.edge.preprocess import to_gray
 from digits.train import synth
 
 from tests.edge.lighting import glare_spot
@@ -439,7 +439,7 @@ def test_a_row_of_boxes_with_a_broken_end_wall_is_still_a_row_of_boxes(end, digi
 def test_ruled_lines_running_off_the_image_past_upright_strokes_are_no_row_of_boxes():
     """Bold upright strokes touching both of two ruled lines, evenly spaced, the first a step from the image's
     edge: a row of boxes whose end wall broke off looks the same, except that ruled lines run off the image."""
-    from digits.edge.multi import _walls_of_level_boxes
+    from digits.edge.lines import _walls_of_level_boxes
 
     level = np.zeros((60, 600), np.uint8)
     level[:3], level[-3:] = 1, 1  # the two lines, edge to edge

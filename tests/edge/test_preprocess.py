@@ -6,7 +6,9 @@ import warnings
 import cv2
 import numpy as np
 import pytest
-from digits.edge.preprocess import notebook_style, ruled_line_ink, to_gray, to_mnist
+from digits.edge.imageops import to_gray
+from digits.edge.lines import ruled_line_ink
+from digits.edge.preprocess import notebook_style, to_mnist
 from digits.train import synth
 from digits.train.styles import ONE, flag_one
 
@@ -592,7 +594,7 @@ def test_a_bold_digit_cut_in_two_by_the_frame_stays_whole():
 
 
 def test_only_a_desk_beyond_the_paper_edge_is_painted_over():
-    from digits.edge.preprocess import _without_desk
+    from digits.edge.lighting import _without_desk
 
     paper = np.full((150, 200), 0.8, np.float32)
     on_desk = paper.copy()
