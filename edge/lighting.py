@@ -424,7 +424,7 @@ def page_finer_ink_strength(gray: np.ndarray, dark_ink: bool, stroke: float) -> 
 def _page_paper(small: np.ndarray, shape: tuple[int, int], dark_ink: bool, kernel_px: int) -> np.ndarray:
     """The paper with its shading, from a closing (dark ink) or opening (light ink) `kernel_px` wide on `small`,
     brought to `shape`."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_px, kernel_px))
+    kernel = disc(kernel_px)  # odd: PAGE_BACKGROUND_KERNEL_PX and FINE_KERNEL
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel,
                              borderType=cv2.BORDER_REPLICATE)
     return enlarged(cv2.blur(paper, (3, 3)), (shape[1], shape[0]))

@@ -560,13 +560,11 @@ def _normalise_stroke(digit_ink: np.ndarray, strokes: _Strokes) -> np.ndarray:
     target_ratio = min(max(width / long_side, low), high)
     radius = int(round((target_ratio * long_side - width) / 2))
     if radius > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        return cv2.dilate(digit_ink, kernel)
+        return cv2.dilate(digit_ink, disc(2 * radius + 1))
     # Thin only as far as the thinnest strokes survive (about half of the mean width stays).
     radius = min(-radius, int(width // 4))
     if radius > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        return cv2.erode(digit_ink, kernel)
+        return cv2.erode(digit_ink, disc(2 * radius + 1))
     return digit_ink
 
 
