@@ -113,13 +113,13 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
 
 # The options that only some modes take, by parameter name: given on the command line in another mode they are
 # a usage error (a --config file may hold options of every mode: its values are only defaults)
+_CAMERA_OPTIONS = {"roi", "headless", "max_frames", "duration", "smooth_frames", "serve", "token", "mqtt",
+                   "mqtt_discovery_prefix", "save_doubtful", "doubtful_max", "loop"}
 _MODE_OPTIONS = {
     ("--dir", False): {"recursive", "labels_file", "save_crops", "save_misses", "preprocess"},
     ("--dir", True): {"recursive", "labels_file", "save_annotated"},
-    ("--camera", False): {"roi", "headless", "max_frames", "duration", "smooth_frames", "preprocess", "serve",
-                          "token", "mqtt", "mqtt_discovery_prefix", "save_doubtful", "doubtful_max", "loop"},
-    ("--camera", True): {"roi", "headless", "max_frames", "duration", "smooth_frames", "serve", "token", "mqtt",
-                         "mqtt_discovery_prefix", "save_doubtful", "doubtful_max", "loop"},
+    ("--camera", False): _CAMERA_OPTIONS | {"preprocess"},
+    ("--camera", True): _CAMERA_OPTIONS,
 }
 
 

@@ -219,31 +219,41 @@ class RunEnd:
 
 
 @dataclass
-class RunSummary:
-    """Counts and latencies of a run, and the labels seen, filled in file by file."""
+class FolderTotals:
+    """What every folder run counts, filled in image by image: images read (those with no digit apart), files
+    skipped, latency, and how the run ended."""
 
     images: int = 0
     skipped: int = 0
     no_digit: int = 0
     latency_total_ms: float = 0.0
-    truth: list[int] = field(default_factory=list)
-    predicted: list[int | None] = field(default_factory=list)
     end: RunEnd = field(default_factory=RunEnd)
 
-    def add(self, prediction: Prediction, label: int | None) -> None:
-        """Count one classified file (and its label, if it has one)."""
+    def count(self, found_a_digit: bool, latency_ms: float, labelled: bool) -> None:
+        """Count one image read."""
         self.images += 1
-        self.no_digit += prediction.digit is None
-        self.latency_total_ms += prediction.latency_ms
-        if label is None:
-            self.end.unlabelled += 1
-        else:
-            self.truth.append(label)
-            self.predicted.append(prediction.digit)
+        self.no_digit += not found_a_digit
+        self.latency_total_ms += latency_ms
+        self.end.unlabelled += not labelled
 
     @property
     def mean_latency_ms(self) -> float:
         return self.latency_total_ms / self.images if self.images else 0.0
+
+
+@dataclass
+class RunSummary(FolderTotals):
+    """The totals of a single-digit run, and the labels seen with the digits read."""
+
+    truth: list[int] = field(default_factory=list)
+    predicted: list[int | None] = field(default_factory=list)
+
+    def add(self, prediction: Prediction, label: int | None) -> None:
+        """Count one classified file (and its label, if it has one)."""
+        self.count(prediction.digit is not None, prediction.latency_ms, label is not None)
+        if label is not None:
+            self.truth.append(label)
+            self.predicted.append(prediction.digit)
 
     def scores(self) -> Scores | None:
         """Accuracy and per-class scores over the labelled files, None when nothing was labelled."""
@@ -313,28 +323,15 @@ class NumberScores:
 
 
 @dataclass
-class MultiSummary:
-    """Counts, latency and (with labels) scores of a multi-digit run over a folder."""
+class MultiSummary(FolderTotals):
+    """The totals of a multi-digit run, the digits read, and (with labels) their scores."""
 
-    images: int = 0
-    skipped: int = 0
-    empty: int = 0
     digits: int = 0
-    latency_total_ms: float = 0.0
     scores: NumberScores = field(default_factory=NumberScores)
-    end: RunEnd = field(default_factory=RunEnd)
 
     def add(self, reading: PageReading, label: str | None) -> None:
         """Count one read image (and score it when it has a label)."""
-        self.images += 1
-        self.empty += not reading.text
+        self.count(bool(reading.text), reading.latency_ms, label is not None)
         self.digits += len(reading.text)
-        self.latency_total_ms += reading.latency_ms
-        if label is None:
-            self.end.unlabelled += 1
-        else:
+        if label is not None:
             self.scores.add(label, reading.text)
-
-    @property
-    def mean_latency_ms(self) -> float:
-        return self.latency_total_ms / self.images if self.images else 0.0

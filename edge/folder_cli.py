@@ -12,7 +12,7 @@ from typing import Protocol
 
 import click
 from digits.edge.classifier import DigitClassifier
-from digits.edge.evaluation import LabelsError, LabelTable, RunEnd, RunSummary, label_for, read_labels_csv
+from digits.edge.evaluation import FolderTotals, LabelsError, LabelTable, RunEnd, RunSummary, label_for, read_labels_csv
 from digits.edge.folder import (
     SINGLE_DIGIT_DECODE_SIDE_PX,
     FolderImage,
@@ -71,18 +71,10 @@ def exit_if_interrupted(end: RunEnd) -> None:
         raise click.exceptions.Exit(INTERRUPTED_EXIT_CODE)
 
 
-class FolderSummary(Protocol):
-    """The totals a folder job keeps: images read, files skipped, and how the run ended."""
-
-    images: int
-    skipped: int
-    end: RunEnd
-
-
 class FolderJob(Protocol):
     """One kind of reading over a folder's images (single digits, or every digit with --multi)."""
 
-    summary: FolderSummary
+    summary: FolderTotals
     decode_side: int | None  # as read_image's: big JPEGs decoded smaller for readers that look at less
 
     def read_labels(self, path: Path) -> LabelTable:

@@ -105,7 +105,7 @@ def page_text(name: str, reading: PageReading, label: str | None = None) -> str:
 
 def page_summary_text(summary: MultiSummary) -> str:
     """Counts and mean latency; with labels, exact and per-digit accuracy."""
-    lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digit: {summary.empty}  "
+    lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digit: {summary.no_digit}  "
              f"digits: {summary.digits}  mean latency: {summary.mean_latency_ms:.1f} ms (finding + reading)"]
     lines += summary.end.lines(summary.images, summary.scores.images)
     scores = summary.scores
@@ -117,7 +117,7 @@ def page_summary_text(summary: MultiSummary) -> str:
 
 def page_summary_json(summary: MultiSummary) -> str:
     """The summary as one JSON line {"summary": {...}} (no `file` key, so line readers skip it)."""
-    body = {"images": summary.images, "skipped": summary.skipped, "no_digit": summary.empty,
+    body = {"images": summary.images, "skipped": summary.skipped, "no_digit": summary.no_digit,
             "digits": summary.digits, "mean_latency_ms": round(summary.mean_latency_ms, 3)}
     scores = summary.scores
     if scores.images:
