@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
 from digits.convert.cli import main
 from digits.convert.converter import DYNAMIC_RANGE_WARNING, REPORT_FILE
 from digits.train.rundir import INCOMPLETE_FILE, start_run
+
+from tests.cli_checks import help_loaded_modules
 
 FAST = ["--test-samples", "300", "--latency-runs", "20", "--calibration-samples", "100"]
 
@@ -48,10 +48,8 @@ def assert_refused(result, message):
 
 
 def test_help_imports_no_tensorflow():
-    code = ("import sys; from digits.convert.cli import main; main(['--help'], standalone_mode=False); "
-            "sys.exit(' '.join(sorted({'tensorflow', 'keras'} & set(sys.modules))) or None)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result, loaded = help_loaded_modules("digits.convert.cli", {"tensorflow", "keras"})
+    assert result.returncode == 0 and loaded == "", (loaded, result.stderr)
     assert "Usage:" in result.stdout
 
 

@@ -17,6 +17,8 @@ from digits.train.cli import main
 from digits.train.cores import available_cores
 from digits.train.rundir import INCOMPLETE_FILE
 
+from tests.cli_checks import help_loaded_modules
+
 TINY = ["--limit", "256", "--epochs", "1", "--batch-size", "64", "--threads", "2", "--quiet"]
 
 
@@ -257,10 +259,8 @@ def test_threads_beyond_the_cores_are_capped_with_a_note(tmp_path):
 
 
 def test_help_imports_no_tensorflow():
-    code = ("import sys; from digits.train.cli import main; main(['--help'], standalone_mode=False); "
-            "sys.exit(' '.join(sorted({'tensorflow', 'keras'} & set(sys.modules))) or None)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result, loaded = help_loaded_modules("digits.train.cli", {"tensorflow", "keras"})
+    assert result.returncode == 0 and loaded == "", (loaded, result.stderr)
     assert "Usage:" in result.stdout
 
 
