@@ -4,6 +4,7 @@ Public API (used by the runner, the camera, multi-digit reading and training-sid
     to_mnist(image) -> np.ndarray | None      28x28 float32 in [0, 1], white ink on black; None: no digit
     notebook_style(image) -> np.ndarray       the notebook's way: grayscale, resized, /255
     is_convex_blob(mask) -> bool              a convex blob lying on its side (a glare spot), never a digit
+    fit_to_mnist(ink) -> np.ndarray | None    ink already picked out (float, white on black) laid out as to_mnist's
 
 The crop's lighting and polarity (steps 2-4) are in edge/lighting.py, its ruled lines and frames in
 edge/lines.py, the shared image primitives (to_gray, shrunk_to, thickness, ...) in edge/imageops.py.
@@ -566,6 +567,23 @@ def _normalise_stroke(digit_ink: np.ndarray, strokes: _Strokes) -> np.ndarray:
     if radius > 0:
         return cv2.erode(digit_ink, disc(2 * radius + 1))
     return digit_ink
+
+
+def fit_to_mnist(ink: np.ndarray) -> np.ndarray | None:
+    """Ink already picked out of its image (float in [0, 1], white on black, any size) laid out as `to_mnist`
+    lays out a digit (steps 7-8): strokes brought into MNIST_STROKE_RANGE, fitted into 20x20, centred by centre
+    of mass in 28x28 float32. None when there is too little ink. Training-side generators use it so that what
+    they draw looks like the runner's output."""
+    ink = np.asarray(ink, np.float32)
+    ys, xs = np.nonzero(ink > 0.05)
+    if ys.size == 0:
+        return None
+    margin = max(2, round(0.15 * max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)))
+    ink = np.pad(ink, margin)  # room for thickening, as _digit_ink leaves
+    strokes = _measure_strokes(ink)
+    if strokes is not None:
+        ink = _normalise_stroke(ink, strokes)
+    return _render(ink)
 
 
 def _render(digit_ink: np.ndarray) -> np.ndarray | None:
