@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from digits.edge.classifier import DigitClassifier, Prediction
+from digits.edge.classifier import UNSURE, DigitClassifier, Prediction, no_ink
 from digits.edge.images import ImageReadError, list_images, read_image, write_image_atomic
 from digits.edge.preprocess import WORK_SIDE, notebook_style, to_mnist
 
@@ -102,7 +102,7 @@ def classify_image(image: np.ndarray, classifier: DigitClassifier, preprocess: s
     start = time.perf_counter()
     model_input = PREPROCESSORS[preprocess](image)
     if model_input is None:
-        prediction = Prediction(None, 0.0, (), 0.0)
+        prediction = no_ink()
     else:
         prediction = classifier.predict(model_input)
     return replace(prediction, latency_ms=(time.perf_counter() - start) * 1000.0), model_input
@@ -132,7 +132,7 @@ def read_digit(item: FolderImage, classifier: DigitClassifier, options: FolderOp
     with save_crops."""
     prediction, model_input = classify_image(item.image, classifier, options.preprocess)
     if prediction.digit is not None and prediction.confidence < options.min_confidence:
-        prediction = replace(prediction, digit=None)  # the probabilities stay, for --json
+        prediction = prediction.without_digit(UNSURE)
     if options.save_crops is not None:
         crop = np.zeros((28, 28), np.float32) if model_input is None else model_input
         write_image_atomic(crop_path(options.save_crops, item.relative),

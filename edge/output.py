@@ -22,19 +22,22 @@ def table_header(width: int) -> str:
 
 
 def table_row(name: str, prediction: Prediction, width: int) -> str:
-    """`file  digit  confidence`, with `-` and `no digit` when there is no digit."""
+    """`file  digit  confidence`, with `-` and the reason (`no ink`, `not a digit`, ...) when there is no digit."""
     if prediction.digit is None:
-        return f"{name:<{width}} {'-':>5} {'no digit':>10}"
+        return f"{name:<{width}} {'-':>5} {prediction.reason or 'no digit':>10}"
     return f"{name:<{width}} {prediction.digit:>5} {prediction.confidence:>10.3f}"
 
 
 def json_row(name: str, prediction: Prediction, label: int | None = None) -> str:
-    """One JSON line: file, digit (null: no digit), confidence, probabilities, latency_ms (and label if known)."""
+    """One JSON line: file, digit (null: no digit), reason (why not; null with a digit), confidence,
+    probabilities (the ten digits'), not_a_digit, latency_ms (and label if known)."""
     row = {
         "file": name,
         "digit": prediction.digit,
+        "reason": prediction.reason if prediction.digit is None else None,
         "confidence": None if prediction.digit is None else round(prediction.confidence, 6),
         "probabilities": [round(p, 6) for p in prediction.probabilities] if prediction.probabilities else None,
+        "not_a_digit": round(prediction.not_a_digit, 6) if prediction.probabilities else None,
         "latency_ms": round(prediction.latency_ms, 3),
     }
     if label is not None:
