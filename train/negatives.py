@@ -86,11 +86,13 @@ CUTS = ("side", "corner")
 CUT_KEEP = (0.35, 0.65)  # share of the digit's ink that a cut leaves
 CUT_SKIPPED_DIGITS = (1,)  # a short 1 is still a 1
 # Cuts that leave a digit (directions from the kept ink to the removed ink, image coordinates, y down): a 2, 4,
-# 7 or 9 without its lower part reads as a 7, 4, 7 or 9 again; a 3 or 8 without its left part reads as a 3.
-CUT_FORBIDDEN = {2: (0.0, 1.0), 4: (0.0, 1.0), 7: (0.0, 1.0), 9: (0.0, 1.0), 3: (-1.0, 0.0), 8: (-1.0, 0.0)}
+# 7 or 9 without its lower part reads as a 7, 4, 7 or 9 again; a 3, 8 or 9 without its left part as a 3 or 7.
+DOWN, LEFT = (0.0, 1.0), (-1.0, 0.0)
+CUT_FORBIDDEN = {2: (DOWN,), 4: (DOWN,), 7: (DOWN,), 9: (DOWN, LEFT), 3: (LEFT,), 8: (LEFT,)}
 CUT_FORBIDDEN_COS = 0.5  # within 60 degrees of a forbidden direction
 CUT_MIN_WIDTH = 0.45  # a piece narrower than this share of its height reads as a 1
-CUT_MAX_ELONGATION = 3.5  # a piece whose ink is this many times longer than wide is a lone stroke
+MAX_ELONGATION = 3.5  # ink this many times longer than wide (principal axes) is a lone stroke: a 1; drawn again
+CUT_MAX_LIKENESS = 0.45  # a piece that, laid out again, covers the digit this much (IoU) still reads as it
 PAPER = ("half-plane", "wedge", "smudge", "specks")
 PAPER_FILL = (0.2, 0.6)  # a half-plane or wedge covers this share of the canvas
 MAX_TRIES = 50
@@ -180,8 +182,8 @@ def make_negatives(count: int, seed: int, split: str, digits: np.ndarray | None 
                 style = str(rng.choice(PAPER))
                 ink = _paper(style, rng)
             fitted = fit_to_mnist(ink)
-            if fitted is not None:
-                break
+            if fitted is not None and _elongation(*np.nonzero(fitted > 0.5)[::-1]) <= MAX_ELONGATION:
+                break  # (a lone stroke, a thin bar or sliver, reads as a 1)
         else:
             raise RuntimeError(f"no {kind} negative came out in {MAX_TRIES} tries")
         images[index] = np.round(fitted * 255).astype(np.uint8)
@@ -272,7 +274,7 @@ def _hand(shape: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     points = (_canvas_grid() + field - CANVAS_PX / 2) @ inverse + np.float32([width / 2, height / 2])
     ink = cv2.remap(shape, points[..., 0].astype(np.float32), points[..., 1].astype(np.float32), cv2.INTER_LINEAR,
                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    bolder = int(rng.choice((0, 0, 0, 3, 5)))
+    bolder = int(rng.choice((0, 0, 0, 0, 3)))
     return cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bolder, bolder))) if bolder else ink
 
 
@@ -295,9 +297,9 @@ def _scribble(style: str, rng: np.random.Generator) -> np.ndarray:
         t = turns * 2 * np.pi * loops
         strokes = [np.stack([t / (2 * np.pi) - radius * np.sin(t) * 0.5, -radius * np.cos(t)], axis=1)]
     elif style == "spiral":
-        t = turns * 2 * np.pi * rng.uniform(2.5, 4.0)
-        direction = rng.choice((-1.0, 1.0))
-        strokes = [np.stack([t * np.cos(direction * t), t * np.sin(direction * t)], axis=1)]
+        t = turns * 2 * np.pi * rng.uniform(2.3, 3.2)
+        radius, direction = t + 2 * np.pi, rng.choice((-1.0, 1.0))  # an open centre: not a blob
+        strokes = [np.stack([radius * np.cos(direction * t), radius * np.sin(direction * t)], axis=1)]
     elif style == "star":
         start = rng.uniform(0, 2 * np.pi)
         tips = start + np.arange(6) * 4 * np.pi / 5
@@ -311,7 +313,7 @@ def _scribble(style: str, rng: np.random.Generator) -> np.ndarray:
         spokes = int(rng.integers(3, 5))
         angles = rng.uniform(0, np.pi) + np.arange(spokes) * np.pi / spokes
         strokes = [np.array([[-np.cos(a), -np.sin(a)], [np.cos(a), np.sin(a)]]) for a in angles]
-    return _draw(strokes, thickness=int(rng.integers(2, 6)))
+    return _draw(strokes, thickness=int(rng.integers(1, 4)))  # fit_to_mnist brings it into MNIST's range
 
 
 def _smooth(points: np.ndarray, rounds: int = 3) -> np.ndarray:
@@ -354,7 +356,7 @@ def strike_out(digit28: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarra
     size = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
-    thickness = max(2, round((4 * float(distance[mask].mean()) - 2) * rng.uniform(0.7, 1.2)))
+    thickness = max(2, round((4 * float(distance[mask].mean()) - 2) * rng.uniform(0.6, 1.0)))
     style = str(rng.choice(STRIKES))
 
     def beyond(low: float = STRIKE_BEYOND, high: float = 2 * STRIKE_BEYOND) -> float:
@@ -419,8 +421,7 @@ def cut_away(digit28: np.ndarray, label: int, rng: np.random.Generator) -> tuple
         across = angle + np.pi / 2 + rng.uniform(-0.3, 0.3)  # a corner of about a right angle
         normals.append(np.array([np.cos(across), np.sin(across)]))
     removal = sum(normals) / np.linalg.norm(sum(normals))
-    forbidden = CUT_FORBIDDEN.get(label)
-    if forbidden is not None and float(removal @ np.array(forbidden)) > CUT_FORBIDDEN_COS:
+    if any(float(removal @ np.array(forbidden)) > CUT_FORBIDDEN_COS for forbidden in CUT_FORBIDDEN.get(label, ())):
         return None
     projections = [xs * normal[0] + ys * normal[1] for normal in normals]
     ranked = [np.sort(projection) for projection in projections]
@@ -437,25 +438,45 @@ def cut_away(digit28: np.ndarray, label: int, rng: np.random.Generator) -> tuple
     piece = np.zeros_like(ink)
     piece[ys[~removed], xs[~removed]] = ink[ys[~removed], xs[~removed]]
     kept = piece.sum() / ink.sum()
-    if not CUT_KEEP[0] <= kept <= CUT_KEEP[1] or _reads_as_digit(piece > 0.5):
+    if not CUT_KEEP[0] <= kept <= CUT_KEEP[1] or _reads_as_digit(piece > 0.5) or _still_the_digit(piece, ink):
         return None
     return piece, style
 
 
 def _reads_as_digit(mask: np.ndarray) -> bool:
-    """A cut piece that still reads as a digit: one holding a closed loop (a 0, or a 6, 8 or 9 with a stub),
-    narrow and upright (a 1), or a lone straight stroke."""
-    ys, xs = np.nonzero(mask)
+    """A cut piece that still reads as a digit: one holding a closed loop (a 0, or a 6, 8 or 9 with a stub), or
+    whose main part (fragments aside) is narrow and upright (a 1) or a lone straight stroke."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count < 2:
+        return True
+    ys, xs = np.nonzero(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])))
     if ys.size < 8:
         return True
     if xs.ptp() + 1 < CUT_MIN_WIDTH * (ys.ptp() + 1):
         return True
-    eigenvalues = np.linalg.eigvalsh(np.cov(np.stack([xs, ys]).astype(float)))
-    if np.sqrt(eigenvalues[1] / max(eigenvalues[0], 1e-6)) > CUT_MAX_ELONGATION:
+    if _elongation(xs, ys) > MAX_ELONGATION:
         return True
     contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     holes = [contour for contour, link in zip(contours, hierarchy[0]) if link[3] >= 0]
     return any(cv2.contourArea(hole) >= 2 for hole in holes)
+
+
+def _elongation(xs: np.ndarray, ys: np.ndarray) -> float:
+    """How many times longer than wide a set of pixels is, along its principal axes."""
+    if xs.size < 3:
+        return np.inf
+    eigenvalues = np.linalg.eigvalsh(np.cov(np.stack([xs, ys]).astype(float)))
+    return float(np.sqrt(eigenvalues[1] / max(eigenvalues[0], 1e-6)))
+
+
+def _still_the_digit(piece: np.ndarray, digit: np.ndarray) -> bool:
+    """The piece, laid out again as the runner would, covers much of the digit as MNIST has it: what was cut
+    away was a tail, and the rest still reads as the digit."""
+    fitted = fit_to_mnist(cv2.resize(piece, None, fx=STRIKE_SCALE, fy=STRIKE_SCALE, interpolation=cv2.INTER_LINEAR))
+    if fitted is None:
+        return True
+    ours, theirs = fitted > 0.5, digit > 0.5
+    return np.count_nonzero(ours & theirs) > CUT_MAX_LIKENESS * np.count_nonzero(ours | theirs)
 
 
 # --- paper -------------------------------------------------------------------------------------------------------
