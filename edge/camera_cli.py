@@ -54,7 +54,7 @@ CAMERA_OPTIONS = (
     click.option("--smooth-frames", type=click.IntRange(min=1), default=DEFAULT_SMOOTH_FRAMES, show_default=True,
                  help="With --camera: average the model's probabilities over the last N frames."),
     click.option("--min-confidence", type=click.FloatRange(0, 1, min_open=True), default=None,
-                 help="A digit read less surely than this is not taken ('no digit', or left out of a number): "
+                 help="A digit read less surely than this is not taken ('no digit', or `?` in a number): "
                       "with --camera the confidence averaged over --smooth-frames, with --dir each image's (each "
                       f"digit's with --multi).  [default: {DEFAULT_MIN_CONFIDENCE:g} with --camera, 0 (every "
                       "digit) with --dir]"),

@@ -16,7 +16,7 @@ from digits.edge.folder_cli import SingleDigitJob, run_folder_job
 from digits.edge.headless_cli import headless_from_flags, headless_options
 from digits.edge.live import DEFAULT_MIN_CONFIDENCE
 from digits.edge.multi import MultiOptions
-from digits.edge.multi_cli import MultiDigitJob, multi_options
+from digits.edge.multi_cli import MultiDigitJob, multi_options, number_form
 from digits.edge.multi_live import run_live_multi
 from digits.edge.runtime import RUNTIMES, RuntimeMissing, available_cores
 
@@ -63,7 +63,7 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
 @headless_options
 def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, model, runtime, threads, as_json,
          camera, roi, headless, max_frames, duration, smooth_frames, min_confidence, multi, save_annotated,
-         **outputs):
+         digits_form, pattern_form, **outputs):
     """Read handwritten digits from a folder of photos or scans, or live from a camera or video.
 
     Prints a table (file, digit, confidence) and a summary; with labels (--labels, or folders named 0-9)
@@ -83,6 +83,7 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
         digits-edge --camera picam --headless
         digits-edge --camera clip.mp4 --json --max-frames 300
         digits-edge --dir ids/ --multi --labels ids/labels.csv --save-annotated annotated/
+        digits-edge --dir ids/ --multi --digits 8 --min-confidence 0.9
         digits-edge --camera 0 --multi
         digits-edge --camera picam --serve 0.0.0.0:8080 --token SECRET --config digits.toml
         digits-edge doctor
@@ -93,15 +94,15 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
     live_extras = headless_from_flags(**outputs)
     if min_confidence is None:
         min_confidence = DEFAULT_MIN_CONFIDENCE if camera is not None else 0.0
+    page_options = MultiOptions(min_confidence=min_confidence, form=number_form(digits_form, pattern_form))
     classifier = load_classifier(model, runtime, threads)
     if multi and camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames),
-                   as_json, loop=partial(run_live_multi, multi=MultiOptions(min_confidence=min_confidence)),
-                   headless=live_extras)
+                   as_json, loop=partial(run_live_multi, multi=page_options), headless=live_extras)
         return
     if multi:
-        run_folder_job(MultiDigitJob(classifier, MultiOptions(min_confidence=min_confidence), as_json, save_annotated),
-                       folder, recursive, labels_file)
+        run_folder_job(MultiDigitJob(classifier, page_options, as_json, save_annotated), folder, recursive,
+                       labels_file)
         return
     if camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames,
@@ -117,9 +118,9 @@ _CAMERA_OPTIONS = {"roi", "headless", "max_frames", "duration", "smooth_frames",
                    "mqtt_discovery_prefix", "save_doubtful", "doubtful_max", "loop"}
 _MODE_OPTIONS = {
     ("--dir", False): {"recursive", "labels_file", "save_crops", "save_misses", "preprocess"},
-    ("--dir", True): {"recursive", "labels_file", "save_annotated"},
+    ("--dir", True): {"recursive", "labels_file", "save_annotated", "digits_form", "pattern_form"},
     ("--camera", False): _CAMERA_OPTIONS | {"preprocess"},
-    ("--camera", True): _CAMERA_OPTIONS,
+    ("--camera", True): _CAMERA_OPTIONS | {"digits_form", "pattern_form"},
 }
 
 

@@ -299,22 +299,41 @@ def digit_accuracy(label: str, text: str) -> float:
 
 @dataclass
 class NumberScores:
-    """Exact-string and per-digit accuracy over the labelled images, filled in image by image."""
+    """Exact-string and per-digit accuracy over the labelled images, filled in image by image. A number read is
+    exact, wrong, or rejected (unreadable: a mark not read, or no reading of the form asked for); coverage is
+    the share answered (exact or wrong) and answered_accuracy how many of those are exact."""
 
     images: int = 0
     exact: int = 0
+    rejected: int = 0
     label_digits: int = 0
     digits_right: float = 0.0  # sum over images of len(label) * per-digit accuracy
 
-    def add(self, label: str, text: str) -> None:
+    def add(self, label: str, text: str, readable: bool = True) -> None:
         self.images += 1
-        self.exact += label == text
+        self.exact += readable and label == text
+        self.rejected += not readable
         self.label_digits += len(label)
         self.digits_right += len(label) * digit_accuracy(label, text)
 
     @property
+    def wrong(self) -> int:
+        return self.images - self.exact - self.rejected
+
+    @property
     def exact_accuracy(self) -> float:
         return self.exact / self.images if self.images else 0.0
+
+    @property
+    def coverage(self) -> float:
+        """The share of labelled images given a number (exact or wrong), not rejected."""
+        return (self.images - self.rejected) / self.images if self.images else 0.0
+
+    @property
+    def answered_accuracy(self) -> float:
+        """The share of the numbers given (not rejected) that are exact."""
+        answered = self.images - self.rejected
+        return self.exact / answered if answered else 0.0
 
     @property
     def digit_accuracy(self) -> float:
@@ -324,14 +343,16 @@ class NumberScores:
 
 @dataclass
 class MultiSummary(FolderTotals):
-    """The totals of a multi-digit run, the digits read, and (with labels) their scores."""
+    """The totals of a multi-digit run: digits read, unreadable numbers, and (with labels) their scores."""
 
     digits: int = 0
+    unreadable: int = 0
     scores: NumberScores = field(default_factory=NumberScores)
 
     def add(self, reading: PageReading, label: str | None) -> None:
         """Count one read image (and score it when it has a label)."""
         self.count(bool(reading.text), reading.latency_ms, label is not None)
-        self.digits += len(reading.text)
+        self.digits += sum(char.isdigit() for char in reading.text)
+        self.unreadable += not reading.readable
         if label is not None:
-            self.scores.add(label, reading.text)
+            self.scores.add(label, reading.text, reading.readable)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
-from digits.edge.classifier import DigitClassifier
+from digits.edge.classifier import NOT_A_DIGIT, UNSURE, DigitClassifier
 from digits.edge.imageops import thickness, to_gray
 from digits.edge.lighting import page_finer_ink_strength, page_ink_strength
 from digits.edge.lines import (
@@ -32,6 +32,7 @@ from digits.edge.lines import (
     ruled_line_ink,
 )
 from digits.edge.marks import MIN_HEIGHT_IN_LINE, MIN_MARK_PX, SOLID_FILL, Mark, mark_ink, split_touching
+from digits.edge.number_form import NO_READING_OF_FORM, NumberForm, best_reading
 from digits.edge.preprocess import WORK_SIDE, is_convex_blob, to_mnist
 
 # Finding marks (on the downscaled copy)
@@ -70,31 +71,51 @@ CROP_HEIGHT = 64  # px: larger crops are shrunk to this height first (the model 
 CLEAR_INK = 1.3  # a digit whose ink stands this far above the page's floor (median strength / floor) is ink, ...
 FAINT_CROP_CONTRAST = 0.15  # ... so its crop, if fainter than this share of the full range (a faded photo), ...
 MAX_CONTRAST_GAIN = 2.5  # ... is stretched toward it (by at most this), not called blank by the preprocessing
+UNREAD = "?"  # in a number's text, a mark the model could not read as a digit
 
 
 @dataclass(frozen=True)
 class MultiOptions:
     """How to find and read the digits."""
 
-    min_confidence: float = 0.0  # digits read with less confidence are dropped as marks that are not digits
+    min_confidence: float = 0.0  # a digit read with less confidence is not taken: the mark is UNREAD
     work_side: int = 1024  # px: marks are found on a copy whose longest side is at most this
+    form: NumberForm | None = None  # --digits/--pattern: the number's best reading of this form (number_form.py)
 
 
 @dataclass(frozen=True)
 class DigitBox:
-    """One digit read: its box in the original image (pixels) and the model's answer."""
+    """One mark read: its box in the original image (pixels) and the model's answer; digit None (shown as UNREAD)
+    when the mark was not read as a digit, and `reason` says why (NOT_A_DIGIT, UNSURE, NO_READING_OF_FORM)."""
 
     x: int
     y: int
     w: int
     h: int
-    digit: int
-    confidence: float
+    digit: int | None
+    confidence: float  # the digit's probability; with no digit, the most probable digit's
+    reason: str | None = None
+    probabilities: tuple[float, ...] = ()  # the ten digits'
+
+    @property
+    def shown(self) -> str:
+        """The digit, or UNREAD."""
+        return UNREAD if self.digit is None else str(self.digit)
+
+    def without_digit(self, reason: str) -> DigitBox:
+        """This mark not read as a digit, for `reason`."""
+        return replace(self, digit=None, reason=reason, confidence=max(self.probabilities, default=self.confidence))
+
+    def as_digit(self, digit: int) -> DigitBox:
+        """This mark read as `digit` (a candidate a number's form chose), unless the model called it not a digit."""
+        if self.reason == NOT_A_DIGIT:
+            return self
+        return replace(self, digit=digit, reason=None, confidence=self.probabilities[digit])
 
 
 @dataclass(frozen=True)
 class Line:
-    """One line of digits, left to right."""
+    """One line of marks read, left to right: digits is their digits (UNREAD for a mark not read)."""
 
     digits: str
     boxes: tuple[DigitBox, ...]
@@ -102,11 +123,21 @@ class Line:
 
 @dataclass(frozen=True)
 class PageReading:
-    """Every digit in an image: the lines top to bottom; text is their digits joined ("" when none)."""
+    """Every digit in an image: the lines top to bottom; text is their digits joined ("" when none).
+
+    An unreadable number has UNREAD marks in its text, or, with a form and no reading of it, reason
+    NO_READING_OF_FORM (then every mark is UNREAD).
+    """
 
     text: str
     lines: tuple[Line, ...]
     latency_ms: float = 0.0
+    reason: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        """Every mark was read as a digit (and the number has the form asked for)."""
+        return self.reason is None and UNREAD not in self.text
 
 
 @dataclass(frozen=True)
@@ -277,13 +308,39 @@ def read_digits(image: np.ndarray, classifier: DigitClassifier, options: MultiOp
         The reading; an image without digits gives an empty one (text "", no lines).
     """
     start = time.perf_counter()
+    marks = [[box for region in regions for box in _read_region(image, region, classifier)]
+             for regions in find_digits(image, options.work_side)]
+    return number_of(marks, options, (time.perf_counter() - start) * 1000.0)
+
+
+def number_of(marks: list[list[DigitBox]], options: MultiOptions = MultiOptions(), latency_ms: float = 0.0
+              ) -> PageReading:
+    """The number the marks read (lines of DigitBoxes as the model read them) make.
+
+    With options.form, the marks' best reading of that form (number_form.best_reading): marks it drops are left
+    out, the others take the digit it chose; with no reading of that form every mark is UNREAD. Then a digit
+    read less surely than options.min_confidence is UNREAD (UNSURE), and so is a mark the model called not a
+    digit, even where the form keeps it.
+    """
+    reason = None
+    if options.form is not None:
+        marks, reason = _of_form(marks, options.form)
     lines = []
-    for regions in find_digits(image, options.work_side):
-        boxes = [box for region in regions for box in _read_region(image, region, classifier)
-                 if box.confidence >= options.min_confidence]
+    for boxes in marks:
+        boxes = tuple(box.without_digit(UNSURE) if box.digit is not None and box.confidence < options.min_confidence
+                      else box for box in boxes)
         if boxes:
-            lines.append(Line("".join(str(box.digit) for box in boxes), tuple(boxes)))
-    return PageReading("".join(line.digits for line in lines), tuple(lines), (time.perf_counter() - start) * 1000.0)
+            lines.append(Line("".join(box.shown for box in boxes), boxes))
+    return PageReading("".join(line.digits for line in lines), tuple(lines), latency_ms, reason)
+
+
+def _of_form(marks: list[list[DigitBox]], form: NumberForm) -> tuple[list[list[DigitBox]], str | None]:
+    """The marks as the best reading of `form` reads them, and None; or every mark UNREAD, and why."""
+    choices = best_reading([box.probabilities for line in marks for box in line], form)
+    if choices is None:
+        return [[box.without_digit(NO_READING_OF_FORM) for box in line] for line in marks], NO_READING_OF_FORM
+    chosen = iter(choices)
+    return [[box.as_digit(digit) for box, digit in zip(line, chosen) if digit is not None] for line in marks], None
 
 
 def _read_region(image: np.ndarray, region: DigitRegion, classifier: DigitClassifier) -> list[DigitBox]:
@@ -347,7 +404,8 @@ def _read_one(image: np.ndarray, region: DigitRegion, classifier: DigitClassifie
     if model_input is None:
         return None
     prediction = classifier.predict(model_input)
-    return DigitBox(*region.box, prediction.digit, prediction.confidence)
+    return DigitBox(*region.box, prediction.digit, max(prediction.probabilities), prediction.reason,
+                    prediction.probabilities)
 
 
 def _with_contrast(crop: np.ndarray, contrast: float) -> np.ndarray:

@@ -17,24 +17,57 @@ from digits.edge.evaluation import LabelTable, MultiSummary, read_number_labels
 from digits.edge.folder import FolderImage
 from digits.edge.images import write_image_atomic
 from digits.edge.multi import MultiOptions, read_digits
+from digits.edge.number_form import MAX_FORM_DIGITS, FormError, NumberForm, digits_form, pattern_form
 from digits.edge.output import page_json, page_summary_json, page_summary_text, page_text
+
+
+def _pattern_option(context: click.Context, parameter: click.Parameter, value: str | None) -> NumberForm | None:
+    """--pattern REGEX as a NumberForm (None when not given)."""
+    if value is None:
+        return None
+    try:
+        return pattern_form(value)
+    except FormError as error:
+        raise click.BadParameter(str(error)) from error
+
+
+def _digits_option(context: click.Context, parameter: click.Parameter, value: int | None) -> NumberForm | None:
+    """--digits N as a NumberForm (None when not given)."""
+    return None if value is None else digits_form(value)
+
 
 MULTI_OPTIONS = (
     click.option("--multi", is_flag=True,
                  help="Read every digit in each image or frame (an ID, a phone number), lines top to bottom, "
-                      "each left to right. With --dir, --labels holds digit strings and --min-confidence drops "
-                      "less sure digits only when given; with --camera, the whole frame (or --roi) is read."),
+                      "each left to right. A mark read less surely than --min-confidence, or not as a digit, is "
+                      "`?` and the number unreadable. With --dir, --labels holds digit strings; with --camera, the "
+                      "whole frame (or --roi) is read."),
     click.option("--save-annotated", type=click.Path(file_okay=False, path_type=Path),
                  help="With --multi: write each image with its digits' boxes and readings drawn into this folder, "
                       "under its own name and format. Must be outside the folder read."),
+    click.option("--digits", "digits_form", type=click.IntRange(1, MAX_FORM_DIGITS), callback=_digits_option,
+                 metavar="N",
+                 help="With --multi: the number has exactly N digits; marks that are not part of it (brackets, "
+                      "signs) are dropped, and a number without N digits read is unreadable."),
+    click.option("--pattern", "pattern_form", metavar="REGEX", callback=_pattern_option,
+                 help="With --multi: the number's digits, lines joined, match this Python regular expression in "
+                      "full (e.g. '0\\d{9}'); the best reading of that form is taken, else the number is "
+                      "unreadable. Not with --digits."),
 )
 
 
 def multi_options(command):
-    """Add --multi and --save-annotated."""
+    """Add --multi, --save-annotated, --digits and --pattern."""
     for option in reversed(MULTI_OPTIONS):
         command = option(command)
     return command
+
+
+def number_form(digits: NumberForm | None, pattern: NumberForm | None) -> NumberForm | None:
+    """The form of --digits or --pattern (None: neither); both given is a usage error."""
+    if digits is not None and pattern is not None:
+        raise click.UsageError("give --digits N or --pattern REGEX, not both")
+    return digits or pattern
 
 
 @dataclass

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from digits.edge.annotate import draw_reading
 from digits.edge.camera import FrameSource
 from digits.edge.classifier import DigitClassifier
 from digits.edge.live import FrameReading, LiveOptions, LiveSummary, Roi, check_roi, draw_status, run_frames
-from digits.edge.multi import DigitBox, Line, MultiOptions, PageReading, read_digits
+from digits.edge.multi import Line, MultiOptions, PageReading, read_digits
 
 
 class TextSmoother:
@@ -80,8 +80,9 @@ def run_live_multi(source: FrameSource, classifier: DigitClassifier, options: Li
                    multi: MultiOptions = MultiOptions()) -> LiveSummary:
     """Read every digit of each frame (or of options.roi) until the source ends, a limit, q/Esc, Ctrl-C or SIGTERM.
 
-    Calls on_change each time the steady text changes (the first text included). Digits read less surely than
-    multi.min_confidence are dropped in each frame. The source is always closed on the way out.
+    Calls on_change each time the steady text changes (the first text included). In each frame a mark read less
+    surely than multi.min_confidence, or not as a digit, is UNREAD (`?`) in the text, and with multi.form the
+    text is the frame's best reading of that form. The source is always closed on the way out.
 
     Raises:
         CameraError: the source cannot be opened, or a live camera stopped sending frames.
@@ -102,9 +103,9 @@ def _in_frame(reading: PageReading, roi: Roi | None) -> PageReading:
     if roi is None:
         return reading
     dx, dy = roi.x, roi.y
-    lines = tuple(Line(line.digits, tuple(DigitBox(box.x + dx, box.y + dy, box.w, box.h, box.digit, box.confidence)
-                                          for box in line.boxes)) for line in reading.lines)
-    return PageReading(reading.text, lines, reading.latency_ms)
+    lines = tuple(Line(line.digits, tuple(replace(box, x=box.x + dx, y=box.y + dy) for box in line.boxes))
+                  for line in reading.lines)
+    return replace(reading, lines=lines)
 
 
 def draw_live(frame: np.ndarray, reading: PageReading, text: str, fps: float) -> np.ndarray:

@@ -74,12 +74,16 @@ def summary_json(summary: RunSummary) -> str:
 
 
 def page_dict(name: str, reading: PageReading, label: str | None = None) -> dict:
-    """file, text, lines [{text, digits [{digit, confidence, box [x, y, w, h]}]}], latency_ms (and label)."""
+    """file, text (`?` for a mark not read), readable, reason (why not, with a form: null when readable or
+    when marks were not read), lines [{text, digits [{digit (null: not read), reason, confidence, box [x, y, w,
+    h]}]}], latency_ms (and label)."""
     row = {
         "file": name,
         "text": reading.text,
+        "readable": reading.readable,
+        "reason": reading.reason,
         "lines": [{"text": line.digits,
-                   "digits": [{"digit": box.digit, "confidence": round(box.confidence, 4),
+                   "digits": [{"digit": box.digit, "reason": box.reason, "confidence": round(box.confidence, 4),
                                "box": [box.x, box.y, box.w, box.h]} for box in line.boxes]}
                   for line in reading.lines],
         "latency_ms": round(reading.latency_ms, 3),
@@ -95,36 +99,47 @@ def page_json(name: str, reading: PageReading, label: str | None = None) -> str:
 
 
 def page_text(name: str, reading: PageReading, label: str | None = None) -> str:
-    """The image's digits, then each line and each digit with its confidence and box (x,y,w,h)."""
-    verdict = "" if label is None else ("  [right]" if reading.text == label else f"  [label {label}]")
+    """The image's digits (`?` for a mark not read), then each line and each mark with its confidence and box
+    (x,y,w,h), and why a mark was not read."""
+    verdict = "" if label is None else ("  [right]" if reading.readable and reading.text == label
+                                        else f"  [label {label}]")
+    unreadable = "" if reading.readable else f"  unreadable{': ' + reading.reason if reading.reason else ''}"
     head = (f"{name}: {reading.text or '(no digits)'}  ({len(reading.lines)} lines, {len(reading.text)} digits, "
-            f"{reading.latency_ms:.1f} ms){verdict}")
+            f"{reading.latency_ms:.1f} ms){unreadable}{verdict}")
     rows = [head]
     for number, line in enumerate(reading.lines, start=1):
         rows.append(f"  line {number}: {line.digits}")
-        rows += [f"    {box.digit}  {box.confidence:.3f}  box {box.x},{box.y},{box.w},{box.h}" for box in line.boxes]
+        rows += [f"    {box.shown}  {box.confidence:.3f}  box {box.x},{box.y},{box.w},{box.h}"
+                 + (f"  ({box.reason})" if box.digit is None else "") for box in line.boxes]
     return "\n".join(rows)
 
 
 def page_summary_text(summary: MultiSummary) -> str:
-    """Counts and mean latency; with labels, exact and per-digit accuracy."""
+    """Counts and mean latency; with labels, exact, wrong and rejected numbers, and per-digit accuracy."""
     lines = [f"images: {summary.images}  skipped: {summary.skipped}  no digit: {summary.no_digit}  "
-             f"digits: {summary.digits}  mean latency: {summary.mean_latency_ms:.1f} ms (finding + reading)"]
+             f"unreadable: {summary.unreadable}  digits: {summary.digits}  "
+             f"mean latency: {summary.mean_latency_ms:.1f} ms (finding + reading)"]
     lines += summary.end.lines(summary.images, summary.scores.images)
     scores = summary.scores
     if scores.images:
         lines.append(f"exact: {scores.exact_accuracy:.2%} ({scores.exact}/{scores.images} labelled)  "
                      f"per digit: {scores.digit_accuracy:.2%} ({scores.label_digits} labelled digits)")
+        lines.append(f"answered: {scores.coverage:.2%} ({scores.images - scores.rejected}/{scores.images}; "
+                     f"rejected: {scores.rejected}), of them exact: {scores.answered_accuracy:.2%} "
+                     f"(wrong: {scores.wrong})")
     return "\n".join(lines)
 
 
 def page_summary_json(summary: MultiSummary) -> str:
     """The summary as one JSON line {"summary": {...}} (no `file` key, so line readers skip it)."""
     body = {"images": summary.images, "skipped": summary.skipped, "no_digit": summary.no_digit,
-            "digits": summary.digits, "mean_latency_ms": round(summary.mean_latency_ms, 3)}
+            "unreadable": summary.unreadable, "digits": summary.digits,
+            "mean_latency_ms": round(summary.mean_latency_ms, 3)}
     scores = summary.scores
     if scores.images:
-        body.update(labelled=scores.images, exact=scores.exact, exact_accuracy=round(scores.exact_accuracy, 6),
+        body.update(labelled=scores.images, exact=scores.exact, wrong=scores.wrong, rejected=scores.rejected,
+                    exact_accuracy=round(scores.exact_accuracy, 6), coverage=round(scores.coverage, 6),
+                    answered_accuracy=round(scores.answered_accuracy, 6),
                     digit_accuracy=round(scores.digit_accuracy, 6))
     body.update(summary.end.fields(scores.images))
     return json_line({"summary": body})

@@ -19,11 +19,11 @@ OPTION_ARGS = {
     "--preprocess": ["robust"], "--save-annotated": ["OUT"], "--roi": ["1,1,5,5"], "--headless": [],
     "--max-frames": ["3"], "--duration": ["1"], "--smooth-frames": ["3"], "--serve": ["0"], "--token": ["t"],
     "--mqtt": ["mqtt://127.0.0.1/t"], "--mqtt-discovery-prefix": ["ha"], "--save-doubtful": ["OUT"],
-    "--doubtful-max": ["3"], "--loop": [],
+    "--doubtful-max": ["3"], "--loop": [], "--digits": ["8"], "--pattern": [r"\d{8}"],
 }
 MODES = {  # the options each mode takes
     ("--dir",): {"--recursive", "--labels", "--save-crops", "--save-misses", "--preprocess"},
-    ("--dir", "--multi"): {"--recursive", "--labels", "--save-annotated"},
+    ("--dir", "--multi"): {"--recursive", "--labels", "--save-annotated", "--digits", "--pattern"},
     ("--camera",): {"--roi", "--headless", "--max-frames", "--duration", "--smooth-frames", "--preprocess",
                     "--serve", "--token", "--mqtt", "--mqtt-discovery-prefix", "--save-doubtful", "--doubtful-max",
                     "--loop"},

@@ -344,10 +344,14 @@ def test_big_photos_are_searched_small_but_boxed_in_their_own_pixels(digits, cla
     assert all(overlap(found, truth) > 0.7 for found, truth in zip(boxes_of(reading), page.boxes))
 
 
-def test_min_confidence_drops_digits_read_less_surely(digits, classifier):
+def test_min_confidence_leaves_digits_read_less_surely_unread(digits, classifier):
     image = draw_number([digits("24")]).image
-    assert read_digits(image, classifier, MultiOptions(min_confidence=0.0)).text == "24"
-    assert read_digits(image, classifier, MultiOptions(min_confidence=1.01)) .text == ""
+    sure = read_digits(image, classifier, MultiOptions(min_confidence=0.0))
+    assert sure.text == "24" and sure.readable
+    unsure = read_digits(image, classifier, MultiOptions(min_confidence=1.01))
+    assert unsure.text == "??" and not unsure.readable
+    assert [(box.digit, box.reason) for box in unsure.lines[0].boxes] == [(None, "unsure"), (None, "unsure")]
+    assert [box.confidence for box in unsure.lines[0].boxes] == [box.confidence for box in sure.lines[0].boxes]
 
 
 def test_the_edge_of_a_dark_object_on_the_page_is_not_a_digit(digits, classifier):
