@@ -115,3 +115,10 @@ def piece_count(page: Page, index: int, image: np.ndarray) -> int:
     labels = ink_labels(image)
     x, y, w, h = page.boxes[index]
     return len(set(np.unique(labels[y:y + h, x:x + w][page.inks[index] > 0.5]).tolist()) - {0})
+
+
+def closing_bracket() -> np.ndarray:
+    """A `)` drawn in a 28x28 MNIST-like frame (white on black), to stand beside the digits of a phone number."""
+    frame = np.zeros((28, 28), np.uint8)
+    cv2.ellipse(frame, (8, 14), (8, 11), 0, -70, 70, 255, 2)
+    return frame

@@ -12,7 +12,7 @@ from digits.edge.cli import main
 from digits.edge.evaluation import LabelsError, NumberScores, digit_accuracy, edit_distance, read_number_labels
 from digits.edge.multi_live import TextSmoother
 
-from tests.edge.multi_pages import clear_digits, draw_number
+from tests.edge.multi_pages import clear_digits, closing_bracket, draw_number
 from tests.models import frozen_classifier
 
 
@@ -116,6 +116,16 @@ def test_per_digit_accuracy_and_totals():
     assert scores.digit_accuracy == pytest.approx((4 + 7) / 12)
 
 
+def test_numbers_are_exact_wrong_or_rejected_for_accuracy_against_coverage():
+    scores = NumberScores()
+    for label, text, readable in (("0512", "0512", True), ("0512", "0517", True), ("0512", "05?2", False),
+                                  ("0512", "????", False), ("6707", "6707", True)):
+        scores.add(label, text, readable)
+    assert (scores.exact, scores.wrong, scores.rejected) == (2, 1, 2)
+    assert scores.coverage == pytest.approx(3 / 5) and scores.answered_accuracy == pytest.approx(2 / 3)
+    assert scores.digit_accuracy == pytest.approx((4 + 3 + 3 + 0 + 4) / 20)
+
+
 def test_number_labels_are_strings_as_written(tmp_path):
     with_header = tmp_path / "a.csv"
     with_header.write_text("file,label,repo\nx.jpg,0512,r\ny.jpg, 512 ,r\nz.jpg,,r\n")
@@ -201,3 +211,95 @@ def test_the_multi_summary_says_how_many_images_the_labels_left_unlabelled(folde
     result = run("--dir", str(folder), "--multi", "--labels", str(labels), "--json")
     summary = json.loads(result.stdout.splitlines()[-1])["summary"]
     assert summary["unlabelled"] == 2 and summary["labelled"] == 1 and summary["interrupted"] is False
+
+
+def rows_of(result) -> tuple[dict[str, dict], dict]:
+    """The JSON rows of a --json run by file, and its summary."""
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    return {row["file"]: row for row in rows if "file" in row}, rows[-1]["summary"]
+
+
+@pytest.fixture(scope="module")
+def ids(repo_root):
+    return repo_root / "TestSet" / "ids"
+
+
+def test_whole_id_photos_read_with_their_number_of_digits_give_their_labels(ids):
+    labels = ids / "labels.csv"
+    result = run("--dir", str(ids), "--multi", "--digits", "8", "--json", "--labels", str(labels))
+    assert result.exit_code == 0, result.output
+    by_file, summary = rows_of(result)
+    assert {name: row["text"] for name, row in by_file.items()} == read_number_labels(labels).labels
+    assert all(row["readable"] for row in by_file.values())
+    assert summary["exact"] == 3 and summary["rejected"] == 0 and summary["unreadable"] == 0
+    result = run("--dir", str(ids), "--multi", "--pattern", r"\d{4}-?\d{4}")
+    assert result.exit_code == 0 and "Rivers.jpg: 03517896  (2 lines" in result.stdout
+
+
+def test_an_id_without_a_reading_of_the_form_is_unreadable_not_a_shorter_number(ids):
+    result = run("--dir", str(ids), "--multi", "--digits", "3", "--json", "--labels", str(ids / "labels.csv"))
+    assert result.exit_code == 0, result.output
+    by_file, summary = rows_of(result)
+    for row in by_file.values():
+        assert row["text"] == "????????" and row["readable"] is False and row["reason"] == "no reading of that form"
+        assert {digit["digit"] for line in row["lines"] for digit in line["digits"]} == {None}
+    assert summary["unreadable"] == 3 and summary["rejected"] == 3 and summary["exact"] == 0
+    assert summary["coverage"] == 0.0 and summary["digits"] == 0
+    result = run("--dir", str(ids), "--multi", "--pattern", r"0\d{7}", "--labels", str(ids / "labels.csv"))
+    assert "Luis.jpg: ????????  (1 lines, 8 digits" in result.stdout
+    assert "unreadable: no reading of that form" in result.stdout
+    assert "Den.jpg: 05126707" in result.stdout
+    assert "answered: 66.67% (2/3; rejected: 1), of them exact: 100.00% (wrong: 0)" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory, mnist_test):
+    """0512) 6707: a number with a closing bracket the test model reads as a 7, not surely."""
+    chosen = clear_digits(mnist_test, frozen_classifier())
+    digits = [chosen[int(char)][0] for char in "0512"] + [closing_bracket()] + [chosen[int(char)][0] for char in "6707"]
+    root = tmp_path_factory.mktemp("phone")
+    cv2.imwrite(str(root / "phone.png"), draw_number([digits]).image)
+    return root
+
+
+def test_a_bracket_beside_the_number_is_dropped_by_its_form(phone):
+    plain, _ = rows_of(run("--dir", str(phone), "--multi", "--json"))
+    assert plain["phone.png"]["text"] == "051276707"  # the premise: read as a digit without a form
+    for form in (["--digits", "8"], ["--pattern", r"\d{4}\d{4}"]):
+        by_file, _ = rows_of(run("--dir", str(phone), "--multi", "--json", *form))
+        assert by_file["phone.png"]["text"] == "05126707" and by_file["phone.png"]["readable"] is True
+
+
+def test_a_bad_pattern_or_both_forms_are_one_line_usage_errors(phone):
+    for args, message in ((["--pattern", r"(\d{4}"], "Invalid value for '--pattern': not a regular expression"),
+                          (["--digits", "0"], "Invalid value for '--digits'"),
+                          (["--digits", "8", "--pattern", r"\d{8}"], "give --digits N or --pattern REGEX, not both")):
+        result = run("--dir", str(phone), "--multi", *args)
+        errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+        assert result.exit_code == 2 and len(errors) == 1 and message in errors[0], result.output
+        assert "Traceback" not in result.output
+
+
+def test_digits_read_less_surely_than_min_confidence_are_question_marks(folder):
+    result = run("--dir", str(folder), "--multi", "--json", "--min-confidence", "0.999",
+                 "--labels", str(folder / "labels.csv"))
+    assert result.exit_code == 0, result.output
+    by_file, summary = rows_of(result)
+    first = by_file["id_a.jpg"]
+    assert first["text"] == "????????" and first["readable"] is False and first["reason"] is None
+    assert {(digit["digit"], digit["reason"]) for line in first["lines"] for digit in line["digits"]} == {
+        (None, "unsure")}
+    assert by_file["blank.jpg"]["readable"] is True
+    assert summary["unreadable"] == 2 and summary["rejected"] == 2 and summary["exact"] == 1  # the blank page
+    text = run("--dir", str(folder), "--multi", "--min-confidence", "0.999").stdout
+    assert "id_b.png: ????  (1 lines, 4 digits" in text and "unreadable" in text and "(unsure)" in text
+    assert "unreadable: 2  digits: 0" in text
+
+
+def test_camera_multi_shows_unread_marks_and_takes_a_form(number_video):
+    result = run("--camera", str(number_video), "--multi", "--headless", "--min-confidence", "0.999")
+    assert result.exit_code == 0, result.output
+    assert "????" in result.stdout
+    result = run("--camera", str(number_video), "--multi", "--headless", "--json", "--digits", "2")
+    changes = [json.loads(line) for line in result.stdout.splitlines()][:-1]
+    assert [change["text"] for change in changes] == ["", "????????", "93"]
