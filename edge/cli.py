@@ -63,7 +63,7 @@ def load_classifier(model: Path | None, runtime: str | None, threads: int | None
 @headless_options
 def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, model, runtime, threads, as_json,
          camera, roi, headless, max_frames, duration, smooth_frames, min_confidence, multi, save_annotated,
-         digits_form, pattern_form, **outputs):
+         digits, pattern, **outputs):
     """Read handwritten digits from a folder of photos or scans, or live from a camera or video.
 
     Prints a table (file, digit, confidence) and a summary; with labels (--labels, or folders named 0-9)
@@ -94,7 +94,7 @@ def main(folder, recursive, labels_file, save_crops, save_misses, preprocess, mo
     live_extras = headless_from_flags(**outputs)
     if min_confidence is None:
         min_confidence = DEFAULT_MIN_CONFIDENCE if camera is not None else 0.0
-    page_options = MultiOptions(min_confidence=min_confidence, form=number_form(digits_form, pattern_form))
+    page_options = MultiOptions(min_confidence=min_confidence, form=number_form(digits, pattern))
     classifier = load_classifier(model, runtime, threads)
     if multi and camera is not None:
         run_camera(camera, classifier, live_options(roi, headless, max_frames, duration, smooth_frames),
@@ -118,9 +118,9 @@ _CAMERA_OPTIONS = {"roi", "headless", "max_frames", "duration", "smooth_frames",
                    "mqtt_discovery_prefix", "save_doubtful", "doubtful_max", "loop"}
 _MODE_OPTIONS = {
     ("--dir", False): {"recursive", "labels_file", "save_crops", "save_misses", "preprocess"},
-    ("--dir", True): {"recursive", "labels_file", "save_annotated", "digits_form", "pattern_form"},
+    ("--dir", True): {"recursive", "labels_file", "save_annotated", "digits", "pattern"},
     ("--camera", False): _CAMERA_OPTIONS | {"preprocess"},
-    ("--camera", True): _CAMERA_OPTIONS | {"digits_form", "pattern_form"},
+    ("--camera", True): _CAMERA_OPTIONS | {"digits", "pattern"},
 }
 
 

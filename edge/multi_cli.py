@@ -45,11 +45,11 @@ MULTI_OPTIONS = (
     click.option("--save-annotated", type=click.Path(file_okay=False, path_type=Path),
                  help="With --multi: write each image with its digits' boxes and readings drawn into this folder, "
                       "under its own name and format. Must be outside the folder read."),
-    click.option("--digits", "digits_form", type=click.IntRange(1, MAX_FORM_DIGITS), callback=_digits_option,
+    click.option("--digits", type=click.IntRange(1, MAX_FORM_DIGITS), callback=_digits_option,
                  metavar="N",
                  help="With --multi: the number has exactly N digits; marks that are not part of it (brackets, "
                       "signs) are dropped, and a number without N digits read is unreadable."),
-    click.option("--pattern", "pattern_form", metavar="REGEX", callback=_pattern_option,
+    click.option("--pattern", metavar="REGEX", callback=_pattern_option,
                  help="With --multi: the number's digits, lines joined, match this Python regular expression in "
                       "full (e.g. '0\\d{9}'); the best reading of that form is taken, else the number is "
                       "unreadable. Not with --digits."),

@@ -303,3 +303,12 @@ def test_camera_multi_shows_unread_marks_and_takes_a_form(number_video):
     result = run("--camera", str(number_video), "--multi", "--headless", "--json", "--digits", "2")
     changes = [json.loads(line) for line in result.stdout.splitlines()][:-1]
     assert [change["text"] for change in changes] == ["", "????????", "93"]
+
+
+def test_a_config_file_gives_the_form_by_the_options_long_names(ids, tmp_path):
+    config = tmp_path / "digits.toml"
+    config.write_text('pattern = "\\\\d{3}"\n')
+    result = run("--config", str(config), "--dir", str(ids), "--multi")
+    assert result.exit_code == 0 and "Den.jpg: ????????" in result.stdout, result.output
+    config.write_text("digits = 8\n")
+    assert "Den.jpg: 05126707" in run("--config", str(config), "--dir", str(ids), "--multi").stdout
