@@ -96,11 +96,15 @@ class DigitClassifier:
     def predict(self, image: np.ndarray) -> Prediction:
         """Classify one 28x28 float image in [0, 1], white ink on black as in MNIST."""
         start = time.perf_counter()
-        self._interpreter.set_tensor(self._input["index"], self._quantize_input(image))
-        self._interpreter.invoke()
-        probabilities = self._dequantize_output(self._interpreter.get_tensor(self._output["index"]))
+        probabilities = self.class_probabilities(image)
         latency_ms = (time.perf_counter() - start) * 1000.0
         return prediction_from(probabilities, latency_ms)
+
+    def class_probabilities(self, image: np.ndarray) -> np.ndarray:
+        """Every class's probability (10, or 11 with "not a digit" last) for one 28x28 float image in [0, 1]."""
+        self._interpreter.set_tensor(self._input["index"], self._quantize_input(image))
+        self._interpreter.invoke()
+        return self._dequantize_output(self._interpreter.get_tensor(self._output["index"]))
 
     @property
     def rejects(self) -> bool:

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 from digits.edge.classifier import UNSURE, DigitClassifier, Prediction, no_ink
 from digits.edge.images import ImageReadError, list_images, read_image, write_image_atomic
-from digits.edge.preprocess import WORK_SIDE, notebook_style, to_mnist
+from digits.edge.preprocess import WORK_SIDE, DigitImage, notebook_reading, read_digit
 
-PREPROCESSORS: dict[str, Callable[[np.ndarray], np.ndarray | None]] = {
-    "robust": to_mnist,  # any photo or scan -> MNIST-like, None when blank
-    "none": notebook_style,  # the notebook's way: grayscale, resized, /255
+PREPROCESSORS: dict[str, Callable[[np.ndarray], DigitImage | None]] = {
+    "robust": read_digit,  # any photo or scan -> MNIST-like, None when blank
+    "none": notebook_reading,  # the notebook's way: grayscale, resized, /255
 }
 # px: a photo of one digit is analysed at WORK_SIDE, and a small digit in it is re-read from the image at about
 # three times that: a bigger JPEG is decoded at 1/2, 1/4 or 1/8 size (less memory and time, the same readings)
@@ -100,7 +100,8 @@ def classify_image(image: np.ndarray, classifier: DigitClassifier, preprocess: s
                    ) -> tuple[Prediction, np.ndarray | None]:
     """Preprocess and classify one image; latency_ms covers both. Returns the prediction and the 28x28 input."""
     start = time.perf_counter()
-    model_input = PREPROCESSORS[preprocess](image)
+    found = PREPROCESSORS[preprocess](image)
+    model_input = None if found is None else found.pixels
     if model_input is None:
         prediction = no_ink()
     else:

@@ -1,4 +1,4 @@
-"""The live loop: frames from any FrameSource -> region of interest -> to_mnist -> model -> a steady reading.
+"""The live loop: frames from any FrameSource -> region of interest -> read_digit -> model -> a steady reading.
 
 Steady: the class probabilities are averaged over the last frames, so the answer does not flicker; a frame
 with no digit counts as all-zero probabilities, and a low mean confidence reads as "no digit".
@@ -12,7 +12,7 @@ import socket
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +21,9 @@ from typing import Protocol
 import cv2
 import numpy as np
 from digits.edge.camera import FrameSource
-from digits.edge.classifier import NUM_CLASSES, DigitClassifier
+from digits.edge.classifier import CUT_BY_EDGE, NO_INK, NUM_CLASSES, UNSURE, DigitClassifier, Prediction, no_ink
 from digits.edge.native import native_stderr_captured
-from digits.edge.preprocess import to_mnist
+from digits.edge.preprocess import DigitImage, read_digit
 
 DEFAULT_ROI_FRACTION = 0.6  # of the frame's shorter side, a centred square
 DEFAULT_SMOOTH_FRAMES = 5
@@ -105,10 +105,19 @@ def check_roi(roi: Roi, width: int, height: int) -> Roi:
 
 @dataclass(frozen=True)
 class Reading:
-    """A steady reading: digit None means no digit (blank, or not confident enough); see Smoother.update."""
+    """A steady reading: digit None means no digit, and `reason` says why; see Smoother.update."""
 
     digit: int | None
     confidence: float
+    reason: str | None = None  # with no digit: NO_INK, NOT_A_DIGIT, CUT_BY_EDGE or UNSURE (edge/classifier.py)
+
+    def describe(self) -> str:
+        """The reading in words, for the window and the change lines: a digit, or why there is none."""
+        if self.digit is not None:
+            return f"digit {self.digit}  ({self.confidence:.2f})"
+        if self.reason == CUT_BY_EDGE:
+            return "no digit: move back (cut by the edge)"
+        return f"no digit: {self.reason}" if self.reason else "no digit"
 
 
 class Smoother:
@@ -128,16 +137,20 @@ class Smoother:
         self.min_confidence = min_confidence
         self.hysteresis = hysteresis
         self._history: deque[np.ndarray | None] = deque(maxlen=frames)
-        self.reading = Reading(None, 0.0)
+        self._reasons: deque[str | None] = deque(maxlen=frames)
+        self.reading = Reading(None, 0.0, NO_INK)
 
-    def update(self, probabilities: Sequence[float] | None) -> Reading:
-        """Add one frame's class probabilities (None: no digit in the frame) and return the steady reading.
+    def update(self, probabilities: Sequence[float] | None, reason: str | None = NO_INK) -> Reading:
+        """Add one frame's ten digit probabilities (None: no digit in the frame, for `reason`) and return the
+        steady reading.
 
         The digit shows when its mean over the window reaches min_confidence (or, if it is already shown,
         min_confidence - hysteresis); its confidence is then the model's mean over the frames that held a
-        digit. Otherwise the reading is "no digit" with the window mean of the best class as confidence.
+        digit. Otherwise the reading is "no digit" with the window mean of the best class as confidence, for
+        the reason most of the window's frames without a digit had (UNSURE when they all held one).
         """
         self._history.append(None if probabilities is None else np.asarray(probabilities, np.float64))
+        self._reasons.append(None if probabilities is not None else reason)
         seen = [frame for frame in self._history if frame is not None]
         total = np.sum(seen, axis=0) if seen else np.zeros(NUM_CLASSES)
         best = int(np.argmax(total))
@@ -146,8 +159,16 @@ class Smoother:
         if keeps or window_mean >= self.min_confidence:
             self.reading = Reading(best, float(total[best]) / len(seen))
         else:
-            self.reading = Reading(None, window_mean)
+            self.reading = Reading(None, window_mean, _most_common_reason(self._reasons))
         return self.reading
+
+
+def _most_common_reason(reasons: Sequence[str | None]) -> str:
+    """The reason most frames without a digit had (the latest wins a tie); UNSURE when every frame held one."""
+    counts = Counter(reason for reason in reasons if reason is not None)
+    if not counts:
+        return UNSURE
+    return max(reversed([reason for reason in reasons if reason is not None]), key=counts.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -160,7 +181,7 @@ class LiveOptions:
     max_frames: int | None = None
     duration_s: float | None = None
     show_window: bool = False
-    preprocess: Callable[[np.ndarray], np.ndarray | None] = to_mnist  # the roi -> the model's 28x28 input
+    preprocess: Callable[[np.ndarray], DigitImage | None] = read_digit  # the roi -> the model's input
     observers: tuple[FrameObserver, ...] = ()  # told of every frame and change (web page, MQTT, doubtful frames)
 
 
@@ -173,10 +194,16 @@ class ReadingChange:
     digit: int | None
     confidence: float
     fps: float
+    reason: str | None = None  # why there is no digit (Reading.reason)
 
     def as_dict(self) -> dict:
         return {"time": round(self.time_s, 3), "frame": self.frame, "digit": self.digit,
+                "reason": self.reason if self.digit is None else None,
                 "confidence": None if self.digit is None else round(self.confidence, 4), "fps": round(self.fps, 1)}
+
+    def describe(self) -> str:
+        """The new reading in words (Reading.describe)."""
+        return Reading(self.digit, self.confidence, self.reason).describe()
 
 
 @dataclass(frozen=True)
@@ -200,13 +227,17 @@ class LiveSummary:
                 "stopped_by": self.stopped_by, "roi": self.roi}
 
 
-def frame_probabilities(frame: np.ndarray, roi: Roi, classifier: DigitClassifier,
-                        preprocess: Callable[[np.ndarray], np.ndarray | None] = to_mnist) -> tuple[float, ...] | None:
-    """The class probabilities for the digit in the frame's roi, or None when the roi holds no digit."""
-    image = preprocess(roi.crop(frame))
-    if image is None:
-        return None
-    return classifier.predict(image).probabilities
+def frame_prediction(frame: np.ndarray, roi: Roi, classifier: DigitClassifier,
+                     preprocess: Callable[[np.ndarray], DigitImage | None] = read_digit) -> Prediction:
+    """The reading of the frame's roi: the model's, NO_INK when the roi holds nothing digit-shaped, or
+    CUT_BY_EDGE when the digit runs into a side of the roi (part of it is outside: another digit, maybe)."""
+    found = preprocess(roi.crop(frame))
+    if found is None:
+        return no_ink()
+    prediction = classifier.predict(found.pixels)
+    if prediction.digit is not None and found.sides_touched:
+        return prediction.without_digit(CUT_BY_EDGE)
+    return prediction
 
 
 @dataclass(frozen=True)
@@ -217,6 +248,7 @@ class FrameReading:
     change: Callable[[float, int, float], object]  # (seconds since the start, frame index, fps) -> the report
     overlay: tuple  # what the window's draw function takes after the frame (the fps follows)
     confidence: float | None = None  # of the steady reading (for "no digit": how close the best class came)
+    reason: str | None = None  # why there is no steady reading (a change of it is reported too)
 
 
 @dataclass(frozen=True)
@@ -280,11 +312,13 @@ class DigitReader:
         elif not self._roi_checked:
             check_roi(self.roi, frame.shape[1], frame.shape[0])
         self._roi_checked = True
-        reading = self._smoother.update(frame_probabilities(frame, self.roi, self._classifier, self._preprocess))
+        prediction = frame_prediction(frame, self.roi, self._classifier, self._preprocess)
+        reading = self._smoother.update(prediction.probabilities if prediction.digit is not None else None,
+                                        prediction.reason)
         return FrameReading(reading.digit,
                             lambda seconds, index, fps: ReadingChange(seconds, index, reading.digit,
-                                                                      reading.confidence, fps),
-                            (self.roi, reading), reading.confidence)
+                                                                      reading.confidence, fps, reading.reason),
+                            (self.roi, reading), reading.confidence, reading.reason)
 
 
 def run_live(source: FrameSource, classifier: DigitClassifier, options: LiveOptions = LiveOptions(),
@@ -334,9 +368,9 @@ def run_frames(source: FrameSource, reader: FrameReader, options: LiveOptions,
                 seen = LiveFrame(index, now - start, frame, reading, fps, latencies_ms[-1], reader.roi, draw)
                 for observer in options.observers:
                     observer.on_frame(seen)
-                if reading.state != last_state:
+                if (reading.state, reading.reason) != last_state:
                     changes += 1
-                    last_state = reading.state
+                    last_state = (reading.state, reading.reason)
                     on_change(reading.change(now - start, index, fps))
                     for observer in options.observers:
                         observer.on_change(seen)
@@ -428,8 +462,7 @@ def draw_overlay(frame: np.ndarray, roi: Roi, reading: Reading, fps: float) -> n
     """A copy of the frame with the roi box, the steady reading and the frame rate drawn on it."""
     view = frame.copy()
     cv2.rectangle(view, (roi.x, roi.y), (roi.x + roi.w, roi.y + roi.h), _BOX_COLOUR, _TEXT_THICKNESS)
-    text = "no digit" if reading.digit is None else f"digit {reading.digit} ({reading.confidence:.2f})"
-    return draw_status(view, (text, f"{fps:.1f} fps"))
+    return draw_status(view, (reading.describe(), f"{fps:.1f} fps"))
 
 
 def display_problem() -> str | None:

@@ -155,7 +155,7 @@ def change_line(change: ReadingChange | NumberChange, as_json: bool) -> str:
     if hasattr(change, "lines"):  # a NumberChange
         shown = " / ".join(change.lines) if change.lines else "no digit"
     else:
-        shown = "no digit" if change.digit is None else f"digit {change.digit}  ({change.confidence:.2f})"
+        shown = change.describe()
     return f"{change.time_s:6.1f}s  {shown}  {change.fps:.1f} fps"
 
 

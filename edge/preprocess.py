@@ -2,7 +2,9 @@
 
 Public API (used by the runner, the camera, multi-digit reading and training-side evaluation):
     to_mnist(image) -> np.ndarray | None      28x28 float32 in [0, 1], white ink on black; None: no digit
+    read_digit(image) -> DigitImage | None   the same, and how many sides of the image the digit runs into
     notebook_style(image) -> np.ndarray       the notebook's way: grayscale, resized, /255
+    notebook_reading(image) -> DigitImage     the same as a DigitImage (the --preprocess none of every mode)
     is_convex_blob(mask) -> bool              a convex blob lying on its side (a glare spot), never a digit
     fit_to_mnist(ink) -> np.ndarray | None    ink already picked out (float, white on black) laid out as to_mnist's
 
@@ -85,10 +87,23 @@ EDGE_LINE_COVER = 0.95  # ... holding this share of each row it fills (a canvas'
 #                          lines) is painted over first: in the ink's tone, it would vote on the polarity
 
 
+@dataclass(frozen=True)
+class DigitImage:
+    """The model's input for the digit found in an image, and whether its ink reaches the image's sides."""
+
+    pixels: np.ndarray  # 28x28 float32 in [0, 1], white ink on black
+    sides_touched: int  # how many sides of the image (0-4) the digit's ink runs into
+
+
 def notebook_style(image: np.ndarray) -> np.ndarray:
     """The notebook's preprocessing: grayscale, resized to 28x28, divided by 255 (no inversion)."""
     gray = to_gray(image)
     return cv2.resize(gray, (MNIST_SIDE, MNIST_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def notebook_reading(image: np.ndarray) -> DigitImage:
+    """`notebook_style` as a DigitImage: the notebook's way reads the whole image, whatever it holds."""
+    return DigitImage(notebook_style(image), 0)
 
 
 def to_mnist(image: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | None:
@@ -101,12 +116,19 @@ def to_mnist(image: np.ndarray, dark_ink: bool | None = None) -> np.ndarray | No
     Returns:
         28x28 float32, the digit fitted into 20x20 and centred by centre of mass; None for a blank image.
     """
+    found = read_digit(image, dark_ink)
+    return None if found is None else found.pixels
+
+
+def read_digit(image: np.ndarray, dark_ink: bool | None = None) -> DigitImage | None:
+    """`to_mnist`, also telling how many sides of the image the digit touches: a camera region whose digit
+    runs into one of its sides sees only part of it."""
     gray = to_gray(image)
     if gray.size == 0 or min(gray.shape) < 2:
         return None
     gray = _without_edge_line(gray)
     if _looks_like_mnist(gray):
-        return gray.astype(np.float32) / 255.0
+        return DigitImage(gray.astype(np.float32) / 255.0, 0)
     return _read_digit(gray, zoom=True, dark_ink=dark_ink)
 
 
@@ -158,7 +180,7 @@ def _edge_line(rows: np.ndarray, paper: float) -> tuple[int, bool] | None:
     return depth, line < paper
 
 
-def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> np.ndarray | None:
+def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> DigitImage | None:
     """The pipeline on one gray image; with `zoom`, a digit small in a big photo is re-read from its region
     (a call without `zoom` reads such a region); `dark_ink` as for `to_mnist`."""
     work = _working_copy(gray)
@@ -181,7 +203,7 @@ def _read_digit(gray: np.ndarray, zoom: bool, dark_ink: bool | None = None) -> n
 
 
 def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, dark_ink: bool | None,
-              split_faint: bool) -> np.ndarray | None:
+              split_faint: bool) -> DigitImage | None:
     """The digit in the ink map of `work` (the working copy of `gray`) as the model's input, None if there is
     none; `zoom` and `dark_ink` as for `_read_digit`, `split_faint` as for `_ink_mask`."""
     # A tiny image is enlarged to the working size: its one-pixel lines and its pen's edges grow as much.
@@ -226,14 +248,22 @@ def _read_ink(gray: np.ndarray, work: np.ndarray, ink: np.ndarray, zoom: bool, d
         region = _around(gray, digit.box, (work.shape[1] / gray.shape[1], work.shape[0] / gray.shape[0]))
         if min(region.shape) >= 2:
             # The full-resolution reading decides: what it does not confirm was noise at the small scale.
-            return _read_digit(region, zoom=False, dark_ink=dark_ink)
+            found = _read_digit(region, zoom=False, dark_ink=dark_ink)
+            return None if found is None else DigitImage(found.pixels, _sides_touched(digit.box, work.shape))
     digit_ink = _digit_ink(ink, digit)
     strokes = _measure_strokes(digit_ink)
     if not _is_digit_shaped(digit, strokes) or not _has_sharp_edges(ink, digit, round(EDGE_RING * enlarged)):
         return None
     if strokes is not None:
         digit_ink = _normalise_stroke(digit_ink, strokes)
-    return _render(digit_ink)
+    pixels = _render(digit_ink)
+    return None if pixels is None else DigitImage(pixels, _sides_touched(digit.box, work.shape))
+
+
+def _sides_touched(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> int:
+    """How many sides of an image of this shape the box reaches."""
+    x, y, box_w, box_h = box
+    return int(x <= 0) + int(y <= 0) + int(x + box_w >= shape[1]) + int(y + box_h >= shape[0])
 
 
 def _fills_image(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:

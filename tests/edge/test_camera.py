@@ -210,3 +210,36 @@ def test_smoother_confidence_is_the_models_over_the_frames_that_held_a_digit():
     smoother.update(_one_hot(6, 0.96))
     reading = smoother.update(_one_hot(6, 0.96))
     assert reading.digit == 6 and reading.confidence == pytest.approx(0.93)  # (0.9 + 0.9 + 0.96 + 0.96) / 4
+
+
+def test_a_digit_running_into_the_side_of_the_region_is_cut_by_the_edge(mnist_test, classifier):
+    """The region sees part of the digit: "move back", never a reading of the part."""
+    from digits.edge.classifier import CUT_BY_EDGE
+    from digits.edge.live import frame_prediction
+
+    from tests.edge.test_preprocess import draw_on_paper
+
+    roi = Roi(100, 50, 120, 120)
+    for digit in (3, 4, 7):
+        image = mnist_test.images[np.flatnonzero(mnist_test.labels == digit)[0]]
+        whole = cv2.cvtColor(draw_on_paper(image, height=110, centre=(110, 160), page=(240, 320)), cv2.COLOR_GRAY2BGR)
+        assert frame_prediction(whole, roi, classifier).digit == digit
+        # the same digit lower down: its lower part is below the region
+        cut = cv2.cvtColor(draw_on_paper(image, height=110, centre=(170, 160), page=(240, 320)), cv2.COLOR_GRAY2BGR)
+        prediction = frame_prediction(cut, roi, classifier)
+        assert prediction.digit is None and prediction.reason == CUT_BY_EDGE
+        assert Reading(None, 0.0, prediction.reason).describe() == "no digit: move back (cut by the edge)"
+
+
+def test_smoother_says_why_there_is_no_digit():
+    from digits.edge.classifier import CUT_BY_EDGE, NO_INK, NOT_A_DIGIT, UNSURE
+
+    smoother = Smoother(frames=4, min_confidence=0.6)
+    assert smoother.update(None, NO_INK).reason == NO_INK
+    smoother.update(None, CUT_BY_EDGE)
+    assert smoother.update(None, CUT_BY_EDGE).reason == CUT_BY_EDGE  # the most frequent in the window
+    smoother = Smoother(frames=2, min_confidence=0.6)
+    smoother.update(None, NOT_A_DIGIT)
+    assert smoother.update(_one_hot(3, 0.5)).reason == NOT_A_DIGIT
+    reading = smoother.update(_one_hot(3, 0.5))
+    assert reading.digit is None and reading.reason == UNSURE  # every frame held a digit, none sure enough

@@ -22,7 +22,7 @@ from digits.train.synth import render_video
 VIDEO_DIGITS = [4, 1]
 EXPECTED_READINGS = [None, 4, None, 1, None]
 FRAMES = 3 * 8 + 2 * 12  # three blanks of 8 frames, two digits of 12
-CHANGE_LINE = re.compile(r"^ *\d+\.\ds  (digit \d  \(\d\.\d\d\)|no digit)  \d+\.\d fps$")
+CHANGE_LINE = re.compile(r"^ *\d+\.\ds  (digit \d  \(\d\.\d\d\)|no digit: [a-z ()]+)  \d+\.\d fps$")
 NO_DISPLAY = {"DISPLAY": None, "WAYLAND_DISPLAY": None}
 
 

@@ -93,7 +93,8 @@ def test_json_rows_have_every_field(digit_folders):
     rows = json_rows(result.stdout)
     assert [row["file"] for row in rows] == ["0.jpg", "5.jpg", "10.jpg"]  # natural order
     for row in rows:
-        assert set(row) == {"file", "digit", "reason", "confidence", "probabilities", "not_a_digit", "latency_ms", "label"}
+        assert set(row) == {"file", "digit", "reason", "confidence", "probabilities", "not_a_digit", "latency_ms",
+                            "label"}
         assert row["digit"] == row["label"] == 3
         assert len(row["probabilities"]) == 10 and abs(sum(row["probabilities"]) - 1) < 0.05
         assert 0 < row["confidence"] <= 1 and row["latency_ms"] > 0
