@@ -21,7 +21,7 @@ from digits.train.rundir import INCOMPLETE_FILE, is_incomplete
 
 KERAS_FILE = "model.keras"  # what digits-train writes into its run directory
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+NUM_CLASSES = 10  # the digits; a model trained with negatives adds an 11th class, "not a digit"
 # kind -> file name; "dynamic-range" is only emitted on request (tflite-runtime 2.14 cannot load it)
 MODEL_FILES = {
     "float32": "model_float32.tflite",
@@ -180,7 +180,7 @@ def calibration_images(train: MnistSplit, samples: int, seed: int) -> np.ndarray
 
 
 def load_keras_model(keras_path: Path):
-    """Load a Keras model and check that it maps (28, 28, 1) images to 10 classes.
+    """Load a Keras model and check that it maps (28, 28, 1) images to 10 classes (or 11 with "not a digit").
 
     Raises:
         ConvertError: the file is not a loadable Keras model, or its input/output shapes are wrong.
@@ -196,7 +196,7 @@ def load_keras_model(keras_path: Path):
 
 
 def check_model_shapes(model, name: Path | str) -> None:
-    """Refuse a model that does not take one (28, 28, 1) image and give 10 class scores.
+    """Refuse a model that does not take one (28, 28, 1) image and give 10 class scores (11 with "not a digit").
 
     Raises:
         ConvertError: naming the shape found and the one expected.
@@ -207,8 +207,9 @@ def check_model_shapes(model, name: Path | str) -> None:
     output_shape = tuple(model.outputs[0].shape)
     if input_shape[1:] != INPUT_SHAPE:
         raise ConvertError(f"{name}: input shape {input_shape[1:]}, expected {INPUT_SHAPE} (28x28x1 images)")
-    if output_shape[1:] != (NUM_CLASSES,):
-        raise ConvertError(f"{name}: output shape {output_shape[1:]}, expected ({NUM_CLASSES},) (10 classes)")
+    if output_shape[1:] not in ((NUM_CLASSES,), (NUM_CLASSES + 1,)):
+        raise ConvertError(f"{name}: output shape {output_shape[1:]}, expected ({NUM_CLASSES},) (10 classes, or 11 "
+                           f"with 'not a digit')")
 
 
 def to_tflite(model, kind: str, calibration: np.ndarray | None = None) -> bytes:

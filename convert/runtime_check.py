@@ -24,13 +24,13 @@ CHECK_TIMEOUT_S = 900  # 10,000 images take a few seconds; only a hung interpret
 
 
 def classify_all(model_path: Path, runtime: str, images: np.ndarray) -> np.ndarray:
-    """Class probabilities (N, 10) from the edge wrapper for 28x28 [0, 1] images, one at a time, one thread.
+    """Class probabilities (N, 10 or 11) from the edge wrapper for 28x28 [0, 1] images, one at a time, one thread.
 
     Raises:
         ModelError: the runtime cannot load the model.
     """
     classifier = DigitClassifier(ClassifierOptions(model_path=Path(model_path), runtime=runtime, threads=1))
-    return np.array([classifier.predict(image).probabilities for image in images], dtype=np.float32)
+    return np.array([classifier.class_probabilities(image) for image in images], dtype=np.float32)
 
 
 def check_in_subprocess(model_path: Path, runtime: str, images_path: Path, probabilities_path: Path,

@@ -84,11 +84,11 @@ def _tfds_splits(limit: int | None, validation_size: int) -> MnistSplits:
     return MnistSplits(**datasets, sizes=sizes, source="tensorflow-datasets mnist")
 
 
-def with_extra_training(splits: MnistSplits, images: np.ndarray, labels: np.ndarray) -> MnistSplits:
-    """`splits` with uint8 images (N x 28 x 28) and their labels appended to the training split."""
+def with_extra(splits: MnistSplits, images: np.ndarray, labels: np.ndarray, split: str = "train") -> MnistSplits:
+    """`splits` with uint8 images (N x 28 x 28) and their labels appended to `split` ("train" or "validation")."""
     extra = tf.data.Dataset.from_tensor_slices((images[..., None], labels.astype(np.int64)))
-    return replace(splits, train=splits.train.concatenate(extra),
-                   sizes={**splits.sizes, "train": splits.sizes["train"] + len(images)})
+    return replace(splits, **{split: getattr(splits, split).concatenate(extra)},
+                   sizes={**splits.sizes, split: splits.sizes[split] + len(images)})
 
 
 def uint8_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:

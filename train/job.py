@@ -7,10 +7,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from digits.convert.converter import MODEL_FILES, REPORT_FILE
+from digits.convert.converter import MODEL_FILES, REPORT_FILE, to_model_input
 from digits.train import report
-from digits.train.data import MnistSplits, as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra_training
+from digits.train.data import MnistSplits, as_arrays, eval_pipeline, load_splits, uint8_arrays, with_extra
+from digits.train.negatives import NEGATIVE_LABEL, make_negatives
+from digits.train.rejection import bake_offset, choose_offset, false_accepts
 from digits.train.rendered import render_training_photos
+from digits.train.report import save_model_atomically
 from digits.train.rundir import finish_run, prepare_run_dir, start_run
 from digits.train.styles import flagged_ones
 from digits.train.trainer import Notify, TrainOptions, make_deterministic, predict_probabilities, train
@@ -18,6 +21,8 @@ from digits.train.trainer import Notify, TrainOptions, make_deterministic, predi
 # what a digits-train --force removes from --out before it trains: the earlier run's files and conversions
 PREVIOUS_RUN_FILES = (*report.RUN_FILES, *MODEL_FILES.values(), REPORT_FILE)
 STYLED_PHOTO_SEED = 500  # added to --seed for the draw of flagged copies rendered as photos
+NEGATIVES_SEED = 700  # added to --seed for the "not a digit" images
+HELDOUT_NEGATIVES = 5000  # "not a digit" images drawn apart (held-out letter faces, test digits) for the report
 
 
 class RunStoppedError(RuntimeError):
@@ -94,14 +99,22 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
                      threads: int, verbose: int | str, arguments: dict | None, notify: Notify) -> RunSummary:
     """Add the extra training digits, train, evaluate on the test set and write the run's files."""
     mnist_sizes = splits.sizes
-    splits, added = _with_flagged_ones(options, splits, threads, notify)
+    mnist_train = uint8_arrays(splits.train)  # flagged 1s and struck-out or cut digits are made from these
+    splits, added = _with_flagged_ones(options, splits, mnist_train, threads, notify)
+    splits, negatives_added = _with_negatives(options, splits, mnist_train, notify)
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose, notify=notify)
+    rejection = {}
+    if options.negatives:
+        rejection = _set_operating_point(result.model, splits, notify)
+        save_model_atomically(result.model, run_dir / report.MODEL_FILE)
 
     test_loss, _ = result.model.evaluate(eval_pipeline(splits.test, options.batch_size), verbose=0)
     test_images, test_labels = as_arrays(splits.test)
     probabilities = predict_probabilities(result.model, test_images)
     test_metrics = report.evaluation_metrics(test_labels, probabilities)
+    if options.negatives:
+        rejection["heldout"] = _heldout_false_accepts(result.model, test_images, test_labels, options.seed, notify)
     summary = RunSummary(run_dir=run_dir, arch=options.arch, parameters=result.model.count_params(),
                          epochs_run=len(result.history.get("loss", [])), best_epoch=result.best_epoch,
                          test_accuracy=test_metrics["accuracy"], test_loss=float(test_loss),
@@ -130,31 +143,76 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
         "seed": options.seed,
         "options": asdict(options),
         "arguments": arguments or {},
-        "data": {"source": splits.source, "sizes": mnist_sizes, "limit": limit, **added},
+        "data": {"source": splits.source, "sizes": mnist_sizes, "limit": limit, **added, **negatives_added},
+        "not_a_digit": rejection,
         "versions": report.library_versions(),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     return summary
 
 
-def _with_flagged_ones(options: TrainOptions, splits: MnistSplits, threads: int, notify: Notify
-                       ) -> tuple[MnistSplits, dict[str, int]]:
+def _with_flagged_ones(options: TrainOptions, splits: MnistSplits, mnist_train: tuple[np.ndarray, np.ndarray],
+                       threads: int, notify: Notify) -> tuple[MnistSplits, dict[str, int]]:
     """The splits with flagged copies of `options.flagged_ones` of the training 1s added, and
     `options.styled_photo_share` of those again rendered as photos; with the counts added (metrics.json's)."""
     added = {"flagged_ones": 0, "styled_photos": 0}
     if options.flagged_ones <= 0:
         return splits, added
-    images, labels = uint8_arrays(splits.train)  # the copies are made from MNIST's own training digits
+    images, labels = mnist_train  # the copies are made from MNIST's own training digits
     flagged = flagged_ones(images, labels, options.flagged_ones, options.seed)
     notify(f"{len(flagged[0]):,} flagged 1s added to the {len(images):,} training images")
-    splits, added["flagged_ones"] = with_extra_training(splits, *flagged), len(flagged[0])
+    splits, added["flagged_ones"] = with_extra(splits, *flagged), len(flagged[0])
     if options.styled_photo_share > 0:
         # The flag as the camera and to_mnist pass it on: a photographed flag is thinner and softer than the
         # drawn one, and reads as a 7's bar to a model that saw only the drawing.
         photos = rendered_photos(*flagged, options.styled_photo_share, options.seed + STYLED_PHOTO_SEED,
                                  workers=threads or None, what="flagged 1s", notify=notify)
-        splits, added["styled_photos"] = with_extra_training(splits, *photos), len(photos[0])
+        splits, added["styled_photos"] = with_extra(splits, *photos), len(photos[0])
     return splits, added
+
+
+def _with_negatives(options: TrainOptions, splits: MnistSplits, mnist_train: tuple[np.ndarray, np.ndarray],
+                    notify: Notify) -> tuple[MnistSplits, dict[str, int]]:
+    """The splits with "not a digit" images (label NEGATIVE_LABEL) added to training and validation, as
+    `options.negatives` of each split's MNIST digits; struck-out and cut digits are drawn from that split's own."""
+    added = {}
+    if not options.negatives:
+        return splits, added
+    for split in ("train", "validation"):
+        digits, labels = mnist_train if split == "train" else uint8_arrays(splits.validation)
+        negatives = make_negatives(round(options.negatives * len(digits)), options.seed + NEGATIVES_SEED, split,
+                                   digits, labels)
+        splits = with_extra(splits, negatives.images, np.full(len(negatives.images), NEGATIVE_LABEL), split)
+        added[f"negatives_{split}"] = len(negatives.images)
+    notify(f"{added['negatives_train']:,} 'not a digit' images added to training, "
+           f"{added['negatives_validation']:,} to validation")
+    return splits, added
+
+
+def _set_operating_point(model, splits: MnistSplits, notify: Notify) -> dict:
+    """Choose the "not a digit" shift on the validation digits and negatives, and bake it into the model."""
+    images, labels = as_arrays(splits.validation)
+    point = choose_offset(predict_probabilities(model, images), labels)
+    bake_offset(model, point.offset)
+    notify(f"'Not a digit' operating point (validation): shift {point.offset:+.1f}; digits wrong or rejected "
+           f"{point.digit_errors}/{point.digits} ({point.digits_rejected} rejected), negatives accepted "
+           f"{point.false_accepts}/{point.negatives}")
+    return {"validation": asdict(point)}
+
+
+def _heldout_false_accepts(model, test_images: np.ndarray, test_labels: np.ndarray, seed: int,
+                           notify: Notify) -> dict:
+    """False accepts on negatives the model never saw the like of (held-out letter faces, MNIST test digits
+    struck out or cut), by kind and by letter."""
+    digits = np.round(test_images[..., 0] * 255).astype(np.uint8)
+    negatives = make_negatives(min(HELDOUT_NEGATIVES, 10 * len(digits)), seed + NEGATIVES_SEED, "heldout",
+                               digits, test_labels)
+    probabilities = predict_probabilities(model, to_model_input(negatives.images))
+    by_kind = false_accepts(probabilities, negatives.kinds)
+    letters = negatives.kinds == "letter"
+    notify("Held-out negatives read as a digit: " + ", ".join(
+        f"{kind} {counts['accepted']}/{counts['count']}" for kind, counts in by_kind.items()))
+    return {"by_kind": by_kind, "by_letter": false_accepts(probabilities[letters], negatives.letters[letters])}
 
 
 def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: int, workers: int | None = None,

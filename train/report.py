@@ -50,10 +50,13 @@ def evaluation_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     digits = list(range(10))
     report = classification_report(labels, predicted, labels=digits, target_names=[str(d) for d in digits],
                                    output_dict=True, zero_division=0)
+    # a model with the "not a digit" class: its column counts the digits it rejected (an error, as a misreading)
+    classes = list(range(probabilities.shape[1]))
     return {
         "accuracy": float(np.mean(predicted == labels)),
+        "rejected": int(np.sum(predicted >= 10)),
         "classification_report": report,
-        "confusion_matrix": confusion_matrix(labels, predicted, labels=digits).tolist(),
+        "confusion_matrix": confusion_matrix(labels, predicted, labels=classes)[:10].tolist(),
     }
 
 
@@ -111,7 +114,8 @@ def plot_training_curves(path: Path, history: dict[str, list[float]], best_epoch
 
 
 def plot_confusion_matrix(path: Path, matrix: list[list[int]], title: str) -> None:
-    """The 10x10 test confusion matrix with counts in the cells (log-scaled colours so errors show)."""
+    """The test confusion matrix (10 x 10, or 10 x 11 with "not a digit") with counts in the cells (log-scaled
+    colours so errors show)."""
     counts = np.asarray(matrix)
     figure = Figure(figsize=(6.5, 5.5))
     axes = figure.add_subplot()
@@ -121,7 +125,7 @@ def plot_confusion_matrix(path: Path, matrix: list[list[int]], title: str) -> No
         if count:
             axes.text(column, row, str(count), ha="center", va="center", fontsize=8,
                       color="white" if np.log1p(count) > threshold else "black")
-    axes.set_xticks(range(10))
+    axes.set_xticks(range(counts.shape[1]), [str(d) for d in range(10)] + ["not"] * (counts.shape[1] - 10))
     axes.set_yticks(range(10))
     axes.set_xlabel("predicted digit")
     axes.set_ylabel("true digit")

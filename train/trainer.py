@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from digits.train.data import MnistSplits, eval_pipeline, steps_per_epoch, training_pipeline
-from digits.train.models import ARCHITECTURES, build_model
+from digits.train.models import ARCHITECTURES, NUM_CLASSES, build_model
 from digits.train.report import save_model_atomically
 
 Notify = Callable[[str], None]  # receives a line worth telling the user (the CLI passes click.echo)
@@ -29,12 +29,13 @@ class TrainOptions:
     augment: bool | None = None
     flagged_ones: float | None = None  # flagged copies of training 1s added, as a fraction of the training 1s
     styled_photo_share: float | None = None  # of the flagged copies, this fraction added again as photos
+    negatives: float | None = None  # "not a digit" images added (an 11th class), a fraction of the training digits
 
     def resolved(self) -> TrainOptions:
         """These options with the architecture's defaults filled in."""
         spec = ARCHITECTURES[self.arch]
-        unset = {name: getattr(spec, name) for name in ("epochs", "augment", "flagged_ones", "styled_photo_share")
-                 if getattr(self, name) is None}
+        defaulted = ("epochs", "augment", "flagged_ones", "styled_photo_share", "negatives")
+        unset = {name: getattr(spec, name) for name in defaulted if getattr(self, name) is None}
         return TrainOptions(**{**asdict(self), **unset, "learning_rate": self.learning_rate or spec.learning_rate})
 
 
@@ -114,7 +115,7 @@ def train(options: TrainOptions, splits: MnistSplits, checkpoint_path: Path,
     """
     options = options.resolved()
     keras.utils.set_random_seed(options.seed)
-    model = build_model(options.arch)
+    model = build_model(options.arch, NUM_CLASSES + 1 if options.negatives else NUM_CLASSES)
     steps = steps_per_epoch(splits.sizes["train"], options.batch_size)
     learning_rate = options.learning_rate
     if ARCHITECTURES[options.arch].cosine_decay:

@@ -55,7 +55,11 @@ def test_metrics_json(tiny_run, mnist_dir, mnist_train):
     assert {"precision", "recall", "f1-score"} <= set(metrics["test"]["classification_report"]["3"])
     assert metrics["arguments"]["limit"] == 256 and metrics["options"]["augment"] is True
     assert metrics["data"]["sizes"] == {"train": 256, "validation": 256, "test": 256}
-    assert set(metrics["data"]) == {"source", "sizes", "limit", "flagged_ones", "styled_photos"}
+    assert set(metrics["data"]) == {"source", "sizes", "limit", "flagged_ones", "styled_photos", "negatives_train",
+                                    "negatives_validation"}
+    # ... and "not a digit" images as a quarter of the training and of the validation digits
+    assert metrics["data"]["negatives_train"] == metrics["data"]["negatives_validation"] == 64
+    assert np.asarray(metrics["test"]["confusion_matrix"]).shape == (10, 11)
     # The compact arch's recipe adds flagged copies of half the training 1s (the continental 1), and a fifth of
     # those again rendered as phone photos.
     half_the_ones = round(0.5 * np.count_nonzero(mnist_train.labels[:256] == 1))
@@ -64,7 +68,7 @@ def test_metrics_json(tiny_run, mnist_dir, mnist_train):
     assert metrics["options"]["styled_photo_share"] == 0.2
     assert 0.8 * round(0.2 * flagged) <= metrics["data"]["styled_photos"] <= round(0.2 * flagged)
     assert set(metrics["options"]) == {"arch", "epochs", "batch_size", "learning_rate", "seed", "patience", "augment",
-                                       "flagged_ones", "styled_photo_share"}
+                                       "flagged_ones", "styled_photo_share", "negatives"}
     assert {"python", "keras", "numpy", "scikit-learn"} <= set(metrics["versions"])
     assert {"tensorflow", "tensorflow-cpu"} & set(metrics["versions"])
     assert metrics["wall_seconds"] > 0 and metrics["epochs_run"] == 1
@@ -79,7 +83,7 @@ def test_history_and_model_load(tiny_run, mnist_test):
     assert header.split(",")[:1] == ["epoch"] and {"loss", "val_loss", "accuracy"} <= set(header.split(","))
     model = keras.models.load_model(run_dir / report.MODEL_FILE)
     probabilities = model.predict(mnist_test.images[:8, :, :, None] / 255.0, verbose=0)
-    assert probabilities.shape == (8, 10)
+    assert probabilities.shape == (8, 11)  # the ten digits and "not a digit"
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
@@ -203,12 +207,46 @@ def test_flagged_ones_and_their_photos_add_training_digits(tmp_path, mnist_dir, 
 
 
 @pytest.mark.slow
+def test_not_a_digit_class_gets_an_operating_point_and_held_out_false_accepts(tiny_run):
+    import keras
+
+    run_dir, result = tiny_run
+    metrics = json.loads((run_dir / report.METRICS_FILE).read_text())
+    model = keras.saving.load_model(run_dir / report.MODEL_FILE, compile=False)
+    assert model.output_shape == (None, 11)
+    validation = metrics["not_a_digit"]["validation"]
+    assert validation["digits"] == 256 and validation["negatives"] == 64
+    assert -4 <= validation["offset"] <= 4
+    assert "'Not a digit' operating point (validation)" in result.output
+    heldout = metrics["not_a_digit"]["heldout"]
+    assert set(heldout["by_kind"]) == {"letter", "scribble", "strike", "cut", "paper"}
+    assert all(0 <= kind["accepted"] <= kind["count"] for kind in heldout["by_kind"].values())
+    assert sum(kind["count"] for kind in heldout["by_kind"].values()) == 2560  # ten per test digit, at most 5,000
+    assert not set(heldout["by_letter"]) & set("OoIli")  # digit-like letters are never negatives
+    assert "Held-out negatives read as a digit: " in result.output
+
+
+@pytest.mark.slow
+def test_no_negatives_gives_a_ten_class_model(tmp_path, mnist_dir):
+    import keras
+
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--negatives", "0",
+                       "--flagged-ones", "0")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
+    assert keras.saving.load_model(tmp_path / report.MODEL_FILE, compile=False).output_shape == (None, 10)
+    assert metrics["not_a_digit"] == {} and "operating point" not in result.output
+    assert "'not a digit' images added" not in result.output
+
+
+@pytest.mark.slow
 def test_seed_arch_adds_no_flagged_ones(tmp_path, mnist_dir):
     result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--arch", "seed")
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
     assert metrics["data"]["flagged_ones"] == 0 and metrics["data"]["styled_photos"] == 0
     assert "flagged 1s" not in result.output and "Rendering" not in result.output
+    assert metrics["not_a_digit"] == {} and metrics["options"]["negatives"] == 0
 
 
 @pytest.mark.parametrize("args, message", [
@@ -218,6 +256,7 @@ def test_seed_arch_adds_no_flagged_ones(tmp_path, mnist_dir):
     (["--styled-photo-share", "1.5"], "1.5 is not in the range 0<=x<=1"),
     (["--flagged-ones", "1.5"], "1.5 is not in the range 0<=x<=1"),
     (["--flagged-ones", "-0.1"], "-0.1 is not in the range 0<=x<=1"),
+    (["--negatives", "2"], "2.0 is not in the range 0<=x<=1"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
