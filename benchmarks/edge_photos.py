@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -146,23 +146,27 @@ def evaluate(root: Path, classifier: DigitClassifier, preprocess: str,
     kinds = kinds_of(root)
     score = defaultdict(lambda: [0, 0])
     misses = []
+    for file, label in labelled_files(root):
+        try:
+            image = read_image(file)
+            image = variant(to_gray(image)) if variant else image
+            digit = classify_image(image, classifier, preprocess)[0].digit
+        except ImageReadError:
+            digit = "unreadable"
+        for key in ("all", kinds.get(file.name, "other")):
+            score[key][0] += digit == label
+            score[key][1] += 1
+        if digit != label:
+            misses.append(f"{label}/{file.name}: {digit}")
+    return dict(score), misses
+
+
+def labelled_files(root: Path) -> Iterator[tuple[Path, int]]:
+    """Every image file of the folders 0-9 under `root`, with its digit (the folder's name)."""
     for label in range(10):
         folder = root / str(label)
-        if not folder.is_dir():
-            continue
-        for file in list_images(folder):
-            try:
-                image = read_image(file)
-                image = variant(to_gray(image)) if variant else image
-                digit = classify_image(image, classifier, preprocess)[0].digit
-            except ImageReadError:
-                digit = "unreadable"
-            for key in ("all", kinds.get(file.name, "other")):
-                score[key][0] += digit == label
-                score[key][1] += 1
-            if digit != label:
-                misses.append(f"{label}/{file.name}: {digit}")
-    return dict(score), misses
+        if folder.is_dir():
+            yield from ((file, label) for file in list_images(folder))
 
 
 def main() -> None:

@@ -23,6 +23,22 @@ REPO = Path(__file__).resolve().parents[1]
 MIN_CONFIDENCES = (0.0, 0.5, 0.9, 0.99, 0.996)
 
 
+def read_marks(classifier: DigitClassifier, count: int, mnist_dir: Path) -> list[tuple[list[list], str]]:
+    """The marks of `count` seeded synthetic photos as the model read them (lines of DigitBoxes), with labels."""
+    return [([list(line.boxes) for line in read_digits(image, classifier).lines], label)
+            for image, label in synthetic_photos(count, mnist_dir)]
+
+
+def number_scores(read: list[tuple[list[list], str]], min_confidence: float, with_form: bool) -> NumberScores:
+    """Exact, wrong and rejected numbers of the marks at `min_confidence`, with `--digits N` when `with_form`."""
+    scores = NumberScores()
+    for marks, label in read:
+        form = digits_form(len(label)) if with_form else None
+        reading = number_of(marks, MultiOptions(min_confidence=min_confidence, form=form))
+        scores.add(label, reading.text, reading.readable)
+    return scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="a TFLite model (default: the packaged one)")
@@ -30,20 +46,14 @@ def main() -> None:
     parser.add_argument("--mnist-dir", type=Path, default=REPO.parent / "shared" / "mnist")
     args = parser.parse_args()
     classifier = DigitClassifier(ClassifierOptions(args.model))
-    read = [([list(line.boxes) for line in read_digits(image, classifier).lines], label)
-            for image, label in synthetic_photos(args.synthetic, args.mnist_dir)]
+    read = read_marks(classifier, args.synthetic, args.mnist_dir)
     print(f"{len(read)} synthetic photos (seed 0, MNIST test digits), model {classifier.model_path.name}")
     print(f"{'form':<12} {'min-conf':>8} {'exact':>6} {'wrong':>6} {'rejected':>8} {'coverage':>9} {'accuracy':>9}")
     for with_form in (False, True):
         for min_confidence in MIN_CONFIDENCES:
-            scores = NumberScores()
-            for marks, label in read:
-                form = digits_form(len(label)) if with_form else None
-                reading = number_of(marks, MultiOptions(min_confidence=min_confidence, form=form))
-                scores.add(label, reading.text, reading.readable)
+            scores = number_scores(read, min_confidence, with_form)
             print(f"{'--digits N' if with_form else '-':<12} {min_confidence:>8g} {scores.exact:>6} {scores.wrong:>6} "
                   f"{scores.rejected:>8} {scores.coverage:>9.1%} {scores.answered_accuracy:>9.1%}")
-
 
 if __name__ == "__main__":
     main()
