@@ -78,3 +78,17 @@ def test_operating_point_counts_rejected_digits_as_errors(offset):
     p = probabilities([(NOT_A_DIGIT_CLASS, 0.9), (2, 0.9)])
     point = operating_point(p, np.array([7, 2]), offset)
     assert point.digit_errors == 1 and point.digits_rejected == 1 and point.negatives == 0
+
+
+def test_a_digit_lost_outweighs_a_few_negatives_caught():
+    # Three negatives and one digit are equally unsure (their best digit at 0.5, "not a digit" at 0.3): a shift
+    # that catches the negatives rejects the digit too, which costs more than the three negatives.
+    unsure = np.full(11, 0.2 / 9)
+    unsure[2], unsure[NOT_A_DIGIT_CLASS] = 0.5, 0.3
+    sure = np.full(11, 0.1 / 10)
+    sure[2] = 0.9
+    p = np.stack([sure] * 20 + [unsure] * 4)
+    labels = np.array([2] * 20 + [NOT_A_DIGIT_CLASS] * 3 + [2])
+    chosen = choose_offset(p, labels)
+    assert chosen.digit_errors == 0 and chosen.false_accepts == 3
+    assert operating_point(p, labels, 1.0).false_accepts == 0  # the shift that would catch them
