@@ -16,16 +16,17 @@ class ArchSpec:
     flagged_ones: float  # flagged copies of training 1s added (the continental 1), a fraction of the training 1s
     styled_photo_share: float  # of the flagged copies, this fraction added again rendered as photos
     negatives: float  # "not a digit" images (an 11th class) added, a fraction of the training digits; 0: ten classes
+    photo_share: float  # of the training digits and of the negatives, this fraction added again rendered as photos
     description: str
 
 
 ARCHITECTURES = {
     "compact": ArchSpec(epochs=40, learning_rate=2e-3, cosine_decay=True, augment=True, flagged_ones=0.5,
-                        styled_photo_share=0.2, negatives=0.25,
+                        styled_photo_share=0.2, negatives=0.25, photo_share=0.0,
                         description="small CNN for int8 on a Raspberry Pi, trained with photo-like augmentation, "
                                     "continental 1s drawn and photographed, and a 'not a digit' class"),
     "seed": ArchSpec(epochs=3, learning_rate=1e-3, cosine_decay=False, augment=False,
-                     flagged_ones=0.0, styled_photo_share=0.0, negatives=0.0,
+                     flagged_ones=0.0, styled_photo_share=0.0, negatives=0.0, photo_share=0.0,
                      description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),
 }
 DEFAULT_ARCH = "compact"

@@ -42,6 +42,9 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
               show_default="0.25 for compact, 0 for seed",
               help="Add 'not a digit' images (letters, scribbles, struck-out and cut digits, paper; an 11th class) "
                    "as this fraction of the training and validation digits; 0: a ten-class model.")
+@click.option("--photo-share", type=click.FloatRange(min=0, max=1), default=None, show_default="0",
+              help="Add this fraction of the training digits and of the negatives again, rendered as phone photos "
+                   "and read back through the edge preprocessing.")
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
               show_default="runs/<UTC timestamp>-<arch>", help="Run directory to write.")
 @click.option("--force", is_flag=True,
@@ -62,7 +65,7 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
 @click.option("--eval-model", type=click.Path(path_type=Path), default=None,
               help="With --eval-photos: evaluate this model.keras (or run directory) instead of training.")
 def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, flagged_ones, styled_photo_share,
-         negatives, run_dir, force, mnist_dir, limit, threads, quiet, eval_photos, eval_model):
+         negatives, photo_share, run_dir, force, mnist_dir, limit, threads, quiet, eval_photos, eval_model):
     """Train a handwritten-digit classifier on MNIST and write a run directory.
 
     The run directory gets model.keras (best validation epoch), metrics.json (test accuracy and loss,
@@ -95,7 +98,8 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, flagg
         return
     options = TrainOptions(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                            seed=seed, patience=patience, augment=augment, flagged_ones=flagged_ones,
-                           styled_photo_share=styled_photo_share, negatives=negatives).resolved()
+                           styled_photo_share=styled_photo_share, negatives=negatives,
+                           photo_share=photo_share).resolved()
     cores = available_cores()
     if threads > cores:
         click.echo(f"note: --threads {threads} capped to the {cores} cores available")
@@ -106,11 +110,13 @@ def main(arch, epochs, batch_size, learning_rate, seed, patience, augment, flagg
                f"{f', flagged 1s {options.flagged_ones:g}' if options.flagged_ones else ''}"
                f"{f', styled photo share {options.styled_photo_share:g}' if options.styled_photo_share else ''}"
                f"{f', negatives {options.negatives:g}' if options.negatives else ''}"
+               f"{f', photo share {options.photo_share:g}' if options.photo_share else ''}"
                f", seed {seed}")
     click.echo(f"MNIST from {mnist_dir or 'tensorflow-datasets'}; writing {run_dir}")
     arguments = {"arch": arch, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                  "seed": seed, "patience": patience, "augment": augment,
                  "flagged_ones": flagged_ones, "styled_photo_share": styled_photo_share, "negatives": negatives,
+                 "photo_share": photo_share,
                  "out": str(run_dir), "force": force,
                  "mnist_dir": str(mnist_dir) if mnist_dir else None, "limit": limit, "threads": threads}
     try:

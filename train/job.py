@@ -22,6 +22,7 @@ from digits.train.trainer import Notify, TrainOptions, make_deterministic, predi
 PREVIOUS_RUN_FILES = (*report.RUN_FILES, *MODEL_FILES.values(), REPORT_FILE)
 STYLED_PHOTO_SEED = 500  # added to --seed for the draw of flagged copies rendered as photos
 NEGATIVES_SEED = 700  # added to --seed for the "not a digit" images
+PHOTO_SEED = 900  # added to --seed for the draw of training digits and negatives rendered as photos
 HELDOUT_NEGATIVES = 5000  # "not a digit" images drawn apart (held-out letter faces, test digits) for the report
 
 
@@ -101,7 +102,7 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
     mnist_sizes = splits.sizes
     mnist_train = uint8_arrays(splits.train)  # flagged 1s and struck-out or cut digits are made from these
     splits, added = _with_flagged_ones(options, splits, mnist_train, threads, notify)
-    splits, negatives_added = _with_negatives(options, splits, mnist_train, notify)
+    splits, negatives_added = _with_negatives(options, splits, mnist_train, threads, notify)
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose, notify=notify)
     rejection = {}
@@ -172,9 +173,11 @@ def _with_flagged_ones(options: TrainOptions, splits: MnistSplits, mnist_train: 
 
 
 def _with_negatives(options: TrainOptions, splits: MnistSplits, mnist_train: tuple[np.ndarray, np.ndarray],
-                    notify: Notify) -> tuple[MnistSplits, dict[str, int]]:
+                    threads: int, notify: Notify) -> tuple[MnistSplits, dict[str, int]]:
     """The splits with "not a digit" images (label NEGATIVE_LABEL) added to training and validation, as
-    `options.negatives` of each split's MNIST digits; struck-out and cut digits are drawn from that split's own."""
+    `options.negatives` of each split's MNIST digits; struck-out and cut digits are drawn from that split's own.
+    With `options.photo_share`, that share of the training digits and of the training negatives is added again
+    rendered as photos, so that a photograph's look says nothing of the class."""
     added = {}
     if not options.negatives:
         return splits, added
@@ -182,8 +185,16 @@ def _with_negatives(options: TrainOptions, splits: MnistSplits, mnist_train: tup
         digits, labels = mnist_train if split == "train" else uint8_arrays(splits.validation)
         negatives = make_negatives(round(options.negatives * len(digits)), options.seed + NEGATIVES_SEED, split,
                                    digits, labels)
-        splits = with_extra(splits, negatives.images, np.full(len(negatives.images), NEGATIVE_LABEL), split)
+        negative_labels = np.full(len(negatives.images), NEGATIVE_LABEL)
+        splits = with_extra(splits, negatives.images, negative_labels, split)
         added[f"negatives_{split}"] = len(negatives.images)
+        if split == "train" and options.photo_share > 0:
+            photos = rendered_photos(np.concatenate([digits, negatives.images]),
+                                     np.concatenate([labels, negative_labels]), options.photo_share,
+                                     options.seed + PHOTO_SEED, workers=threads or None,
+                                     what="training digits and negatives", notify=notify)
+            splits = with_extra(splits, *photos)
+            added["photos"] = len(photos[0])
     notify(f"{added['negatives_train']:,} 'not a digit' images added to training, "
            f"{added['negatives_validation']:,} to validation")
     return splits, added

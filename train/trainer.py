@@ -30,11 +30,12 @@ class TrainOptions:
     flagged_ones: float | None = None  # flagged copies of training 1s added, as a fraction of the training 1s
     styled_photo_share: float | None = None  # of the flagged copies, this fraction added again as photos
     negatives: float | None = None  # "not a digit" images added (an 11th class), a fraction of the training digits
+    photo_share: float | None = None  # of the training digits and negatives, this fraction added again as photos
 
     def resolved(self) -> TrainOptions:
         """These options with the architecture's defaults filled in."""
         spec = ARCHITECTURES[self.arch]
-        defaulted = ("epochs", "augment", "flagged_ones", "styled_photo_share", "negatives")
+        defaulted = ("epochs", "augment", "flagged_ones", "styled_photo_share", "negatives", "photo_share")
         unset = {name: getattr(spec, name) for name in defaulted if getattr(self, name) is None}
         return TrainOptions(**{**asdict(self), **unset, "learning_rate": self.learning_rate or spec.learning_rate})
 

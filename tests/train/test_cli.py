@@ -68,7 +68,7 @@ def test_metrics_json(tiny_run, mnist_dir, mnist_train):
     assert metrics["options"]["styled_photo_share"] == 0.2
     assert 0.8 * round(0.2 * flagged) <= metrics["data"]["styled_photos"] <= round(0.2 * flagged)
     assert set(metrics["options"]) == {"arch", "epochs", "batch_size", "learning_rate", "seed", "patience", "augment",
-                                       "flagged_ones", "styled_photo_share", "negatives"}
+                                       "flagged_ones", "styled_photo_share", "negatives", "photo_share"}
     assert {"python", "keras", "numpy", "scikit-learn"} <= set(metrics["versions"])
     assert {"tensorflow", "tensorflow-cpu"} & set(metrics["versions"])
     assert metrics["wall_seconds"] > 0 and metrics["epochs_run"] == 1
@@ -227,6 +227,17 @@ def test_not_a_digit_class_gets_an_operating_point_and_held_out_false_accepts(ti
 
 
 @pytest.mark.slow
+def test_photo_share_adds_digits_and_negatives_rendered_as_photos(tmp_path, mnist_dir):
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.1",
+                       "--flagged-ones", "0")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
+    # a tenth of the 256 training digits and their 64 negatives, less the few the preprocessing finds nothing in
+    assert "Rendering 32 training digits and negatives as phone photos" in result.output
+    assert metrics["options"]["photo_share"] == 0.1 and 24 <= metrics["data"]["photos"] <= 32
+
+
+@pytest.mark.slow
 def test_no_negatives_gives_a_ten_class_model(tmp_path, mnist_dir):
     import keras
 
@@ -257,6 +268,7 @@ def test_seed_arch_adds_no_flagged_ones(tmp_path, mnist_dir):
     (["--flagged-ones", "1.5"], "1.5 is not in the range 0<=x<=1"),
     (["--flagged-ones", "-0.1"], "-0.1 is not in the range 0<=x<=1"),
     (["--negatives", "2"], "2.0 is not in the range 0<=x<=1"),
+    (["--photo-share", "-1"], "-1.0 is not in the range 0<=x<=1"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run")])
