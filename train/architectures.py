@@ -22,9 +22,9 @@ class ArchSpec:
 
 ARCHITECTURES = {
     "compact": ArchSpec(epochs=40, learning_rate=2e-3, cosine_decay=True, augment=True, flagged_ones=0.5,
-                        styled_photo_share=0.2, negatives=0.25, photo_share=0.0,
-                        description="small CNN for int8 on a Raspberry Pi, trained with photo-like augmentation, "
-                                    "continental 1s drawn and photographed, and a 'not a digit' class"),
+                        styled_photo_share=0.2, negatives=0.0, photo_share=0.0,
+                        description="small CNN for int8 on a Raspberry Pi, trained with photo-like augmentation "
+                                    "and continental 1s, drawn and photographed"),
     "seed": ArchSpec(epochs=3, learning_rate=1e-3, cosine_decay=False, augment=False,
                      flagged_ones=0.0, styled_photo_share=0.0, negatives=0.0, photo_share=0.0,
                      description="the notebook's Conv2D(10)+Dense(128) net, no augmentation"),

@@ -39,7 +39,7 @@ _ARCH_RATES = ", ".join(f"{name}: {spec.learning_rate:g}" for name, spec in ARCH
               help="Add this fraction of the flagged copies again, rendered as phone photos and read back "
                    "through the edge preprocessing.")
 @click.option("--negatives", type=click.FloatRange(min=0, max=1), default=None,
-              show_default="0.25 for compact, 0 for seed",
+              show_default="0",
               help="Add 'not a digit' images (letters, scribbles, struck-out and cut digits, paper; an 11th class) "
                    "as this fraction of the training and validation digits; 0: a ten-class model.")
 @click.option("--photo-share", type=click.FloatRange(min=0, max=1), default=None, show_default="0",

@@ -55,11 +55,8 @@ def test_metrics_json(tiny_run, mnist_dir, mnist_train):
     assert {"precision", "recall", "f1-score"} <= set(metrics["test"]["classification_report"]["3"])
     assert metrics["arguments"]["limit"] == 256 and metrics["options"]["augment"] is True
     assert metrics["data"]["sizes"] == {"train": 256, "validation": 256, "test": 256}
-    assert set(metrics["data"]) == {"source", "sizes", "limit", "flagged_ones", "styled_photos", "negatives_train",
-                                    "negatives_validation"}
-    # ... and "not a digit" images as a quarter of the training and of the validation digits
-    assert metrics["data"]["negatives_train"] == metrics["data"]["negatives_validation"] == 64
-    assert np.asarray(metrics["test"]["confusion_matrix"]).shape == (10, 11)
+    assert set(metrics["data"]) == {"source", "sizes", "limit", "flagged_ones", "styled_photos"}
+    assert np.asarray(metrics["test"]["confusion_matrix"]).shape == (10, 10)
     # The compact arch's recipe adds flagged copies of half the training 1s (the continental 1), and a fifth of
     # those again rendered as phone photos.
     half_the_ones = round(0.5 * np.count_nonzero(mnist_train.labels[:256] == 1))
@@ -83,7 +80,7 @@ def test_history_and_model_load(tiny_run, mnist_test):
     assert header.split(",")[:1] == ["epoch"] and {"loss", "val_loss", "accuracy"} <= set(header.split(","))
     model = keras.models.load_model(run_dir / report.MODEL_FILE)
     probabilities = model.predict(mnist_test.images[:8, :, :, None] / 255.0, verbose=0)
-    assert probabilities.shape == (8, 11)  # the ten digits and "not a digit"
+    assert probabilities.shape == (8, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
@@ -207,11 +204,16 @@ def test_flagged_ones_and_their_photos_add_training_digits(tmp_path, mnist_dir, 
 
 
 @pytest.mark.slow
-def test_not_a_digit_class_gets_an_operating_point_and_held_out_false_accepts(tiny_run):
+def test_not_a_digit_class_gets_an_operating_point_and_held_out_false_accepts(tmp_path, mnist_dir):
     import keras
 
-    run_dir, result = tiny_run
+    run_dir = tmp_path
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(run_dir), "--negatives", "0.25")
+    assert result.exit_code == 0, result.output
     metrics = json.loads((run_dir / report.METRICS_FILE).read_text())
+    # "not a digit" images as a quarter of the training and of the validation digits, an 11th class
+    assert metrics["data"]["negatives_train"] == metrics["data"]["negatives_validation"] == 64
+    assert np.asarray(metrics["test"]["confusion_matrix"]).shape == (10, 11)
     model = keras.saving.load_model(run_dir / report.MODEL_FILE, compile=False)
     assert model.output_shape == (None, 11)
     validation = metrics["not_a_digit"]["validation"]
@@ -229,7 +231,7 @@ def test_not_a_digit_class_gets_an_operating_point_and_held_out_false_accepts(ti
 @pytest.mark.slow
 def test_photo_share_adds_digits_and_negatives_rendered_as_photos(tmp_path, mnist_dir):
     result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.1",
-                       "--flagged-ones", "0")
+                       "--negatives", "0.25", "--flagged-ones", "0")
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
     # a tenth of the 256 training digits and their 64 negatives, less the few the preprocessing finds nothing in
@@ -241,8 +243,7 @@ def test_photo_share_adds_digits_and_negatives_rendered_as_photos(tmp_path, mnis
 def test_no_negatives_gives_a_ten_class_model(tmp_path, mnist_dir):
     import keras
 
-    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--negatives", "0",
-                       "--flagged-ones", "0")
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--flagged-ones", "0")
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
     assert keras.saving.load_model(tmp_path / report.MODEL_FILE, compile=False).output_shape == (None, 10)
