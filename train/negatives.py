@@ -452,7 +452,7 @@ def _reads_as_digit(mask: np.ndarray) -> bool:
     ys, xs = np.nonzero(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])))
     if ys.size < 8:
         return True
-    if xs.ptp() + 1 < CUT_MIN_WIDTH * (ys.ptp() + 1):
+    if np.ptp(xs) + 1 < CUT_MIN_WIDTH * (np.ptp(ys) + 1):
         return True
     if _elongation(xs, ys) > MAX_ELONGATION:
         return True
