@@ -102,7 +102,8 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
     mnist_sizes = splits.sizes
     mnist_train = uint8_arrays(splits.train)  # flagged 1s and struck-out or cut digits are made from these
     splits, added = _with_flagged_ones(options, splits, mnist_train, threads, notify)
-    splits, negatives_added = _with_negatives(options, splits, mnist_train, threads, notify)
+    splits, negatives_added, train_negatives = _with_negatives(options, splits, mnist_train, notify)
+    splits, photos_added = _with_photos(options, splits, mnist_train, train_negatives, threads, notify)
     # model.keras was written by the best-epoch checkpoint during training; result.model holds those weights
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose, notify=notify)
     rejection = {}
@@ -144,7 +145,8 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
         "seed": options.seed,
         "options": asdict(options),
         "arguments": arguments or {},
-        "data": {"source": splits.source, "sizes": mnist_sizes, "limit": limit, **added, **negatives_added},
+        "data": {"source": splits.source, "sizes": mnist_sizes, "limit": limit, **added, **negatives_added,
+                 **photos_added},
         "not_a_digit": rejection,
         "versions": report.library_versions(),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -173,31 +175,40 @@ def _with_flagged_ones(options: TrainOptions, splits: MnistSplits, mnist_train: 
 
 
 def _with_negatives(options: TrainOptions, splits: MnistSplits, mnist_train: tuple[np.ndarray, np.ndarray],
-                    threads: int, notify: Notify) -> tuple[MnistSplits, dict[str, int]]:
+                    notify: Notify) -> tuple[MnistSplits, dict[str, int], tuple[np.ndarray, np.ndarray]]:
     """The splits with "not a digit" images (label NEGATIVE_LABEL) added to training and validation, as
-    `options.negatives` of each split's MNIST digits; struck-out and cut digits are drawn from that split's own.
-    With `options.photo_share`, that share of the training digits and of the training negatives is added again
-    rendered as photos, so that a photograph's look says nothing of the class."""
+    `options.negatives` of each split's MNIST digits (struck-out and cut digits are drawn from that split's own);
+    the counts added; and the training negatives with their labels."""
     added = {}
+    train_negatives = (np.zeros((0, *mnist_train[0].shape[1:]), np.uint8), np.zeros(0, mnist_train[1].dtype))
     if not options.negatives:
-        return splits, added
+        return splits, added, train_negatives
     for split in ("train", "validation"):
         digits, labels = mnist_train if split == "train" else uint8_arrays(splits.validation)
         negatives = make_negatives(round(options.negatives * len(digits)), options.seed + NEGATIVES_SEED, split,
                                    digits, labels)
-        negative_labels = np.full(len(negatives.images), NEGATIVE_LABEL)
+        negative_labels = np.full(len(negatives.images), NEGATIVE_LABEL, mnist_train[1].dtype)
         splits = with_extra(splits, negatives.images, negative_labels, split)
         added[f"negatives_{split}"] = len(negatives.images)
-        if split == "train" and options.photo_share > 0:
-            photos = rendered_photos(np.concatenate([digits, negatives.images]),
-                                     np.concatenate([labels, negative_labels]), options.photo_share,
-                                     options.seed + PHOTO_SEED, workers=threads or None,
-                                     what="training digits and negatives", notify=notify)
-            splits = with_extra(splits, *photos)
-            added["photos"] = len(photos[0])
+        if split == "train":
+            train_negatives = (negatives.images, negative_labels)
     notify(f"{added['negatives_train']:,} 'not a digit' images added to training, "
            f"{added['negatives_validation']:,} to validation")
-    return splits, added
+    return splits, added, train_negatives
+
+
+def _with_photos(options: TrainOptions, splits: MnistSplits, mnist_train: tuple[np.ndarray, np.ndarray],
+                 train_negatives: tuple[np.ndarray, np.ndarray], threads: int, notify: Notify
+                 ) -> tuple[MnistSplits, dict[str, int]]:
+    """The splits with `options.photo_share` of the training digits and of the training negatives added again
+    rendered as photos (so that a photograph's look says nothing of the class), and the count added."""
+    if options.photo_share <= 0:
+        return splits, {}
+    kind = "training digits and negatives" if len(train_negatives[0]) else "training digits"
+    photos = rendered_photos(np.concatenate([mnist_train[0], train_negatives[0]]),
+                             np.concatenate([mnist_train[1], train_negatives[1]]), options.photo_share,
+                             options.seed + PHOTO_SEED, workers=threads or None, what=kind, notify=notify)
+    return with_extra(splits, *photos), {"photos": len(photos[0])}
 
 
 def _set_operating_point(model, splits: MnistSplits, notify: Notify) -> dict:

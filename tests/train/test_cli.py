@@ -240,6 +240,16 @@ def test_photo_share_adds_digits_and_negatives_rendered_as_photos(tmp_path, mnis
 
 
 @pytest.mark.slow
+def test_photo_share_without_negatives_renders_training_digits(tmp_path, mnist_dir):
+    result = train_cli("--mnist-dir", str(mnist_dir), "--out", str(tmp_path), "--photo-share", "0.1",
+                       "--flagged-ones", "0")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / report.METRICS_FILE).read_text())
+    assert "Rendering 26 training digits as phone photos" in result.output
+    assert 20 <= metrics["data"]["photos"] <= 26 and "negatives_train" not in metrics["data"]
+
+
+@pytest.mark.slow
 def test_no_negatives_gives_a_ten_class_model(tmp_path, mnist_dir):
     import keras
 
