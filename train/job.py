@@ -23,6 +23,10 @@ PREVIOUS_RUN_FILES = (*report.RUN_FILES, *MODEL_FILES.values(), REPORT_FILE)
 STYLED_PHOTO_SEED = 500  # added to --seed for the draw of flagged copies rendered as photos
 NEGATIVES_SEED = 700  # added to --seed for the "not a digit" images
 PHOTO_SEED = 900  # added to --seed for the draw of training digits and negatives rendered as photos
+VALIDATION_PHOTO_SEED = 950  # added to --seed for the validation images rendered as photos (operating point)
+# Of the validation digits and negatives, this share is also rendered as photos for choosing the operating point:
+# the runner reads photographs, and a shift chosen on clean images alone can reject many photographed digits.
+VALIDATION_PHOTO_SHARE = 0.2
 HELDOUT_NEGATIVES = 5000  # "not a digit" images drawn apart (held-out letter faces, test digits) for the report
 
 
@@ -108,7 +112,7 @@ def _train_and_write(options: TrainOptions, splits: MnistSplits, run_dir: Path, 
     result = train(options, splits, run_dir / report.MODEL_FILE, verbose=verbose, notify=notify)
     rejection = {}
     if options.negatives:
-        rejection = _set_operating_point(result.model, splits, notify)
+        rejection = _set_operating_point(result.model, splits, options.seed, threads, notify)
         save_model_atomically(result.model, run_dir / report.MODEL_FILE)
 
     test_loss, _ = result.model.evaluate(eval_pipeline(splits.test, options.batch_size), verbose=0)
@@ -211,15 +215,20 @@ def _with_photos(options: TrainOptions, splits: MnistSplits, mnist_train: tuple[
     return with_extra(splits, *photos), {"photos": len(photos[0])}
 
 
-def _set_operating_point(model, splits: MnistSplits, notify: Notify) -> dict:
-    """Choose the "not a digit" shift on the validation digits and negatives, and bake it into the model."""
-    images, labels = as_arrays(splits.validation)
-    point = choose_offset(predict_probabilities(model, images), labels)
+def _set_operating_point(model, splits: MnistSplits, seed: int, threads: int, notify: Notify) -> dict:
+    """Choose the "not a digit" shift on the validation digits and negatives, clean and a share of them rendered as
+    photos, and bake it into the model."""
+    images, labels = uint8_arrays(splits.validation)
+    photos, photo_labels = rendered_photos(images, labels, VALIDATION_PHOTO_SHARE, seed + VALIDATION_PHOTO_SEED,
+                                           workers=threads or None, what="validation digits and negatives",
+                                           notify=notify)
+    images, labels = np.concatenate([images, photos]), np.concatenate([labels, photo_labels])
+    point = choose_offset(predict_probabilities(model, to_model_input(images)), labels)
     bake_offset(model, point.offset)
-    notify(f"'Not a digit' operating point (validation): shift {point.offset:+.1f}; digits wrong or rejected "
-           f"{point.digit_errors}/{point.digits} ({point.digits_rejected} rejected), negatives accepted "
-           f"{point.false_accepts}/{point.negatives}")
-    return {"validation": asdict(point)}
+    notify(f"'Not a digit' operating point (validation, clean and photographed): shift {point.offset:+.1f}; "
+           f"digits wrong or rejected {point.digit_errors}/{point.digits} ({point.digits_rejected} rejected), "
+           f"negatives accepted {point.false_accepts}/{point.negatives}")
+    return {"validation": asdict(point), "validation_photos": len(photos)}
 
 
 def _heldout_false_accepts(model, test_images: np.ndarray, test_labels: np.ndarray, seed: int,
@@ -239,7 +248,7 @@ def _heldout_false_accepts(model, test_images: np.ndarray, test_labels: np.ndarr
 
 def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: int, workers: int | None = None,
                     what: str = "training digits", notify: Notify | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """`share` of the training digits (uint8 N x 28 x 28; `what` names them) rendered as photos and read back
+    """`share` of the digits (uint8 N x 28 x 28; `what` names them) rendered as photos and read back
     (see rendered.py).
 
     Rendering runs in `workers` processes (None: one per core); `notify` receives its progress lines.
@@ -257,7 +266,7 @@ def rendered_photos(images: np.ndarray, labels: np.ndarray, share: float, seed: 
             notify(f"  {done:,}/{total:,} ({time.perf_counter() - start:.0f} s)")
 
     photos, photo_labels = render_training_photos(images, labels, count, seed, workers=workers, progress=progress)
-    notify(f"  {len(photos):,} rendered digits added ({count - len(photos)} gave no digit)")
+    notify(f"  {len(photos):,} rendered ({count - len(photos)} gave no digit)")
     return photos, photo_labels
 
 

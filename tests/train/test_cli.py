@@ -217,9 +217,14 @@ def test_not_a_digit_class_gets_an_operating_point_and_held_out_false_accepts(tm
     model = keras.saving.load_model(run_dir / report.MODEL_FILE, compile=False)
     assert model.output_shape == (None, 11)
     validation = metrics["not_a_digit"]["validation"]
-    assert validation["digits"] == 256 and validation["negatives"] == 64
+    # the choice also reads a fifth of the validation images rendered as photos (a few give no digit)
+    photographed = metrics["not_a_digit"]["validation_photos"]
+    assert 0.8 * 64 <= photographed <= 64
+    assert validation["digits"] + validation["negatives"] == 256 + 64 + photographed
+    assert validation["digits"] >= 256 and validation["negatives"] >= 64
+    assert "Rendering 64 validation digits and negatives as phone photos" in result.output
     assert -4 <= validation["offset"] <= 4
-    assert "'Not a digit' operating point (validation)" in result.output
+    assert "'Not a digit' operating point (validation, clean and photographed)" in result.output
     heldout = metrics["not_a_digit"]["heldout"]
     assert set(heldout["by_kind"]) == {"letter", "scribble", "strike", "cut", "paper"}
     assert all(0 <= kind["accepted"] <= kind["count"] for kind in heldout["by_kind"].values())

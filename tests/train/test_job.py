@@ -9,6 +9,6 @@ def test_rendering_progress_goes_to_the_callback_and_nothing_is_printed(mnist_tr
     lines = []
     photos, _ = rendered_photos(images, labels, share=0.1, seed=1, workers=1, notify=lines.append)
     assert lines[0].startswith("Rendering 4 training digits as phone photos")
-    assert lines[-1].strip().startswith(f"{len(photos)} rendered digits added")
+    assert lines[-1].strip().startswith(f"{len(photos)} rendered (")
     rendered_photos(images, labels, share=0.1, seed=1, workers=1)
     assert capfd.readouterr().out == ""
